@@ -1,0 +1,182 @@
+// Chooses the TensorFlow.js backend at start. Order: libtensorflow (CUDA or CPU) →
+// WebGPU on a real adapter → wasm (SIMD) → pure-JS cpu. SCORE_LAB_BACKEND forces one.
+// Every skipped backend records a reason and, where there is one, the exact fix, so the
+// UI, the CLI and `score-lab doctor` can say in plain words why it is not in use.
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import os from 'node:os'
+import { tf } from '../tf'
+import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName } from './types'
+import { registerWasmTrainingKernels } from './wasm-kernels'
+
+const require = createRequire(import.meta.url)
+
+export interface SelectOptions {
+  /** Force one backend (same as SCORE_LAB_BACKEND). Failing to load a forced backend is an error. */
+  force?: BackendName
+  /** Allow software WebGPU adapters (SwiftShader): correct but slow, so only for tests. */
+  allowSoftwareWebgpu?: boolean
+  /** wasm threads (default: the number of cores). */
+  wasmThreads?: number
+}
+
+let current: BackendInfo | null = null
+
+/** The backend chosen by the last successful selectBackend() in this thread, or null. */
+export function currentBackend(): BackendInfo | null {
+  return current
+}
+
+export function parseBackendName(value: string | undefined): BackendName | undefined {
+  if (value === undefined || value === '') return undefined
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName
+  throw new Error(`Unknown backend "${value}". Choose one of: ${BACKEND_NAMES.join(', ')}.`)
+}
+
+export async function selectBackend(opts: SelectOptions = {}): Promise<BackendInfo> {
+  const force = opts.force ?? parseBackendName(process.env.SCORE_LAB_BACKEND)
+  const order: BackendName[] = force ? [force] : [...BACKEND_NAMES]
+  const attempts: BackendAttempt[] = []
+  for (const name of order) {
+    const attempt = await tryBackend(name, opts, Boolean(force))
+    attempts.push(attempt.result)
+    if (attempt.result.ok) {
+      current = { name, device: attempt.device, forced: Boolean(force), attempts }
+      return current
+    }
+  }
+  const why = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')
+  throw new Error(`No TensorFlow.js backend could be loaded (${why}).`)
+}
+
+interface TryResult {
+  result: BackendAttempt
+  device: string
+}
+
+async function tryBackend(name: BackendName, opts: SelectOptions, forced: boolean): Promise<TryResult> {
+  try {
+    switch (name) {
+      case 'tensorflow':
+        return await tryTensorflow()
+      case 'webgpu':
+        return await tryWebgpu(opts, forced)
+      case 'wasm':
+        return await tryWasm(opts)
+      case 'cpu':
+        await setBackendOrThrow('cpu')
+        return { result: { name, ok: true }, device: `CPU (pure JavaScript, 1 thread)` }
+    }
+  } catch (err) {
+    return { result: { name, ok: false, ...explain(name, err) }, device: '' }
+  }
+}
+
+async function setBackendOrThrow(name: string): Promise<void> {
+  const ok = await tf.setBackend(name)
+  if (!ok) throw new Error(`tf.setBackend('${name}') returned false`)
+  await tf.ready()
+}
+
+async function tryTensorflow(): Promise<TryResult> {
+  let pkg = '@tensorflow/tfjs-node-gpu'
+  try {
+    require.resolve(pkg)
+  } catch {
+    pkg = '@tensorflow/tfjs-node'
+    require.resolve(pkg) // throws MODULE_NOT_FOUND: explained below
+  }
+  require(pkg)
+  await setBackendOrThrow('tensorflow')
+  const gpu = pkg.endsWith('-gpu')
+  return { result: { name: 'tensorflow', ok: true }, device: gpu ? 'CUDA GPU (libtensorflow)' : 'CPU (libtensorflow)' }
+}
+
+async function tryWebgpu(opts: SelectOptions, forced: boolean): Promise<TryResult> {
+  const g = globalThis as unknown as { navigator?: { gpu?: GpuLike } }
+  if (!g.navigator?.gpu) {
+    // Dawn for Node ships prebuilt in the `webgpu` package.
+    const webgpu = require('webgpu') as { create: (flags: string[]) => GpuLike; globals: object }
+    Object.assign(globalThis, webgpu.globals)
+    const nav = (g.navigator ?? {}) as { gpu?: GpuLike }
+    nav.gpu = webgpu.create([])
+    if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true })
+  }
+  const adapter = await g.navigator!.gpu!.requestAdapter()
+  if (!adapter) throw new NoAdapterError()
+  const info = adapter.info ?? {}
+  const label = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ').trim() || 'WebGPU adapter'
+  const software = Boolean(adapter.isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe/i.test(label)
+  if (software && !(opts.allowSoftwareWebgpu || forced)) throw new SoftwareAdapterError(label)
+  await import('@tensorflow/tfjs-backend-webgpu')
+  await setBackendOrThrow('webgpu')
+  return { result: { name: 'webgpu', ok: true }, device: `${label} (WebGPU)` }
+}
+
+async function tryWasm(opts: SelectOptions): Promise<TryResult> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm')
+  const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep
+  wasm.setWasmPaths(dist)
+  const threads = opts.wasmThreads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length)
+  wasm.setThreadsCount(threads)
+  registerWasmTrainingKernels()
+  await setBackendOrThrow('wasm')
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
+  const actual = wasm.getThreadsCount()
+  return {
+    result: { name: 'wasm', ok: true },
+    device: `CPU (WebAssembly${simd ? ' SIMD' : ''}, ${actual} thread${actual === 1 ? '' : 's'})`
+  }
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: Record<string, string>; isFallbackAdapter?: boolean } | null>
+}
+
+class NoAdapterError extends Error {}
+class SoftwareAdapterError extends Error {
+  constructor(readonly label: string) {
+    super(label)
+  }
+}
+
+/** Turns a load failure into a reason and a fix, for the most common causes users report. */
+export function explain(name: BackendName, err: unknown): { reason: string; fix?: string } {
+  const msg = err instanceof Error ? err.message : String(err)
+  if (name === 'tensorflow') {
+    if (/Cannot find module|MODULE_NOT_FOUND/.test(msg)) {
+      return {
+        reason: '@tensorflow/tfjs-node-gpu is not installed (its install step downloads libtensorflow, which needs the internet)',
+        fix: 'With internet access and CUDA 11.2 + cuDNN 8.1 installed: npm install @tensorflow/tfjs-node-gpu@4.22.0 (or @tensorflow/tfjs-node@4.22.0 for CPU-only libtensorflow)'
+      }
+    }
+    const lib = /lib(cudart|cublas|cufft|curand|cusolver|cusparse|cudnn)[^\s:'"]*/.exec(msg)
+    if (lib) {
+      return {
+        reason: `${lib[0]} could not be loaded: tfjs-node-gpu 4.x needs CUDA 11.2 and cuDNN 8.1 exactly`,
+        fix: 'Install CUDA 11.2 and cuDNN 8.1 and add their lib64 folders to LD_LIBRARY_PATH (check with: ldconfig -p | grep -E "cudart|cudnn"), or use @tensorflow/tfjs-node for CPU'
+      }
+    }
+    return { reason: `libtensorflow failed to load: ${firstLine(msg)}` }
+  }
+  if (name === 'webgpu') {
+    if (err instanceof NoAdapterError) {
+      return {
+        reason: 'no WebGPU adapter was found (no Vulkan/Metal/D3D12 driver for a GPU)',
+        fix: 'Install your GPU\'s Vulkan driver (Linux: mesa-vulkan-drivers or the vendor driver; check with: vulkaninfo --summary)'
+      }
+    }
+    if (err instanceof SoftwareAdapterError) {
+      return { reason: `only a software adapter was found (${err.label}); it is correct but slower than the CPU backends` }
+    }
+    if (/Cannot find module|MODULE_NOT_FOUND/.test(msg)) {
+      return { reason: 'the optional package "webgpu" (Dawn for Node) is not installed', fix: 'npm install webgpu' }
+    }
+    return { reason: `WebGPU failed to start: ${firstLine(msg)}` }
+  }
+  return { reason: `${name} backend failed to start: ${firstLine(msg)}` }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.slice(0, 300)
+}

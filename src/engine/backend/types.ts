@@ -1,0 +1,24 @@
+/** Backends in the order Score Lab prefers them. `tensorflow` is libtensorflow through tfjs-node(-gpu). */
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const
+export type BackendName = (typeof BACKEND_NAMES)[number]
+
+/** What happened when one backend was tried, in words a researcher can act on. */
+export interface BackendAttempt {
+  name: BackendName
+  ok: boolean
+  /** Why it was not used (absent when it was used). */
+  reason?: string
+  /** The exact step that would make it work, when there is one. */
+  fix?: string
+}
+
+export interface BackendInfo {
+  /** The backend in use. */
+  name: BackendName
+  /** Human-readable device, e.g. the GPU adapter name or "CPU (WebAssembly SIMD, 2 threads)". */
+  device: string
+  /** True when SCORE_LAB_BACKEND or a setting forced this backend. */
+  forced: boolean
+  /** Every backend that was tried, in order, with the reason the earlier ones were skipped. */
+  attempts: BackendAttempt[]
+}
