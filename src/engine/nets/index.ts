@@ -1,6 +1,7 @@
 // Registry of score networks by name: adding a network is one file plus one line here.
 import type { Sde } from '../sde/types'
 import type { ScoreModel } from './types'
+import { createScoreNet } from './scorenet'
 
 export interface ModelOptions {
   /** Data shape without the batch: [H, W, C] for images, [D] for points. */
@@ -15,7 +16,9 @@ export interface ModelOptions {
 
 export type ModelFactory = (opts: ModelOptions) => ScoreModel
 
-export const MODELS: Record<string, ModelFactory> = {}
+export const MODELS: Record<string, ModelFactory> = {
+  scorenet: (opts) => createScoreNet(opts),
+}
 
 export function createModel(name: string, opts: ModelOptions): ScoreModel {
   const factory = MODELS[name]
