@@ -84,8 +84,8 @@ describe('loss bookkeeping', () => {
     const before = tf.memory().numTensors
     const r = dsmLoss(gaussianScore(sde), sde, x0, new Rng(9))
     expect(r.perSample.shape).toEqual([64])
-    const per = r.perSample.dataSync()
-    const t = r.t.dataSync()
+    const per = Array.from(r.perSample.dataSync())
+    const t = Array.from(r.t.dataSync())
     expect(r.loss.dataSync()[0]).toBeCloseTo(per.reduce((a, b) => a + b, 0) / 64, 4)
     expect(Math.min(...t)).toBeGreaterThanOrEqual(1e-5)
     expect(Math.max(...t)).toBeLessThanOrEqual(1)
