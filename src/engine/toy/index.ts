@@ -1,0 +1,32 @@
+// Registry of 2-D toy data sets by name.
+import { GmmToy } from './gmm'
+import { MoonsToy } from './moons'
+import { RingsToy } from './rings'
+import type { ToyDataset } from './types'
+
+export interface ToyEntry {
+  description: string
+  create(options: Record<string, unknown>): ToyDataset
+}
+
+export const TOYS: Record<string, ToyEntry> = {
+  'toy-gmm': {
+    description: 'Gaussian mixture (default: 8 Gaussians on a circle of radius 2) with exact density and score at every t',
+    create: (o) => new GmmToy(o)
+  },
+  'toy-rings': { description: 'Concentric rings (default radii 1 and 2, noise 0.05)', create: (o) => new RingsToy(o) },
+  'toy-moons': { description: 'Two interleaved half circles (make_moons), centred', create: (o) => new MoonsToy(o) }
+}
+
+export function createToy(name: string, options: Record<string, unknown> = {}): ToyDataset {
+  const entry = TOYS[name]
+  if (!entry) throw new Error(`Unknown toy data set "${name}". Choose one of: ${Object.keys(TOYS).join(', ')}.`)
+  return entry.create(options)
+}
+
+export function listToys(): { name: string; description: string }[] {
+  return Object.entries(TOYS).map(([name, e]) => ({ name, description: e.description }))
+}
+
+export { GmmToy } from './gmm'
+export type { ToyDataset, AnalyticToyDataset } from './types'
