@@ -113,7 +113,7 @@ export async function dopri5(
   const direction = t1 === t0 ? 1 : Math.sign(t1 - t0)
   const n = y0.length
   let t = t0
-  let y = Float64Array.from(y0)
+  let y: Float64Array = Float64Array.from(y0)
   // Copies, so a rhs may reuse its output buffer between calls.
   let fy = Float64Array.from(await f(t, y))
   let nfe = 1

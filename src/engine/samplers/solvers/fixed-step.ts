@@ -24,7 +24,7 @@ export async function solveFixedStep(
   if (!Number.isInteger(n) || n < 1) throw new Error(`solveFixedStep needs n >= 1 steps, got ${n}`)
   const [t0, t1] = tSpan
   const h = (t1 - t0) / n
-  let y = Float64Array.from(y0)
+  let y: Float64Array = Float64Array.from(y0)
   let nfe = 0
   for (let i = 0; i < n; i++) {
     opts.signal?.throwIfAborted()
