@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import os from 'node:os'
+import { existsSync } from 'node:fs'
 import { tf } from '../tf'
 import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName } from './types'
 import { registerWasmTrainingKernels } from './wasm-kernels'
@@ -94,6 +95,7 @@ async function tryTensorflow(): Promise<TryResult> {
 
 async function tryWebgpu(opts: SelectOptions, forced: boolean): Promise<TryResult> {
   const g = globalThis as unknown as { navigator?: { gpu?: GpuLike } }
+  if (process.platform === 'linux' && !vulkanLoaderPresent()) throw new NoVulkanLoaderError()
   if (!g.navigator?.gpu) {
     // Dawn for Node ships prebuilt in the `webgpu` package.
     const webgpu = require('webgpu') as { create: (flags: string[]) => GpuLike; globals: object }
@@ -134,6 +136,13 @@ interface GpuLike {
 }
 
 class NoAdapterError extends Error {}
+class NoVulkanLoaderError extends Error {}
+
+/** Dawn needs libvulkan.so.1 on Linux; checking first avoids loading Dawn only to fail noisily. */
+function vulkanLoaderPresent(): boolean {
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu']
+  return dirs.some((d) => existsSync(path.join(d, 'libvulkan.so.1')))
+}
 class SoftwareAdapterError extends Error {
   constructor(readonly label: string) {
     super(label)
@@ -160,6 +169,12 @@ export function explain(name: BackendName, err: unknown): { reason: string; fix?
     return { reason: `libtensorflow failed to load: ${firstLine(msg)}` }
   }
   if (name === 'webgpu') {
+    if (err instanceof NoVulkanLoaderError) {
+      return {
+        reason: 'the Vulkan loader (libvulkan.so.1) is not installed, so WebGPU cannot reach a GPU',
+        fix: 'apt-get install libvulkan1 plus your GPU\'s Vulkan driver (mesa-vulkan-drivers or the vendor driver); check with: vulkaninfo --summary'
+      }
+    }
     if (err instanceof NoAdapterError) {
       return {
         reason: 'no WebGPU adapter was found (no Vulkan/Metal/D3D12 driver for a GPU)',

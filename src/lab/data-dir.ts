@@ -1,0 +1,23 @@
+// Where data sets and runs live: SCORE_LAB_HOME, else the platform's per-user app-data
+// folder — the same folder Electron's app.getPath('userData') gives for an app named
+// "score-lab", so the GUI, the browser mode and the CLI all see the same runs.
+import os from 'node:os'
+import path from 'node:path'
+import fs from 'node:fs'
+
+export const APP_DIR_NAME = 'score-lab'
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (env.SCORE_LAB_HOME) return path.resolve(env.SCORE_LAB_HOME)
+  const home = os.homedir()
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', APP_DIR_NAME)
+  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), APP_DIR_NAME)
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), APP_DIR_NAME)
+}
+
+/** Creates the folder (and its standard subfolders) and checks it is writable. */
+export function ensureDataDir(dir: string): string {
+  for (const sub of ['', 'datasets', 'runs']) fs.mkdirSync(path.join(dir, sub), { recursive: true })
+  fs.accessSync(dir, fs.constants.W_OK)
+  return dir
+}

@@ -1,0 +1,62 @@
+// Durable file writes for the data folder: write a temp name, fsync, rename, fsync the folder.
+// A crash leaves either the old file or the new one, never half of one.
+import { randomBytes } from 'node:crypto'
+import { copyFile, open, rename, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
+export const tempName = (path: string) => `${path}.tmp-${randomBytes(4).toString('hex')}`
+
+/** fsyncs a folder so a rename in it survives a crash; skipped where folders cannot be opened (Windows). */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r')
+    try {
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+  } catch {
+    // Best effort by design: the data is already fsynced, only the directory entry may lag.
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempName(path)
+  try {
+    const fh = await open(tmp, 'wx')
+    try {
+      await fh.writeFile(data)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+  await syncDir(dirname(path))
+}
+
+/** Copies to `dest` durably (temp name + fsync + rename). */
+export async function copyFileAtomic(src: string, dest: string): Promise<void> {
+  const tmp = tempName(dest)
+  try {
+    await copyFile(src, tmp)
+    await syncFile(tmp)
+    await rename(tmp, dest)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+  await syncDir(dirname(dest))
+}

@@ -1,0 +1,13 @@
+// The names of every API procedure, free of zod so the sandboxed preload can import it
+// without bundling a schema library. contract.ts pairs each name with its schemas and a
+// test checks the two lists are the same.
+export const PROCEDURE_NAMES = [
+  'system.info',
+  'system.doctor',
+  'system.ping'
+] as const
+
+export type ProcedureName = (typeof PROCEDURE_NAMES)[number]
+
+/** The one push channel for streamed events (IPC channel and WebSocket frame type). */
+export const EVENT_CHANNEL = 'lab:event'

@@ -1,0 +1,44 @@
+// Launches Debian's Chromium through playwright-core (browsers cannot be downloaded here)
+// and a real browser-mode server over the built renderer.
+import fs from 'node:fs'
+import path from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { startServer, type RunningServer } from '../../src/server/server'
+import { createLabService } from '../../src/lab/service'
+import { tempDir } from './service'
+
+export const ROOT = path.resolve(__dirname, '../..')
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const SHOTS = path.join(ROOT, 'test-results')
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+  })
+}
+
+export async function startLab(opts: { dataDir?: string } = {}): Promise<{ server: RunningServer; dataDir: string }> {
+  const staticDir = path.join(ROOT, 'out/renderer')
+  if (!fs.existsSync(path.join(staticDir, 'index.html'))) throw new Error('out/renderer is not built: run npm run build (scripts/ui-tests.mjs does this)')
+  const dataDir = opts.dataDir ?? tempDir('score-lab-ui-')
+  const service = createLabService({ dataDir, shell: 'browser' })
+  const server = await startServer({ service, port: 0, staticDir })
+  return { server, dataDir }
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(SHOTS, { recursive: true })
+  const file = path.join(SHOTS, `${name}.png`)
+  await page.screenshot({ path: file, fullPage: false })
+  return file
+}
+
+export async function newPage(browser: Browser, colorScheme: 'light' | 'dark' = 'dark'): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme })
+  const page = await context.newPage()
+  page.on('pageerror', (err) => console.error('[page error]', err.message))
+  return page
+}

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { launchBrowser, newPage, screenshot, startLab } from '../helpers/browser'
+import type { RunningServer } from '../../src/server/server'
+
+let browser: Browser
+let server: RunningServer
+let dataDir: string
+
+beforeAll(async () => {
+  ;({ server, dataDir } = await startLab())
+  browser = await launchBrowser()
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+describe('app shell in browser mode', () => {
+  it('opens with the token, shows the backend from a real system.info call, and hides the token', async () => {
+    const page = await newPage(browser)
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(server.openUrl)
+    await page.getByTestId('backend-badge').waitFor()
+    const badge = await page.getByTestId('backend-badge').innerText()
+    expect(badge.toLowerCase()).toMatch(/wasm|cpu|webgpu|tensorflow/)
+    expect(await page.getByTestId('data-dir').innerText()).toBe(dataDir)
+    expect(await page.getByTestId('status-bar').innerText()).toMatch(/Browser mode · connected/)
+    expect(page.url()).not.toContain('token=')
+    await page.getByTestId('run-doctor').click()
+    await page.getByTestId('doctor-report').waitFor()
+    expect(await page.getByTestId('doctor-report').innerText()).toMatch(/Diagnosis/)
+    await screenshot(page, 'shell-system-dark')
+    expect(errors).toEqual([])
+  })
+
+  it('renders the light theme', async () => {
+    const page = await newPage(browser, 'light')
+    await page.goto(server.openUrl)
+    await page.getByTestId('backend-badge').waitFor()
+    await screenshot(page, 'shell-system-light')
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
+    expect(bg).toBe('rgb(246, 247, 249)')
+  })
+
+  it('without the token the page says it cannot connect', async () => {
+    const page = await newPage(browser)
+    await page.goto(server.url)
+    await page.getByText(/No access token/).first().waitFor({ timeout: 15_000 })
+    await screenshot(page, 'shell-no-token')
+  })
+})
