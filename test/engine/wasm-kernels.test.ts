@@ -79,13 +79,15 @@ function dyShape(c: ConvCase): number[] {
   return nhwc ? info.outShape : [info.batchSize, info.outChannels, info.outHeight, info.outWidth]
 }
 
-describe('Conv2DBackpropFilter on wasm', () => {
-  test('is registered, and registering again is a no-op', () => {
-    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeTruthy()
-    expect(() => registerWasmTrainingKernels()).not.toThrow()
-  })
+const backpropInput = (dy: tf.Tensor, filter: tf.Tensor, c: ConvCase) =>
+  tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
+    inputShape: c.x,
+    strides: c.s,
+    pad: c.pad,
+    dataFormat: c.format ?? 'NHWC'
+  } as never) as tf.Tensor
 
-  const cases: ConvCase[] = [
+const cases: ConvCase[] = [
     { x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 1, pad: 'valid' },
     { x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 2, pad: 'valid' },
     { x: [3, 10, 7, 3], f: [3, 3, 3, 4], s: 2, pad: 'same' },
@@ -100,7 +102,14 @@ describe('Conv2DBackpropFilter on wasm', () => {
     { x: [4, 28, 28, 1], f: [3, 3, 1, 32], s: 1, pad: 'valid' },
     { x: [1, 26, 26, 8], f: [3, 3, 8, 16], s: 2, pad: 'valid' },
     { x: [2, 5, 5, 32], f: [3, 3, 32, 64], s: 2, pad: 'valid' }
-  ]
+]
+
+describe('Conv2DBackpropFilter on wasm', () => {
+  test('is registered, and registering again is a no-op', () => {
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeTruthy()
+    expect(() => registerWasmTrainingKernels()).not.toThrow()
+  })
+
   for (const c of cases) {
     test(`x ${c.x} filter ${c.f} stride ${c.s} pad ${JSON.stringify(c.pad)} ${c.format ?? 'NHWC'}`, async () => {
       const xs = randn(c.x.reduce((a, b) => a * b), 1)
@@ -130,8 +139,45 @@ describe('Conv2DBackpropFilter on wasm', () => {
       if (typeof c.pad === 'number') c.s = st
       const ds = dyShape(c)
       if (ds.some((d) => d <= 0)) continue
-      await expectParity(() => [backpropFilter(tf.tensor(randn(c.x.reduce((a, b) => a * b), i), c.x), tf.tensor(randn(ds.reduce((a, b) => a * b), 100 + i), ds), c)])
+      const xs = randn(c.x.reduce((a, b) => a * b), i)
+      const dys = randn(ds.reduce((a, b) => a * b), 100 + i)
+      const fs = randn(c.f.reduce((a, b) => a * b), 200 + i)
+      await expectParity(() => [
+        backpropFilter(tf.tensor(xs, c.x), tf.tensor(dys, ds), c),
+        backpropInput(tf.tensor(dys, ds), tf.tensor(fs, c.f), c)
+      ])
     }
+  })
+})
+
+describe('Conv2DBackpropInput on wasm (sub-pixel XNNPACK convolution)', () => {
+  for (const c of cases) {
+    test(`x ${c.x} filter ${c.f} stride ${c.s} pad ${JSON.stringify(c.pad)} ${c.format ?? 'NHWC'}`, async () => {
+      const ds = dyShape(c)
+      const dys = randn(ds.reduce((a, b) => a * b), 3)
+      const fs = randn(c.f.reduce((a, b) => a * b), 4)
+      await expectParity(() => [backpropInput(tf.tensor(dys, ds), tf.tensor(fs, c.f), c)])
+    })
+  }
+
+  test('the cached combined filter follows the filter tensor (reuse, dispose, new weights)', async () => {
+    const c: ConvCase = { x: [2, 9, 9, 3], f: [3, 3, 3, 4], s: 2, pad: 'valid' }
+    const ds = dyShape(c)
+    const dys = randn(ds.reduce((a, b) => a * b), 5)
+    const f1 = randn(36 * 3, 6).slice(0, 108)
+    const f2 = randn(108, 7)
+    const ref = await on('cpu', () => [backpropInput(tf.tensor(dys, ds), tf.tensor(f1, c.f), c), backpropInput(tf.tensor(dys, ds), tf.tensor(f2, c.f), c)])
+    await tf.setBackend('wasm')
+    const dy = tf.tensor(dys, ds)
+    for (const [i, f] of [f1, f2, f1].entries()) {
+      const filter = tf.tensor(f, c.f)
+      const a = backpropInput(dy, filter, c)
+      const b = backpropInput(dy, filter, c) // cache hit
+      expect(relL2(a.dataSync(), ref.data[i === 1 ? 1 : 0]!)).toBeLessThanOrEqual(TOL)
+      expect(relL2(b.dataSync(), ref.data[i === 1 ? 1 : 0]!)).toBeLessThanOrEqual(TOL)
+      tf.dispose([a, b, filter])
+    }
+    dy.dispose()
   })
 })
 

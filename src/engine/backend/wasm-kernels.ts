@@ -103,7 +103,216 @@ function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
   return dW
 }
 
+// ---------------------------------------------------------------------------------------------
+// Conv2DBackpropInput (also the forward of conv2dTranspose). wasm's own kernel is a scalar C++
+// loop (~1 GFLOP/s); this one is a single XNNPACK convolution by sub-pixel decomposition.
+//
+// Per axis, with forward stride s, padding p and kernel size K, dx[i] = Σ_{o·s + k − p = i} dy[o]·W[k].
+// Split the output by phase i = s·q + r (r ∈ [0, s)): only taps k ≡ (r + p) mod s reach phase r,
+//   k = k_r + s·j,  o = q + c_r − j,  with k_r = (r + p) mod s and c_r = (r + p − k_r) / s,
+// so every phase is an ordinary stride-1 correlation of dy with a reversed sub-kernel. All phases
+// read the same window of dy, so they run as ONE convolution whose s_h·s_w·ci output channels are
+// the phases side by side (sub-kernels zero-padded to a common M×M window: for 3×3 stride 2 that
+// is a 2×2 kernel with 4·ci outputs, 16/9 of the useful multiply-adds instead of the 4× of
+// zero-insertion). DepthToSpace interleaves the phases back into the image; a slice trims the
+// rows/columns past the input size. For stride 1 this is just the flipped-kernel convolution.
+
+interface AxisPlan {
+  s: number
+  /** padding of dy before the window, after it, and window size */
+  padBefore: number
+  padAfter: number
+  M: number
+  /** number of output rows per phase (ceil(n / s)) */
+  Q: number
+  /** for phase r and window position m: the kernel tap k, or −1 */
+  tap: Int32Array // [s][M]
+}
+
+function planAxis(n: number, o: number, K: number, s: number, p: number): AxisPlan {
+  const Q = Math.ceil(n / s)
+  const kr: number[] = []
+  const cr: number[] = []
+  const J: number[] = []
+  for (let r = 0; r < s; r++) {
+    kr.push((((r + p) % s) + s) % s)
+    cr.push((r + p - kr[r]!) / s)
+    J.push(kr[r]! < K ? Math.ceil((K - kr[r]!) / s) : 0)
+  }
+  let padBefore = 0
+  let last = 0
+  for (let r = 0; r < s; r++) if (J[r]! > 0) padBefore = Math.max(padBefore, J[r]! - 1 - cr[r]!)
+  for (let r = 0; r < s; r++) if (J[r]! > 0) last = Math.max(last, cr[r]! + padBefore)
+  const M = last + 1
+  // window m ∈ [0, M) for output q reads dy[q + m − padBefore]; tap j = c_r + padBefore − m
+  const tap = new Int32Array(s * M).fill(-1)
+  for (let r = 0; r < s; r++) {
+    for (let m = 0; m < M; m++) {
+      const j = cr[r]! + padBefore - m
+      if (j >= 0 && j < J[r]!) tap[r * M + m] = kr[r]! + s * j
+    }
+  }
+  // conv output rows = o + padBefore + padAfter − M + 1 must be ≥ Q (extra rows are sliced off)
+  const padAfter = Math.max(0, Q + M - 1 - o - padBefore)
+  return { s, padBefore, padAfter, M, Q, tap }
+}
+
+interface InputPlan {
+  h: AxisPlan
+  w: AxisPlan
+  /** combined filter [Mh, Mw, co, sh·sw·ci] as indices into W [kh,kw,ci,co] (−1 = zero) */
+  index: Int32Array
+  shape: [number, number, number, number]
+}
+
+const inputPlans = new Map<string, InputPlan>()
+
+function inputPlan(inShape: number[], dyShape: number[], filterShape: number[], sh: number, sw: number, top: number, left: number): InputPlan {
+  const key = [inShape, dyShape, filterShape, sh, sw, top, left].join('|')
+  const hit = inputPlans.get(key)
+  if (hit) return hit
+  const [kh, kw, ci, co] = filterShape as [number, number, number, number]
+  const h = planAxis(inShape[1]!, dyShape[1]!, kh, sh, top)
+  const w = planAxis(inShape[2]!, dyShape[2]!, kw, sw, left)
+  const P = sh * sw * ci
+  const index = new Int32Array(h.M * w.M * co * P).fill(-1)
+  for (let mh = 0; mh < h.M; mh++) {
+    for (let mw = 0; mw < w.M; mw++) {
+      for (let rh = 0; rh < sh; rh++) {
+        const th = h.tap[rh * h.M + mh]!
+        if (th < 0) continue
+        for (let rw = 0; rw < sw; rw++) {
+          const tw = w.tap[rw * w.M + mw]!
+          if (tw < 0) continue
+          const phase = rh * sw + rw
+          for (let o = 0; o < co; o++) {
+            const dst = ((mh * w.M + mw) * co + o) * P + phase * ci
+            const src = (th * kw + tw) * ci * co + o
+            for (let c = 0; c < ci; c++) index[dst + c] = src + c * co
+          }
+        }
+      }
+    }
+  }
+  const plan: InputPlan = { h, w, index, shape: [h.M, w.M, co, P] }
+  if (inputPlans.size > 64) inputPlans.clear()
+  inputPlans.set(key, plan)
+  return plan
+}
+
+interface WasmBackendLike extends Backend {
+  dataIdMap: { has(id: object): boolean }
+  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo
+  typedArrayFromHeap(t: TensorInfo): Float32Array
+}
+
+/**
+ * Combined filters kept while their source filter lives (sampling calls the net with the same
+ * weights hundreds of times; XNNPACK also caches its packed weights by filter tensor).
+ */
+const filterCache = new Map<object, { key: string; info: TensorInfo }>()
+const FILTER_CACHE_MAX = 64
+
+function combinedFilter(backend: WasmBackendLike, filter: TensorInfo, plan: InputPlan, key: string): TensorInfo {
+  for (const [src, e] of filterCache) {
+    if (!backend.dataIdMap.has(src)) {
+      free(backend, e.info)
+      filterCache.delete(src)
+    }
+  }
+  const hit = filterCache.get(filter.dataId)
+  if (hit && hit.key === key) return hit.info
+  const out = backend.makeOutput(plan.shape, 'float32')
+  const dst = backend.typedArrayFromHeap(out) // after the allocation: the heap may have grown
+  const src = backend.typedArrayFromHeap(filter)
+  const idx = plan.index
+  for (let i = 0; i < idx.length; i++) {
+    const k = idx[i]!
+    dst[i] = k < 0 ? 0 : src[k]!
+  }
+  if (hit) free(backend, hit.info)
+  filterCache.set(filter.dataId, { key, info: out })
+  if (filterCache.size > FILTER_CACHE_MAX) {
+    const [oldest, e] = filterCache.entries().next().value as [object, { info: TensorInfo }]
+    free(backend, e.info)
+    filterCache.delete(oldest)
+  }
+  return out
+}
+
+export interface Conv2DBackpropInputAttrs {
+  strides: number | [number, number]
+  pad: Conv2DBackpropFilterAttrs['pad']
+  dataFormat?: 'NHWC' | 'NCHW'
+  dimRoundingMode?: 'floor' | 'round' | 'ceil'
+  inputShape: [number, number, number, number]
+}
+
+function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }): TensorInfo {
+  const backend = args.backend as WasmBackendLike
+  const { dy: dyIn, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs
+  const nhwc = (attrs.dataFormat ?? 'NHWC') === 'NHWC'
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad as never,
+    attrs.dimRoundingMode,
+    false,
+    nhwc ? 'channelsLast' : 'channelsFirst'
+  )
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci, strideHeight: sh, strideWidth: sw } = info
+  const dy = nhwc ? dyIn : run('Transpose', backend, { x: dyIn }, { perm: [0, 2, 3, 1] })
+  const plan = inputPlan([B, H, W, ci], dy.shape, filter.shape, sh, sw, info.padInfo.top, info.padInfo.left)
+  const key = [filter.shape, plan.shape, sh, sw, info.padInfo.top, info.padInfo.left].join('|')
+  const wc = combinedFilter(backend, filter, plan, key)
+  let y = run(
+    'Conv2D',
+    backend,
+    { x: dy, filter: wc },
+    {
+      strides: [1, 1],
+      pad: [[0, 0], [plan.h.padBefore, plan.h.padAfter], [plan.w.padBefore, plan.w.padAfter], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined
+    }
+  ) // [B, ≥Qh, ≥Qw, sh·sw·ci]
+  if (!nhwc) free(backend, dy)
+  if (sh > 1 || sw > 1) {
+    let z: TensorInfo
+    if (sh === sw) {
+      z = run('DepthToSpace', backend, { x: y }, { blockSize: sh, dataFormat: 'NHWC' })
+    } else {
+      const [b, qh, qw] = y.shape as [number, number, number, number]
+      const r = run('Reshape', backend, { x: y }, { shape: [b, qh, qw, sh, sw, ci] })
+      const t = run('Transpose', backend, { x: r }, { perm: [0, 1, 3, 2, 4, 5] })
+      free(backend, r)
+      z = run('Reshape', backend, { x: t }, { shape: [b, qh * sh, qw * sw, ci] })
+      free(backend, t)
+    }
+    free(backend, y)
+    y = z
+  }
+  if (y.shape[1] !== H || y.shape[2] !== W) {
+    const s = run('Slice', backend, { x: y }, { begin: [0, 0, 0, 0], size: [B, H, W, ci] })
+    free(backend, y)
+    y = s
+  }
+  if (!nhwc) {
+    const t = run('Transpose', backend, { x: y }, { perm: [0, 3, 1, 2] })
+    free(backend, y)
+    y = t
+  }
+  return y
+}
+
 let registered = false
+
+/** wasm's own kernels that registerWasmTrainingKernels() replaced (for comparisons). */
+export const nativeKernels: Record<string, tf.KernelConfig> = {}
 
 /**
  * Registers the kernels a conv-net training step needs that tfjs-backend-wasm 4.22 lacks.
@@ -114,5 +323,12 @@ export function registerWasmTrainingKernels(): void {
   registered = true
   if (!tf.getKernel('Conv2DBackpropFilter', BACKEND)) {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: BACKEND, kernelFunc: conv2DBackpropFilter as never })
+  }
+  // Replace wasm's scalar Conv2DBackpropInput (kept reachable for tests as wasmNativeKernels).
+  const native = tf.getKernel('Conv2DBackpropInput', BACKEND)
+  if (native && native.kernelFunc !== (conv2DBackpropInput as never)) {
+    nativeKernels.Conv2DBackpropInput = native
+    tf.unregisterKernel('Conv2DBackpropInput', BACKEND)
+    tf.registerKernel({ kernelName: 'Conv2DBackpropInput', backendName: BACKEND, setupFunc: native.setupFunc, kernelFunc: conv2DBackpropInput as never })
   }
 }
