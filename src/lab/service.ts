@@ -7,8 +7,12 @@ import type { BackendInfo } from '../engine/backend/types'
 import { API_VERSION, type SystemInfo } from '../shared/contract'
 import { ensureDataDir } from './data-dir'
 import { diagnose } from './doctor'
-import type { Handlers } from './dispatch'
+import { HandlerError, type Handlers } from './dispatch'
 import { EventBus } from './events'
+import { RunStore } from './runs/store'
+import { JobManager } from './jobs/manager'
+import { tsxWorkerFactory, type WorkerFactory } from './jobs/worker-factory'
+import { catalog, checkTrainConfig } from './catalog'
 
 const require = createRequire(import.meta.url)
 
@@ -19,12 +23,20 @@ export interface LabServiceOptions {
   extraVersions?: { electron?: string; chrome?: string }
   /** Injected for tests; defaults to selecting the backend in this process. */
   backend?: () => Promise<BackendInfo>
+  /** Backend name forced for jobs' workers (CLI --backend, SCORE_LAB_BACKEND). */
+  jobBackend?: string
+  /** How job workers are created (Electron passes its bundled worker; Node uses tsx). */
+  workerFactory?: WorkerFactory
+  /** Compute jobs running at once (default 1). */
+  concurrency?: number
 }
 
 export interface LabService {
   handlers: Handlers
   events: EventBus
   dataDir: string
+  runs: RunStore
+  jobs: JobManager
   close(): Promise<void>
 }
 
@@ -35,8 +47,19 @@ export function appVersion(): string {
 export function createLabService(opts: LabServiceOptions): LabService {
   const dataDir = ensureDataDir(opts.dataDir)
   const events = new EventBus()
+  const runs = new RunStore(dataDir)
+  const jobs = new JobManager({ workerFactory: opts.workerFactory ?? tsxWorkerFactory(), events, runs, concurrency: opts.concurrency })
+  // A run left "running" by a process that died (SIGKILL, power loss) is interrupted, not running.
+  runs.markInterrupted(jobs.liveRunIds())
   let backendPromise: Promise<BackendInfo> | null = null
   const backend = () => (backendPromise ??= (opts.backend ?? (() => selectBackend()))())
+
+  const startTraining = (runId: string, resume: boolean) => {
+    const run = runs.get(runId)
+    if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
+    const job = jobs.submit({ kind: 'train', runId, dataDir, config: run.config, resume, backend: opts.jobBackend })
+    return { runId, jobId: job.id }
+  }
 
   const handlers: Handlers = {
     'system.info': async () => ({
@@ -54,8 +77,41 @@ export function createLabService(opts: LabServiceOptions): LabService {
       cpus: os.availableParallelism?.() ?? os.cpus().length
     }),
     'system.doctor': async () => diagnose(await backend(), dataDir),
-    'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() })
+    'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
+    'engine.catalog': async () => catalog(),
+    'runs.list': async () => runs.list(),
+    'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
+    'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),
+    'runs.start': async ({ config, name }) => {
+      checkTrainConfig(config)
+      const run = runs.create(config, name, null)
+      events.emit({ type: 'run', run })
+      return startTraining(run.id, false)
+    },
+    'runs.resume': async ({ runId }) => {
+      const run = runs.get(runId)
+      if (run.status === 'finished' && run.step >= run.config.steps) {
+        throw new HandlerError({ code: 'conflict', message: `Run ${runId} already finished all ${run.config.steps} steps.` })
+      }
+      return startTraining(runId, true)
+    },
+    'runs.update': async ({ runId, ...patch }) => {
+      const run = runs.update(runId, patch)
+      events.emit({ type: 'run', run })
+      return run
+    },
+    'runs.delete': async ({ runId }) => {
+      if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is training; stop it before deleting it.` })
+      runs.delete(runId)
+      events.emit({ type: 'run-deleted', runId })
+      return { ok: true as const }
+    },
+    'jobs.list': async () => jobs.list(),
+    'jobs.pause': async ({ jobId }) => jobs.pause(jobId),
+    'jobs.resume': async ({ jobId }) => jobs.resume(jobId),
+    'jobs.stop': async ({ jobId }) => jobs.stop(jobId),
+    'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId)
   }
 
-  return { handlers, events, dataDir, close: async () => {} }
+  return { handlers, events, dataDir, runs, jobs, close: () => jobs.shutdown() }
 }

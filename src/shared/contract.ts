@@ -61,11 +61,149 @@ export const DoctorReportSchema = z.object({
   checks: z.array(DoctorCheckSchema)
 })
 
+
+// ---- training runs ----
+
+const PosInt = z.number().int().positive()
+const NonNegInt = z.number().int().nonnegative()
+const Name = z.string().min(1).max(64)
+
+/** Every setting of a training run. Names (dataset, model, SDE, weighting) are checked against the engine's registries by the lab. */
+export const TrainConfigSchema = z.object({
+  dataset: Name,
+  model: Name,
+  /** SDE by registry name; params override its defaults (e.g. sigmaMax). */
+  sde: z.object({ name: Name, params: z.record(z.string().max(32), z.number().positive()) }).strict(),
+  steps: PosInt.max(100_000_000),
+  batchSize: PosInt.max(4096),
+  lr: z.number().positive().max(1),
+  warmup: NonNegInt,
+  /** Gradient-norm clipping; 0 disables it. */
+  gradClip: z.number().nonnegative(),
+  /** EMA decay of the weights used for sampling; 0 disables it. */
+  ema: z.number().min(0).max(0.999999),
+  weighting: Name,
+  reduction: z.enum(['sum', 'mean']),
+  seed: NonNegInt.max(2 ** 31 - 1),
+  checkpointEvery: PosInt,
+  keepLast: PosInt.max(1000),
+  keepBest: z.boolean(),
+  /** Write a preview grid every N steps; 0 turns previews off. */
+  previewEvery: NonNegInt,
+  /** Data scaled to [−1, 1] (true) or [0, 1] (false). */
+  centered: z.boolean(),
+  randomFlip: z.boolean()
+})
+export type TrainConfig = z.infer<typeof TrainConfigSchema>
+
+export const RunStatusSchema = z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'stopped', 'interrupted'])
+export type RunStatus = z.infer<typeof RunStatusSchema>
+
+export const RunSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: RunStatusSchema,
+  config: TrainConfigSchema,
+  backend: z.string().nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  /** Milliseconds spent training, summed over every session of the run. */
+  trainMs: z.number(),
+  step: z.number().int(),
+  lastLoss: z.number().nullable(),
+  bestLoss: z.number().nullable(),
+  notes: z.string(),
+  tags: z.array(z.string()),
+  error: z.string().nullable(),
+  jobId: z.string().nullable()
+})
+export type RunSummary = z.infer<typeof RunSummarySchema>
+
+export const CheckpointInfoSchema = z.object({
+  file: z.string(),
+  step: z.number().int(),
+  loss: z.number().nullable(),
+  time: z.number(),
+  bytes: z.number().int(),
+  best: z.boolean(),
+  hasEma: z.boolean()
+})
+export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>
+
+export const MetricPointSchema = z.object({
+  step: z.number().int(),
+  wallTime: z.number(),
+  loss: z.number().nullable(),
+  gradNorm: z.number().nullable(),
+  lr: z.number().nullable(),
+  imagesPerSec: z.number().nullable(),
+  /** Mean loss per tenth of t ∈ [eps, T] over the last logging window (null where no t fell). */
+  buckets: z.array(z.number().nullable()).optional()
+})
+export type MetricPoint = z.infer<typeof MetricPointSchema>
+
+export const JobKindSchema = z.enum(['train', 'sample', 'compare', 'likelihood', 'download'])
+export const JobInfoSchema = z.object({
+  id: z.string(),
+  kind: JobKindSchema,
+  state: z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'cancelled']),
+  runId: z.string().nullable(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  fraction: z.number(),
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable()
+})
+export type JobInfo = z.infer<typeof JobInfoSchema>
+
+const RunRef = z.object({ runId: z.string().min(1).max(128) }).strict()
+const JobRef = z.object({ jobId: z.string().min(1).max(128) }).strict()
+const Ack = z.object({ ok: z.literal(true) })
+
 const Empty = z.object({}).strict()
 
 export const procedures = {
   'system.info': { input: Empty, output: SystemInfoSchema },
   'system.doctor': { input: Empty, output: DoctorReportSchema },
+  'engine.catalog': {
+    input: Empty,
+    output: z.object({
+      models: z.array(z.object({ name: z.string(), description: z.string(), shapes: z.string() })),
+      sdes: z.array(z.object({ name: z.string(), description: z.string(), defaults: z.record(z.string(), z.number()) })),
+      weightings: z.array(z.object({ name: z.string(), description: z.string() })),
+      datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean() })),
+      presets: z.array(z.object({ name: z.string(), description: z.string(), config: TrainConfigSchema }))
+    })
+  },
+  'runs.list': { input: Empty, output: z.array(RunSummarySchema) },
+  'runs.get': { input: RunRef, output: z.object({ run: RunSummarySchema, checkpoints: z.array(CheckpointInfoSchema) }) },
+  'runs.metrics': {
+    input: z.object({ runId: z.string().min(1).max(128), afterStep: z.number().int().optional() }).strict(),
+    output: z.array(MetricPointSchema)
+  },
+  'runs.start': {
+    input: z.object({ config: TrainConfigSchema, name: z.string().max(120).optional() }).strict(),
+    output: z.object({ runId: z.string(), jobId: z.string() })
+  },
+  'runs.resume': { input: RunRef, output: z.object({ runId: z.string(), jobId: z.string() }) },
+  'runs.update': {
+    input: z
+      .object({
+        runId: z.string().min(1).max(128),
+        name: z.string().min(1).max(120).optional(),
+        notes: z.string().max(4000).optional(),
+        tags: z.array(z.string().min(1).max(40)).max(20).optional()
+      })
+      .strict(),
+    output: RunSummarySchema
+  },
+  'runs.delete': { input: RunRef, output: Ack },
+  'jobs.list': { input: Empty, output: z.array(JobInfoSchema) },
+  'jobs.pause': { input: JobRef, output: JobInfoSchema },
+  'jobs.resume': { input: JobRef, output: JobInfoSchema },
+  'jobs.stop': { input: JobRef, output: JobInfoSchema },
+  'jobs.cancel': { input: JobRef, output: JobInfoSchema },
   'system.ping': {
     input: z.object({ message: Str }).strict(),
     output: z.object({ message: z.string(), receivedAt: z.number() })
@@ -81,8 +219,6 @@ export type BackendInfoDto = z.infer<typeof BackendInfoSchema>
 
 // ---- streamed events (one push channel) ----
 
-export const JobStateSchema = z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'cancelled', 'interrupted'])
-
 export const LabEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string(), jobId: z.string().optional(), time: z.number() }),
   z.object({
@@ -93,15 +229,13 @@ export const LabEventSchema = z.discriminatedUnion('type', [
     rate: z.number().nullable(),
     unit: z.string()
   }),
-  z.object({ type: z.literal('job'), jobId: z.string(), kind: z.string(), state: JobStateSchema, error: z.string().optional() }),
-  z.object({
-    type: z.literal('metric'),
-    runId: z.string(),
-    seq: z.number().int(),
-    step: z.number().int(),
-    wallTime: z.number(),
-    values: z.record(z.string(), z.number().nullable())
-  })
+  z.object({ type: z.literal('job'), job: JobInfoSchema }),
+  /** Metrics arrive in batches (at most a few per second) however fast the loop runs; all are stored. */
+  z.object({ type: z.literal('metrics'), runId: z.string(), points: z.array(MetricPointSchema) }),
+  z.object({ type: z.literal('run'), run: RunSummarySchema }),
+  z.object({ type: z.literal('run-deleted'), runId: z.string() }),
+  z.object({ type: z.literal('checkpoint'), runId: z.string(), checkpoint: CheckpointInfoSchema }),
+  z.object({ type: z.literal('preview'), runId: z.string(), step: z.number().int(), dataUrl: z.string() })
 ])
 export type LabEvent = z.infer<typeof LabEventSchema>
 

@@ -3,6 +3,19 @@
 // test checks the two lists are the same.
 export const PROCEDURE_NAMES = [
   'system.info',
+  'engine.catalog',
+  'runs.list',
+  'runs.get',
+  'runs.metrics',
+  'runs.start',
+  'runs.resume',
+  'runs.update',
+  'runs.delete',
+  'jobs.list',
+  'jobs.pause',
+  'jobs.resume',
+  'jobs.stop',
+  'jobs.cancel',
   'system.doctor',
   'system.ping'
 ] as const

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Electron smoke test: runs where the Electron binary exists; elsewhere it skips and says why.
 import { describe, expect, it } from 'vitest'
 import { createRequire } from 'node:module'

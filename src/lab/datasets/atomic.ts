@@ -1,5 +1,5 @@
-// Durable file writes for the data folder: write a temp name, fsync, rename, fsync the folder.
-// A crash leaves either the old file or the new one, never half of one.
+// Durable copies for the data folder: temp name, fsync, rename, fsync the folder, so a crash
+// leaves either the old file or the new one. JSON writes use engine/io/atomic-write.
 import { randomBytes } from 'node:crypto'
 import { copyFile, open, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -27,24 +27,6 @@ async function syncFile(path: string): Promise<void> {
   } finally {
     await fh.close()
   }
-}
-
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempName(path)
-  try {
-    const fh = await open(tmp, 'wx')
-    try {
-      await fh.writeFile(data)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, path)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
-  await syncDir(dirname(path))
 }
 
 /** Copies to `dest` durably (temp name + fsync + rename). */

@@ -135,6 +135,7 @@ export async function readCifarArchive(path: string): Promise<Map<string, Uint8A
       throw new DatasetError('truncated-gzip', path, 'truncated gzip: the archive ends early; the file is incomplete', { cause: err })
     }
     if (code === 'TAR_BAD_ARCHIVE') throw new DatasetError('bad-format', path, 'not a tar archive (unrecognised format)', { cause: err })
+    if (typeof code === 'string' && code.startsWith('TAR_')) throw new DatasetError('bad-format', path, `not a valid tar archive: ${(err as Error).message}`, { cause: err })
     throw fsError(err, path)
   }
   const missing = [...wanted].filter((m) => !found.has(m))

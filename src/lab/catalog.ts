@@ -1,0 +1,109 @@
+// What the engine offers (models, SDEs, weightings, data sets) and the presets that train
+// well, served to the UI pickers and the CLI. Names are checked here, at the boundary.
+import { MODELS } from '../engine/nets'
+import { listSdes, SDES } from '../engine/sde'
+import { WEIGHTINGS } from '../engine/loss'
+import { DATASETS, getDataset } from './datasets/registry'
+import { HandlerError } from './dispatch'
+import type { ProcOutput, TrainConfig } from '../shared/contract'
+
+const MODEL_INFO: Record<string, { description: string; shapes: string }> = {
+  scorenet: { description: "Song's tutorial U-Net (1.1M parameters at 28×28×1): Fourier time embedding, GroupNorm, transposed-conv decoder", shapes: '28×28×1, 32×32×3' },
+  scorenet_color: { description: 'A wider U-Net for 32×32 colour images (CIFAR-10)', shapes: '32×32×3' },
+  mixer: { description: 'MLP-Mixer with time conditioning: much faster to train than a U-Net, for quick experiments', shapes: '28×28×1, 32×32×3' },
+  mlp: { description: 'A small time-conditional MLP for 2-D toy data', shapes: '2' }
+}
+
+const base = {
+  warmup: 0,
+  gradClip: 0,
+  ema: 0,
+  weighting: 'std2',
+  reduction: 'sum' as const,
+  seed: 0,
+  keepLast: 3,
+  keepBest: true,
+  previewEvery: 0,
+  centered: false,
+  randomFlip: false
+}
+
+export const PRESETS: { name: string; description: string; config: TrainConfig }[] = [
+  {
+    name: 'toy-quick',
+    description: 'A 2-D Gaussian mixture with a small MLP: trains in seconds on any backend',
+    config: { ...base, dataset: 'toy-gmm', model: 'mlp', sde: { name: 'vpsde', params: {} }, steps: 2000, batchSize: 256, lr: 1e-3, checkpointEvery: 500 }
+  },
+  {
+    name: 'fashion-mnist-tutorial',
+    description: "Song's tutorial: ScoreNet, VE SDE σ = 25, Adam 1e-4, batch 64 (loss ≈ 20 after long training)",
+    config: { ...base, dataset: 'fashion-mnist', model: 'scorenet', sde: { name: 'vesde_tutorial', params: {} }, steps: 93_750, batchSize: 64, lr: 1e-4, checkpointEvery: 1000 }
+  },
+  {
+    name: 'mnist-tutorial',
+    description: "Song's tutorial on MNIST: ScoreNet, VE SDE σ = 25, Adam 1e-4, batch 32, 50 epochs",
+    config: { ...base, dataset: 'mnist', model: 'scorenet', sde: { name: 'vesde_tutorial', params: {} }, steps: 93_750, batchSize: 32, lr: 1e-4, checkpointEvery: 1000 }
+  },
+  {
+    name: 'cifar10-color',
+    description: 'CIFAR-10 in [−1, 1] with flips, the colour U-Net, VP SDE, score_sde optimiser settings and EMA',
+    config: {
+      ...base,
+      dataset: 'cifar10',
+      model: 'scorenet_color',
+      sde: { name: 'vpsde', params: {} },
+      steps: 200_000,
+      batchSize: 128,
+      lr: 2e-4,
+      warmup: 5000,
+      gradClip: 1,
+      ema: 0.9999,
+      reduction: 'mean',
+      centered: true,
+      randomFlip: true,
+      checkpointEvery: 5000
+    }
+  }
+]
+
+export function catalog(): ProcOutput<'engine.catalog'> {
+  return {
+    models: Object.keys(MODELS).map((name) => ({ name, description: MODEL_INFO[name]?.description ?? name, shapes: MODEL_INFO[name]?.shapes ?? '' })),
+    sdes: listSdes(),
+    weightings: Object.entries(WEIGHTINGS).map(([name, w]) => ({ name, description: w.description })),
+    datasets: DATASETS.map((d) =>
+      d.kind === 'toy'
+        ? { name: d.name, title: d.title, shape: [2], size: 0, synthetic: true }
+        : { name: d.name, title: d.title, shape: [d.shape[0], d.shape[1], d.shape[2]], size: d.trainSize, synthetic: false }
+    ),
+    presets: PRESETS
+  }
+}
+
+/** Checks every name in a training config against the registries; throws one clear error listing all problems. */
+export function checkTrainConfig(config: TrainConfig): void {
+  const problems: { path: string; message: string }[] = []
+  const choose = (path: string, value: string, names: string[], what: string) => {
+    if (!names.includes(value)) problems.push({ path, message: `unknown ${what} "${value}"; choose one of: ${names.join(', ')}` })
+  }
+  choose('dataset', config.dataset, DATASETS.map((d) => d.name), 'data set')
+  choose('model', config.model, Object.keys(MODELS), 'model')
+  choose('sde.name', config.sde.name, Object.keys(SDES), 'SDE')
+  choose('weighting', config.weighting, Object.keys(WEIGHTINGS), 'weighting')
+  const sde = SDES[config.sde.name]
+  if (sde) {
+    for (const key of Object.keys(config.sde.params)) {
+      if (!(key in sde.defaults)) problems.push({ path: `sde.${key}`, message: `SDE ${config.sde.name} has no parameter "${key}" (it takes ${Object.keys(sde.defaults).join(', ')})` })
+    }
+  }
+  const ds = getDataset(config.dataset)
+  if (ds && ds.kind === 'image' && config.batchSize > ds.trainSize) {
+    problems.push({ path: 'batchSize', message: `batch size ${config.batchSize} is larger than the ${config.dataset} training set (${ds.trainSize})` })
+  }
+  if (ds && ds.kind === 'toy' && config.model !== 'mlp') problems.push({ path: 'model', message: `2-D toy data needs the "mlp" model, not "${config.model}"` })
+  if (ds && ds.kind === 'image' && config.model === 'mlp') problems.push({ path: 'model', message: `"mlp" is for 2-D toy data; for images choose scorenet, scorenet_color or mixer` })
+  if (config.checkpointEvery > config.steps) problems.push({ path: 'checkpointEvery', message: `checkpoint interval ${config.checkpointEvery} exceeds the ${config.steps} steps of the run (a checkpoint is also written at the end)` })
+  if (problems.length) {
+    throw new HandlerError({ code: 'bad_request', message: `Invalid training settings: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, issues: problems })
+  }
+}

@@ -1,0 +1,262 @@
+// Runs every long task in its own worker thread; the main thread only routes messages.
+// A queue keeps one compute job at a time by default (two would fight for the device).
+// A worker that throws, crashes or runs out of memory fails its job with the reason; the lab stays up.
+import crypto from 'node:crypto'
+import type { Worker } from 'node:worker_threads'
+import type { JobInfo, RunSummary } from '../../shared/contract'
+import type { EventBus } from '../events'
+import { HandlerError } from '../dispatch'
+import type { RunStore } from '../runs/store'
+import type { FromWorker, JobSpec, ToWorker } from './protocol'
+import type { WorkerFactory } from './worker-factory'
+
+interface Job {
+  info: JobInfo
+  spec: JobSpec
+  worker: Worker | null
+  /** Set when the user asked to stop or cancel before the worker started. */
+  abortedBeforeStart: boolean
+  lastRunWrite: number
+}
+
+export interface JobManagerOptions {
+  workerFactory: WorkerFactory
+  events: EventBus
+  runs: RunStore
+  /** How many compute jobs run at once (default 1). */
+  concurrency?: number
+}
+
+export class JobManager {
+  private jobs = new Map<string, Job>()
+  private queue: string[] = []
+  private running = 0
+  private readonly concurrency: number
+
+  constructor(private readonly opts: JobManagerOptions) {
+    this.concurrency = opts.concurrency ?? 1
+  }
+
+  list(): JobInfo[] {
+    return [...this.jobs.values()].map((j) => j.info).sort((a, b) => b.createdAt - a.createdAt)
+  }
+
+  get(id: string): JobInfo {
+    return this.job(id).info
+  }
+
+  /** Run ids with a live (queued, running or paused) job. */
+  liveRunIds(): Set<string> {
+    return new Set([...this.jobs.values()].filter((j) => isLive(j.info.state) && j.info.runId).map((j) => j.info.runId!))
+  }
+
+  activeJobForRun(runId: string): JobInfo | null {
+    return [...this.jobs.values()].find((j) => j.info.runId === runId && isLive(j.info.state))?.info ?? null
+  }
+
+  submit(spec: Omit<JobSpec, 'jobId'>): JobInfo {
+    const id = `job-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`
+    const info: JobInfo = {
+      id,
+      kind: spec.kind,
+      state: 'queued',
+      runId: 'runId' in spec ? spec.runId : null,
+      createdAt: Date.now(),
+      startedAt: null,
+      endedAt: null,
+      fraction: 0,
+      etaSeconds: null,
+      error: null
+    }
+    const job: Job = { info, spec: { ...spec, jobId: id } as JobSpec, worker: null, abortedBeforeStart: false, lastRunWrite: 0 }
+    this.jobs.set(id, job)
+    this.queue.push(id)
+    this.emitJob(job)
+    this.pump()
+    return info
+  }
+
+  pause(id: string): JobInfo {
+    const job = this.job(id)
+    if (job.info.kind !== 'train') throw new HandlerError({ code: 'conflict', message: 'Only training jobs can be paused; cancel this one instead.' })
+    if (job.info.state !== 'running') throw new HandlerError({ code: 'conflict', message: `Job ${id} is ${job.info.state}, not running.` })
+    this.post(job, { type: 'pause' })
+    return job.info
+  }
+
+  resume(id: string): JobInfo {
+    const job = this.job(id)
+    if (job.info.state !== 'paused') throw new HandlerError({ code: 'conflict', message: `Job ${id} is ${job.info.state}, not paused.` })
+    this.post(job, { type: 'resume' })
+    return job.info
+  }
+
+  /** Training: save a checkpoint and end. Other kinds: same as cancel. */
+  stop(id: string): JobInfo {
+    return this.end(id, 'stop')
+  }
+
+  cancel(id: string): JobInfo {
+    return this.end(id, 'cancel')
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.jobs.values()].map((j) => j.worker?.terminate()))
+  }
+
+  private end(id: string, how: 'stop' | 'cancel'): JobInfo {
+    const job = this.job(id)
+    if (!isLive(job.info.state)) throw new HandlerError({ code: 'conflict', message: `Job ${id} has already ${job.info.state}.` })
+    if (job.info.state === 'queued' && !job.worker) {
+      // Cancelled while waiting (or while starting): it never runs.
+      this.queue = this.queue.filter((q) => q !== id)
+      job.abortedBeforeStart = true
+      this.finish(job, how === 'stop' && job.info.kind === 'train' ? 'cancelled' : 'cancelled', null)
+      if (job.info.runId) this.updateRun(job.info.runId, { status: 'stopped', jobId: null })
+      return job.info
+    }
+    this.post(job, { type: how })
+    return job.info
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const id = this.queue.shift()!
+      const job = this.jobs.get(id)!
+      if (job.abortedBeforeStart) continue
+      this.launch(job)
+    }
+  }
+
+  private launch(job: Job): void {
+    this.running++
+    job.info = { ...job.info, state: 'running', startedAt: Date.now() }
+    this.emitJob(job)
+    if (job.info.runId) this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null })
+    let worker: Worker
+    try {
+      worker = this.opts.workerFactory()
+    } catch (err) {
+      this.fail(job, `Could not start a worker thread: ${(err as Error).message}`)
+      return
+    }
+    job.worker = worker
+    worker.on('message', (msg: FromWorker) => this.onMessage(job, msg))
+    worker.on('error', (err) => this.fail(job, describeCrash(err)))
+    worker.on('exit', (code) => {
+      if (isLive(job.info.state)) this.fail(job, `The worker thread exited unexpectedly (code ${code}).`)
+    })
+    this.post(job, { type: 'start', spec: job.spec })
+  }
+
+  private onMessage(job: Job, msg: FromWorker): void {
+    const runId = job.info.runId
+    switch (msg.type) {
+      case 'backend':
+        if (runId) this.updateRun(runId, { backend: `${msg.name} (${msg.device})` })
+        break
+      case 'state':
+        job.info = { ...job.info, state: msg.state }
+        this.emitJob(job)
+        if (runId) this.updateRun(runId, { status: msg.state })
+        break
+      case 'progress':
+        job.info = { ...job.info, fraction: msg.fraction, etaSeconds: msg.etaSeconds }
+        this.opts.events.emit({ type: 'progress', jobId: job.info.id, fraction: msg.fraction, etaSeconds: msg.etaSeconds, rate: msg.rate, unit: msg.unit })
+        break
+      case 'metrics': {
+        if (!runId || msg.points.length === 0) break
+        this.opts.events.emit({ type: 'metrics', runId, points: msg.points })
+        const last = msg.points[msg.points.length - 1]!
+        // run.json is rewritten at most every few seconds; metrics.jsonl already holds every point.
+        if (Date.now() - job.lastRunWrite > 3000) {
+          job.lastRunWrite = Date.now()
+          this.updateRun(runId, { step: last.step, lastLoss: last.loss })
+        }
+        break
+      }
+      case 'checkpoint':
+        if (!runId) break
+        this.opts.events.emit({ type: 'checkpoint', runId, checkpoint: msg.checkpoint })
+        this.updateRun(runId, {
+          step: msg.checkpoint.step,
+          bestLoss: minLoss(msg.checkpoints)
+        })
+        break
+      case 'preview':
+        if (runId) this.opts.events.emit({ type: 'preview', runId, step: msg.step, dataUrl: msg.dataUrl })
+        break
+      case 'log':
+        this.opts.events.emit({ type: 'log', level: msg.level, message: msg.message, jobId: job.info.id, time: Date.now() })
+        break
+      case 'done':
+        if (runId) this.updateRun(runId, { status: msg.outcome === 'finished' ? 'finished' : 'stopped', step: msg.step, jobId: null, trainMs: msg.trainMs })
+        this.finish(job, msg.outcome === 'cancelled' ? 'cancelled' : 'finished', null)
+        break
+      case 'failed':
+        if (runId) this.updateRun(runId, { status: 'failed', error: msg.error, step: msg.step, jobId: null, trainMs: msg.trainMs })
+        this.finish(job, 'failed', msg.error)
+        break
+    }
+  }
+
+  private fail(job: Job, error: string): void {
+    if (!isLive(job.info.state)) return
+    if (job.info.runId) this.updateRun(job.info.runId, { status: 'failed', error, jobId: null })
+    this.finish(job, 'failed', error)
+  }
+
+  private finish(job: Job, state: 'finished' | 'failed' | 'cancelled', error: string | null): void {
+    const wasRunning = job.worker !== null && isLive(job.info.state)
+    job.info = { ...job.info, state, error, endedAt: Date.now(), fraction: state === 'finished' ? 1 : job.info.fraction, etaSeconds: null }
+    this.emitJob(job)
+    if (job.worker) {
+      const w = job.worker
+      job.worker = null
+      void w.terminate()
+    }
+    if (wasRunning) {
+      this.running--
+      this.pump()
+    }
+  }
+
+  private post(job: Job, msg: ToWorker): void {
+    job.worker?.postMessage(msg)
+  }
+
+  private updateRun(runId: string, patch: Partial<RunSummary>): void {
+    try {
+      const run = this.opts.runs.update(runId, patch)
+      this.opts.events.emit({ type: 'run', run })
+    } catch (err) {
+      this.opts.events.emit({ type: 'log', level: 'error', message: `Could not update run ${runId}: ${(err as Error).message}`, time: Date.now() })
+    }
+  }
+
+  private emitJob(job: Job): void {
+    this.opts.events.emit({ type: 'job', job: job.info })
+  }
+
+  private job(id: string): Job {
+    const job = this.jobs.get(id)
+    if (!job) throw new HandlerError({ code: 'not_found', message: `No job "${id}".` })
+    return job
+  }
+}
+
+function isLive(state: JobInfo['state']): boolean {
+  return state === 'queued' || state === 'running' || state === 'paused'
+}
+
+function minLoss(cks: { loss: number | null }[]): number | null {
+  const losses = cks.map((c) => c.loss).filter((l): l is number => l !== null && Number.isFinite(l))
+  return losses.length ? Math.min(...losses) : null
+}
+
+function describeCrash(err: Error): string {
+  if (/ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as NodeJS.ErrnoException).code} ${err.message}`)) {
+    return 'The job ran out of memory. Try a smaller batch size or model.'
+  }
+  return `The job crashed: ${err.message}`
+}

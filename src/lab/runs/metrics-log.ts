@@ -1,0 +1,59 @@
+// metrics.jsonl: one JSON metric point per line, append-only. A crash can leave a torn last
+// line; readers skip any line that does not parse instead of failing the whole run.
+import fs from 'node:fs'
+import { MetricPointSchema, type MetricPoint } from '../../shared/contract'
+
+export function readMetrics(file: string, afterStep = -Infinity): MetricPoint[] {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const out: MetricPoint[] = []
+  for (const line of text.split('\n')) {
+    if (!line) continue
+    let json: unknown
+    try {
+      json = JSON.parse(line)
+    } catch {
+      continue // torn write after a crash
+    }
+    const p = MetricPointSchema.safeParse(json)
+    if (p.success && p.data.step > afterStep) out.push(p.data)
+  }
+  return out
+}
+
+/** Appends points; one write call per batch so a crash tears at most the last line. */
+export function appendMetrics(file: string, points: MetricPoint[]): void {
+  if (points.length === 0) return
+  // A torn last line from an earlier crash would glue onto our first line: start on a fresh line.
+  let prefix = ''
+  try {
+    const fd = fs.openSync(file, 'r')
+    try {
+      const size = fs.fstatSync(fd).size
+      if (size > 0) {
+        const last = Buffer.alloc(1)
+        fs.readSync(fd, last, 0, 1, size - 1)
+        if (last[0] !== 0x0a) prefix = '\n'
+      }
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    /* no file yet */
+  }
+  fs.appendFileSync(file, prefix + points.map((p) => JSON.stringify(p)).join('\n') + '\n')
+}
+
+/** Drops points past `step` (after resuming from an earlier checkpoint, those steps are redone). */
+export function truncateMetricsAfter(file: string, step: number): void {
+  const kept = readMetrics(file).filter((p) => p.step <= step)
+  const text = kept.map((p) => JSON.stringify(p)).join('\n') + (kept.length ? '\n' : '')
+  const tmp = `${file}.tmp`
+  fs.writeFileSync(tmp, text)
+  fs.renameSync(tmp, file)
+}

@@ -1,0 +1,142 @@
+// Runs on disk: one folder per run under <dataDir>/runs/<id>/ with run.json (settings and
+// state), metrics.jsonl (every metric point), checkpoints/ (safetensors + manifest.json) and
+// samples/. run.json and the manifest are replaced atomically; nothing is edited in place.
+import fs from 'node:fs'
+import path from 'node:path'
+import crypto from 'node:crypto'
+import { writeFileAtomicSync } from '../../engine/io/atomic-write'
+import { CheckpointInfoSchema, RunSummarySchema, type CheckpointInfo, type RunSummary, type TrainConfig } from '../../shared/contract'
+import { HandlerError } from '../dispatch'
+import { readMetrics } from './metrics-log'
+import { z } from 'zod'
+
+const ManifestSchema = z.object({ checkpoints: z.array(CheckpointInfoSchema) })
+
+export class RunStore {
+  readonly root: string
+
+  constructor(dataDir: string) {
+    this.root = path.join(dataDir, 'runs')
+    fs.mkdirSync(this.root, { recursive: true })
+  }
+
+  dir(id: string): string {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new HandlerError({ code: 'bad_request', message: `Invalid run id "${id.slice(0, 40)}".` })
+    return path.join(this.root, id)
+  }
+
+  metricsFile(id: string): string {
+    return path.join(this.dir(id), 'metrics.jsonl')
+  }
+
+  checkpointsDir(id: string): string {
+    return path.join(this.dir(id), 'checkpoints')
+  }
+
+  create(config: TrainConfig, name: string | undefined, backend: string | null): RunSummary {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
+    const id = `${stamp}-${config.dataset}-${crypto.randomBytes(3).toString('hex')}`
+    const now = Date.now()
+    const run: RunSummary = {
+      id,
+      name: name?.trim() || `${config.model} · ${config.sde.name} · ${config.dataset}`,
+      status: 'queued',
+      config,
+      backend,
+      createdAt: now,
+      updatedAt: now,
+      trainMs: 0,
+      step: 0,
+      lastLoss: null,
+      bestLoss: null,
+      notes: '',
+      tags: [],
+      error: null,
+      jobId: null
+    }
+    const dir = this.dir(id)
+    fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true })
+    fs.mkdirSync(path.join(dir, 'samples'), { recursive: true })
+    this.write(run)
+    return run
+  }
+
+  write(run: RunSummary): void {
+    writeFileAtomicSync(path.join(this.dir(run.id), 'run.json'), JSON.stringify(run, null, 2) + '\n')
+  }
+
+  get(id: string): RunSummary {
+    const file = path.join(this.dir(id), 'run.json')
+    let text: string
+    try {
+      text = fs.readFileSync(file, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HandlerError({ code: 'not_found', message: `No run "${id}" in ${this.root}.` })
+      throw err
+    }
+    const parsed = RunSummarySchema.safeParse(JSON.parse(text))
+    if (!parsed.success) throw new Error(`${file} is not a valid run file: ${parsed.error.issues[0]?.message}`)
+    return parsed.data
+  }
+
+  update(id: string, patch: Partial<RunSummary>): RunSummary {
+    const run = { ...this.get(id), ...patch, id, updatedAt: Date.now() }
+    this.write(run)
+    return run
+  }
+
+  list(): RunSummary[] {
+    const out: RunSummary[] = []
+    for (const name of fs.readdirSync(this.root)) {
+      try {
+        out.push(this.get(name))
+      } catch {
+        // A folder without a readable run.json is not a run (or is being deleted).
+      }
+    }
+    return out.sort((a, b) => b.createdAt - a.createdAt)
+  }
+
+  delete(id: string): void {
+    const dir = this.dir(id)
+    if (!fs.existsSync(path.join(dir, 'run.json'))) throw new HandlerError({ code: 'not_found', message: `No run "${id}".` })
+    // Rename first so a half-deleted folder never looks like a run.
+    const trash = path.join(this.root, `.deleting-${id}-${Date.now()}`)
+    fs.renameSync(dir, trash)
+    fs.rmSync(trash, { recursive: true, force: true })
+  }
+
+  metrics(id: string, afterStep?: number) {
+    this.get(id)
+    return readMetrics(this.metricsFile(id), afterStep)
+  }
+
+  checkpoints(id: string): CheckpointInfo[] {
+    return readManifest(this.checkpointsDir(id))
+  }
+
+  /** Runs that claim to be running with no live job died with their process: mark them interrupted. */
+  markInterrupted(liveRunIds: Set<string>): RunSummary[] {
+    const changed: RunSummary[] = []
+    for (const run of this.list()) {
+      if ((run.status === 'running' || run.status === 'paused' || run.status === 'queued') && !liveRunIds.has(run.id)) {
+        changed.push(this.update(run.id, { status: 'interrupted', jobId: null }))
+      }
+    }
+    return changed
+  }
+}
+
+export function readManifest(dir: string): CheckpointInfo[] {
+  const file = path.join(dir, 'manifest.json')
+  try {
+    const parsed = ManifestSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')))
+    return parsed.success ? parsed.data.checkpoints : []
+  } catch {
+    return []
+  }
+}
+
+export function writeManifest(dir: string, checkpoints: CheckpointInfo[]): void {
+  writeFileAtomicSync(path.join(dir, 'manifest.json'), JSON.stringify({ checkpoints }, null, 2) + '\n')
+}

@@ -1,0 +1,59 @@
+// The worker thread's entry: the only lab file that touches worker_threads. It receives one
+// job spec, runs it, and relays pause/resume/stop/cancel to it.
+import { parentPort } from 'node:worker_threads'
+import type { FromWorker, ToWorker } from '../jobs/protocol'
+import { runTrainJob, type JobControl } from './train-job'
+
+const port = parentPort
+if (!port) throw new Error('lab/worker/entry.ts must run in a worker thread')
+
+let paused: { promise: Promise<void>; release: () => void } | null = null
+let stop = false
+let cancel = false
+
+const control: JobControl = {
+  isPaused: () => paused !== null,
+  gate: () => paused?.promise ?? Promise.resolve(),
+  stopRequested: () => stop,
+  cancelRequested: () => cancel
+}
+
+const post = (msg: FromWorker) => port.postMessage(msg)
+
+port.on('message', (msg: ToWorker) => {
+  switch (msg.type) {
+    case 'start':
+      void run(msg)
+      break
+    case 'pause':
+      if (!paused) {
+        let release!: () => void
+        const promise = new Promise<void>((r) => (release = r))
+        paused = { promise, release }
+      }
+      break
+    case 'resume':
+      paused?.release()
+      paused = null
+      break
+    case 'stop':
+      stop = true
+      paused?.release()
+      paused = null
+      break
+    case 'cancel':
+      cancel = true
+      paused?.release()
+      paused = null
+      break
+  }
+})
+
+async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  try {
+    post({ type: 'state', state: 'running' })
+    if (msg.spec.kind === 'train') await runTrainJob(msg.spec, post, control)
+  } catch (err) {
+    post({ type: 'failed', error: (err as Error).message, step: 0, trainMs: 0 })
+  }
+}
