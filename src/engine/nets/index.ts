@@ -2,6 +2,8 @@
 import type { Sde } from '../sde/types'
 import type { ScoreModel } from './types'
 import { createScoreNet } from './scorenet'
+import { createScoreNetColor } from './scorenet-color'
+import { createMixer } from './mixer'
 
 export interface ModelOptions {
   /** Data shape without the batch: [H, W, C] for images, [D] for points. */
@@ -18,6 +20,8 @@ export type ModelFactory = (opts: ModelOptions) => ScoreModel
 
 export const MODELS: Record<string, ModelFactory> = {
   scorenet: (opts) => createScoreNet(opts),
+  scorenet_color: createScoreNetColor,
+  mixer: createMixer,
 }
 
 export function createModel(name: string, opts: ModelOptions): ScoreModel {

@@ -102,7 +102,7 @@ export function swish(x: tf.Tensor): tf.Tensor {
 /** GELU, tanh form (PyTorch gelu(approximate='tanh')): tfjs-core has no gelu op. */
 export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI))
+    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI)) // x·x·x: cheaper than pow
     return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1))
   })
 }
