@@ -27,6 +27,5 @@ export const SCORENET_COLOR_DEFAULTS = {
 }
 
 export function createScoreNetColor(opts: ModelOptions): ScoreNet {
-  const shape = opts.shape.length === 3 ? opts.shape : [32, 32, 3]
-  return createScoreNet({ ...opts, shape, options: { ...SCORENET_COLOR_DEFAULTS, ...(opts.options ?? {}) } }, 'scorenet_color')
+  return createScoreNet({ ...opts, options: { ...SCORENET_COLOR_DEFAULTS, ...(opts.options ?? {}) } }, 'scorenet_color')
 }
