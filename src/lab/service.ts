@@ -13,6 +13,8 @@ import { RunStore } from './runs/store'
 import { JobManager } from './jobs/manager'
 import { tsxWorkerFactory, type WorkerFactory } from './jobs/worker-factory'
 import { catalog, checkTrainConfig } from './catalog'
+import { DatasetStore } from './datasets/store'
+import { datasetHandlers } from './datasets-api'
 
 const require = createRequire(import.meta.url)
 
@@ -29,6 +31,8 @@ export interface LabServiceOptions {
   workerFactory?: WorkerFactory
   /** Compute jobs running at once (default 1). */
   concurrency?: number
+  /** Data-set store options (tests point mirrors at a local server). */
+  datasets?: ConstructorParameters<typeof DatasetStore>[1]
 }
 
 export interface LabService {
@@ -37,6 +41,7 @@ export interface LabService {
   dataDir: string
   runs: RunStore
   jobs: JobManager
+  datasets: DatasetStore
   close(): Promise<void>
 }
 
@@ -49,6 +54,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const events = new EventBus()
   const runs = new RunStore(dataDir)
   const jobs = new JobManager({ workerFactory: opts.workerFactory ?? tsxWorkerFactory(), events, runs, concurrency: opts.concurrency })
+  const datasets = new DatasetStore(dataDir, opts.datasets)
   // A run left "running" by a process that died (SIGKILL, power loss) is interrupted, not running.
   runs.markInterrupted(jobs.liveRunIds())
   let backendPromise: Promise<BackendInfo> | null = null
@@ -79,6 +85,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'system.doctor': async () => diagnose(await backend(), dataDir),
     'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
     'engine.catalog': async () => catalog(),
+    ...datasetHandlers(datasets, jobs),
     'runs.list': async () => runs.list(),
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),
@@ -113,5 +120,5 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId)
   }
 
-  return { handlers, events, dataDir, runs, jobs, close: () => jobs.shutdown() }
+  return { handlers, events, dataDir, runs, jobs, datasets, close: () => jobs.shutdown() }
 }

@@ -157,6 +157,42 @@ export const JobInfoSchema = z.object({
 })
 export type JobInfo = z.infer<typeof JobInfoSchema>
 
+
+// ---- data sets ----
+
+export const DatasetListingSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['image', 'toy']),
+  title: z.string(),
+  state: z.enum(['not-present', 'verified', 'corrupt']),
+  verifiedBy: z.string().optional(),
+  problem: z.string().optional(),
+  files: z.array(z.object({ name: z.string(), bytes: z.number() })),
+  bytesOnDisk: z.number(),
+  systemCopy: z.string().nullable(),
+  shape: z.array(z.number()),
+  classNames: z.array(z.string()),
+  trainSize: z.number(),
+  testSize: z.number(),
+  /** The live download/import job for this set, if any. */
+  jobId: z.string().nullable()
+})
+export type DatasetListing = z.infer<typeof DatasetListingSchema>
+
+export const DatasetStatsSchema = z.object({
+  name: z.string(),
+  shape: z.array(z.number()),
+  classNames: z.array(z.string()),
+  train: z.object({ count: z.number(), classCounts: z.array(z.number()) }),
+  test: z.object({ count: z.number(), classCounts: z.array(z.number()) }),
+  mean: z.array(z.number()),
+  std: z.array(z.number()),
+  sigmaMax: z.object({ zeroOne: z.number(), centered: z.number(), sampleSize: z.number(), seed: z.number() })
+})
+export type DatasetStats = z.infer<typeof DatasetStatsSchema>
+
+const DatasetRef = z.object({ name: Name }).strict()
+
 const RunRef = z.object({ runId: z.string().min(1).max(128) }).strict()
 const JobRef = z.object({ jobId: z.string().min(1).max(128) }).strict()
 const Ack = z.object({ ok: z.literal(true) })
@@ -175,6 +211,17 @@ export const procedures = {
       datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean() })),
       presets: z.array(z.object({ name: z.string(), description: z.string(), config: TrainConfigSchema }))
     })
+  },
+  'datasets.list': { input: Empty, output: z.array(DatasetListingSchema) },
+  /** Makes a set present (system copy, else download) as a job with progress events. */
+  'datasets.get': { input: DatasetRef, output: z.object({ jobId: z.string() }) },
+  'datasets.import': { input: z.object({ name: Name, path: z.string().min(1).max(4096) }).strict(), output: DatasetListingSchema },
+  'datasets.verify': { input: DatasetRef, output: DatasetListingSchema },
+  'datasets.delete': { input: DatasetRef, output: Ack },
+  'datasets.stats': { input: DatasetRef, output: DatasetStatsSchema },
+  'datasets.preview': {
+    input: z.object({ name: Name, perClass: z.number().int().min(1).max(32).optional(), seed: z.number().int().min(0).optional() }).strict(),
+    output: z.object({ rows: z.number(), cols: z.number(), width: z.number(), height: z.number(), pngDataUrl: z.string() })
   },
   'runs.list': { input: Empty, output: z.array(RunSummarySchema) },
   'runs.get': { input: RunRef, output: z.object({ run: RunSummarySchema, checkpoints: z.array(CheckpointInfoSchema) }) },

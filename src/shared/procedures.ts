@@ -4,6 +4,13 @@
 export const PROCEDURE_NAMES = [
   'system.info',
   'engine.catalog',
+  'datasets.list',
+  'datasets.get',
+  'datasets.import',
+  'datasets.verify',
+  'datasets.delete',
+  'datasets.stats',
+  'datasets.preview',
   'runs.list',
   'runs.get',
   'runs.metrics',

@@ -10,9 +10,18 @@ import type { RunStore } from '../runs/store'
 import type { FromWorker, JobSpec, ToWorker } from './protocol'
 import type { WorkerFactory } from './worker-factory'
 
+/** What an in-process task (a download: I/O, not compute) gets to report and to stop. */
+export interface TaskContext {
+  signal: AbortSignal
+  progress(fraction: number, etaSeconds: number | null, rate: number | null, unit: string): void
+  log(level: 'info' | 'warn' | 'error', message: string): void
+}
+
 interface Job {
   info: JobInfo
-  spec: JobSpec
+  spec: JobSpec | null
+  /** In-process tasks are aborted through this instead of a worker message. */
+  abort?: AbortController
   worker: Worker | null
   /** Set when the user asked to stop or cancel before the worker started. */
   abortedBeforeStart: boolean
@@ -76,6 +85,39 @@ export class JobManager {
     return info
   }
 
+  /**
+   * Runs an I/O-bound task (a download or import) in this thread as a job: same states,
+   * progress events and cancel as worker jobs, outside the compute queue.
+   */
+  submitTask(kind: JobInfo['kind'], task: (ctx: TaskContext) => Promise<void>): JobInfo {
+    const id = `job-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`
+    const abort = new AbortController()
+    const now = Date.now()
+    const job: Job = {
+      info: { id, kind, state: 'running', runId: null, createdAt: now, startedAt: now, endedAt: null, fraction: 0, etaSeconds: null, error: null },
+      spec: null,
+      abort,
+      worker: null,
+      abortedBeforeStart: false,
+      lastRunWrite: 0
+    }
+    this.jobs.set(id, job)
+    this.emitJob(job)
+    const ctx: TaskContext = {
+      signal: abort.signal,
+      progress: (fraction, etaSeconds, rate, unit) => {
+        job.info = { ...job.info, fraction, etaSeconds }
+        this.opts.events.emit({ type: 'progress', jobId: id, fraction, etaSeconds, rate, unit })
+      },
+      log: (level, message) => this.opts.events.emit({ type: 'log', level, message, jobId: id, time: Date.now() })
+    }
+    void task(ctx).then(
+      () => this.finish(job, abort.signal.aborted ? 'cancelled' : 'finished', null),
+      (err: Error) => this.finish(job, abort.signal.aborted ? 'cancelled' : 'failed', abort.signal.aborted ? null : err.message)
+    )
+    return job.info
+  }
+
   pause(id: string): JobInfo {
     const job = this.job(id)
     if (job.info.kind !== 'train') throw new HandlerError({ code: 'conflict', message: 'Only training jobs can be paused; cancel this one instead.' })
@@ -107,6 +149,10 @@ export class JobManager {
   private end(id: string, how: 'stop' | 'cancel'): JobInfo {
     const job = this.job(id)
     if (!isLive(job.info.state)) throw new HandlerError({ code: 'conflict', message: `Job ${id} has already ${job.info.state}.` })
+    if (job.abort) {
+      job.abort.abort()
+      return job.info
+    }
     if (job.info.state === 'queued' && !job.worker) {
       // Cancelled while waiting (or while starting): it never runs.
       this.queue = this.queue.filter((q) => q !== id)
@@ -146,7 +192,7 @@ export class JobManager {
     worker.on('exit', (code) => {
       if (isLive(job.info.state)) this.fail(job, `The worker thread exited unexpectedly (code ${code}).`)
     })
-    this.post(job, { type: 'start', spec: job.spec })
+    this.post(job, { type: 'start', spec: job.spec! })
   }
 
   private onMessage(job: Job, msg: FromWorker): void {

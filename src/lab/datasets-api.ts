@@ -1,0 +1,101 @@
+// The data-set procedures: listing, getting (a job with progress), import, verify, delete,
+// stats and preview grids. Engine/store errors become clear bad_request/not_found errors.
+import { DatasetStore } from './datasets/store'
+import type { DatasetListing as StoreListing } from './datasets/store'
+import { DatasetError } from '../engine/data/errors'
+import { encodePng } from '../engine/images/png'
+import { HandlerError, type Handlers } from './dispatch'
+import type { JobManager } from './jobs/manager'
+import type { DatasetListing } from '../shared/contract'
+
+type DatasetHandlers = Pick<Handlers, 'datasets.list' | 'datasets.get' | 'datasets.import' | 'datasets.verify' | 'datasets.delete' | 'datasets.stats' | 'datasets.preview'>
+
+export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetHandlers {
+  const live = new Map<string, string>() // data set → job id
+  const activeJob = (name: string) => {
+    const id = live.get(name)
+    if (!id) return null
+    const state = jobs.get(id).state
+    return state === 'running' || state === 'queued' ? id : null
+  }
+  const dto = (l: StoreListing): DatasetListing => ({
+    name: l.name,
+    kind: l.kind,
+    title: l.title,
+    state: l.state,
+    verifiedBy: l.verifiedBy,
+    problem: l.problem,
+    files: l.files,
+    bytesOnDisk: l.bytesOnDisk,
+    systemCopy: l.systemCopy,
+    shape: l.info.kind === 'image' ? [...l.info.shape] : [2],
+    classNames: l.info.kind === 'image' ? [...l.info.classNames] : [],
+    trainSize: l.info.kind === 'image' ? l.info.trainSize : 0,
+    testSize: l.info.kind === 'image' ? l.info.testSize : 0,
+    jobId: activeJob(l.name)
+  })
+  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (err) {
+      if (err instanceof DatasetError) {
+        throw new HandlerError({ code: err.code === 'unknown-dataset' ? 'not_found' : 'bad_request', message: err.message })
+      }
+      throw err
+    }
+  }
+
+  return {
+    'datasets.list': () => wrap(async () => (await store.list()).map(dto)),
+    'datasets.get': ({ name }) =>
+      wrap(async () => {
+        store.info(name) // unknown names fail here, before a job exists
+        const running = activeJob(name)
+        if (running) return { jobId: running }
+        const job = jobs.submitTask('download', async (ctx) => {
+          ctx.log('info', `Getting ${name}…`)
+          await store.get(name, {
+            signal: ctx.signal,
+            onProgress: (p) => {
+              const fraction = p.total ? (p.fileIndex + p.bytes / p.total) / p.fileCount : p.fileIndex / p.fileCount
+              ctx.progress(Math.min(1, fraction), p.etaSeconds, p.rate, 'B/s')
+            }
+          })
+          ctx.log('info', `${name} is ready.`)
+        })
+        live.set(name, job.id)
+        return { jobId: job.id }
+      }),
+    'datasets.import': ({ name, path }) => wrap(async () => dto(await store.import(name, path))),
+    'datasets.verify': ({ name }) => wrap(async () => dto(await store.verify(name))),
+    'datasets.delete': ({ name }) =>
+      wrap(async () => {
+        if (activeJob(name)) throw new HandlerError({ code: 'conflict', message: `${name} is being downloaded; cancel that first.` })
+        await store.delete(name)
+        return { ok: true as const }
+      }),
+    'datasets.stats': ({ name }) => wrap(async () => {
+      const s = await store.stats(name)
+      return { ...s, shape: [...s.shape], classNames: [...s.classNames] }
+    }),
+    'datasets.preview': ({ name, perClass, seed }) =>
+      wrap(async () => {
+        const g = await store.preview(name, { perClass: perClass ?? 8, seed: seed ?? 0 })
+        const rgba = g.format === 'rgba' ? g.data : grayToRgba(g.data)
+        const png = encodePng({ width: g.width, height: g.height, data: rgba }, { dataset: name, perClass, seed })
+        return { rows: g.rows, cols: g.cols, width: g.width, height: g.height, pngDataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` }
+      })
+  }
+}
+
+function grayToRgba(gray: Uint8Array): Uint8Array {
+  const out = new Uint8Array(gray.length * 4)
+  for (let i = 0; i < gray.length; i++) {
+    const v = gray[i]!
+    out[4 * i] = v
+    out[4 * i + 1] = v
+    out[4 * i + 2] = v
+    out[4 * i + 3] = 255
+  }
+  return out
+}
