@@ -70,7 +70,8 @@ export function parseIdx(bytes: Uint8Array, file: string, expectMagic?: number):
   if (payload > count) {
     throw new DatasetError('bad-format', file, `IDX payload has ${payload - count} unexpected trailing bytes after ${dims.join('×')} values`)
   }
-  return { dims, data: bytes.subarray(headerBytes, headerBytes + count) }
+  // A plain Uint8Array view (not a Buffer), so consumers and structured clone see one type.
+  return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + headerBytes, count) }
 }
 
 export interface IdxImages {

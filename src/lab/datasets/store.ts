@@ -161,7 +161,11 @@ export class DatasetStore {
     const info = this.info(name)
     if (info.kind === 'toy') return this.listing(name)
     return this.exclusive(name, async () => {
-      await this.fullVerify(info)
+      try {
+        await this.fullVerify(info)
+      } catch (err) {
+        return this.listing(name, err)
+      }
       return this.listing(name)
     })
   }
@@ -239,7 +243,8 @@ export class DatasetStore {
     for (const split of ['train', 'test']) this.sets.delete(`${name}:${split}`)
   }
 
-  private async listing(name: string): Promise<DatasetListing> {
+  /** `failed`: a verification error just seen, reported instead of checking again. */
+  private async listing(name: string, failed?: unknown): Promise<DatasetListing> {
     const info = this.info(name)
     const base = { name: info.name, kind: info.kind, title: info.title, info }
     if (info.kind === 'toy') return { ...base, state: 'verified', files: [], bytesOnDisk: 0, systemCopy: null }
@@ -247,12 +252,13 @@ export class DatasetStore {
     const files = await this.dataFiles(name)
     const bytesOnDisk = files.reduce((a, f) => a + f.bytes, 0)
     if (files.length === 0) return { ...base, state: 'not-present', files, bytesOnDisk, systemCopy }
-    const manifest = await this.readManifest(name)
+    const manifest = failed === undefined ? await this.readManifest(name) : null
     if (manifest && (await this.matchesManifest(name, manifest))) {
       return { ...base, state: 'verified', verifiedBy: weakest(manifest.files.map((f) => f.by)), files, bytesOnDisk, systemCopy }
     }
     // Files changed, or were never verified here: the full check decides.
     try {
+      if (failed !== undefined) throw failed
       const m = await this.fullVerify(info)
       return { ...base, state: 'verified', verifiedBy: weakest(m.files.map((f) => f.by)), files, bytesOnDisk, systemCopy }
     } catch (err) {
