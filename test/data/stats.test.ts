@@ -36,9 +36,9 @@ describe('stats', () => {
     expect(mean[0]).toBeCloseTo(0.1307, 4)
     expect(std[0]).toBeCloseTo(0.3081, 4)
     const t0 = performance.now()
-    const sig = suggestSigmaMax(s, { sampleSize: 1000 })
+    const sig = suggestSigmaMax(s, { sampleSize: 300 })
     const ms = performance.now() - t0
-    console.log(`suggestSigmaMax(MNIST, 1000 images): σ_max = ${sig.sigmaMax.toFixed(3)} in ${ms.toFixed(0)} ms`)
+    console.log(`suggestSigmaMax(MNIST, 300 images): σ_max = ${sig.sigmaMax.toFixed(3)} in ${ms.toFixed(0)} ms`)
     // MNIST images are at most sqrt(784) = 28 apart in [0,1]; real pairs are far less.
     expect(sig.sigmaMax).toBeGreaterThan(10)
     expect(sig.sigmaMax).toBeLessThan(28)
