@@ -1,0 +1,35 @@
+import path from 'node:path'
+import { formatDuration } from '../progress'
+import { UsageError, type Cli } from '../context'
+
+export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN'
+
+export async function runsCommand(cli: Cli, args: string[]): Promise<number> {
+  const [sub, id] = args
+  switch (sub) {
+    case 'list': {
+      const runs = await cli.call('runs.list', {})
+      if (runs.length === 0) cli.say('No runs yet — start one with: score-lab train --dataset toy-gmm --model mlp --sde vp --steps 2000')
+      for (const r of runs) {
+        cli.say(`${r.id}  ${r.status.padEnd(11)} step ${String(r.step).padStart(7)}  loss ${r.lastLoss?.toPrecision(4) ?? '—'}  ${formatDuration(r.trainMs / 1000)}  ${r.name}`)
+      }
+      cli.result(runs.map((r) => ({ id: r.id, name: r.name, status: r.status, step: r.step, lastLoss: r.lastLoss })))
+      return 0
+    }
+    case 'show': {
+      if (!id) throw new UsageError(`missing RUN. Usage: ${RUNS_USAGE}`)
+      const { run, checkpoints } = await cli.call('runs.get', { runId: id })
+      cli.say(JSON.stringify({ ...run, checkpoints }, null, 2))
+      cli.result({ ...run, runDir: path.join(cli.service.dataDir, 'runs', run.id), checkpoints })
+      return 0
+    }
+    case 'delete': {
+      if (!id) throw new UsageError(`missing RUN. Usage: ${RUNS_USAGE}`)
+      await cli.call('runs.delete', { runId: id })
+      cli.result({ id, deleted: true }, `deleted ${id}`)
+      return 0
+    }
+    default:
+      throw new UsageError(`unknown runs command "${sub ?? ''}". Usage: ${RUNS_USAGE}`)
+  }
+}

@@ -1,0 +1,111 @@
+import path from 'node:path'
+import { PRESETS } from '../../lab/catalog'
+import type { TrainConfig } from '../../shared/contract'
+import { ProgressLine } from '../progress'
+import { UsageError, int, num, waitForJob, type Cli } from '../context'
+
+export const TRAIN_OPTIONS = {
+  dataset: { type: 'string' },
+  model: { type: 'string' },
+  sde: { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  weighting: { type: 'string' },
+  ema: { type: 'string' },
+  seed: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'sigma-max': { type: 'string' },
+  name: { type: 'string' },
+  resume: { type: 'string' }
+} as const
+
+/** Short SDE names of the CLI → registry keys. */
+const SDE_ALIASES: Record<string, string> = { ve: 'vesde', vp: 'vpsde', subvp: 'subvpsde', 've-tutorial': 'vesde_tutorial' }
+
+const PRESET_FOR: Record<string, string> = {
+  'toy-gmm': 'toy-quick',
+  'toy-rings': 'toy-quick',
+  'toy-moons': 'toy-quick',
+  'fashion-mnist': 'fashion-mnist-tutorial',
+  mnist: 'mnist-tutorial',
+  cifar10: 'cifar10-color'
+}
+
+type TrainFlags = { [K in keyof typeof TRAIN_OPTIONS]?: string }
+
+export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, number>): TrainConfig {
+  if (!flags.dataset) throw new UsageError('--dataset is required (mnist, fashion-mnist, cifar10, toy-gmm, toy-rings, toy-moons)')
+  const preset = PRESETS.find((p) => p.name === PRESET_FOR[flags.dataset!])
+  if (!preset) throw new UsageError(`unknown data set "${flags.dataset}" (choose mnist, fashion-mnist, cifar10, toy-gmm, toy-rings, toy-moons)`)
+  const c: TrainConfig = structuredClone({ ...preset.config, dataset: flags.dataset })
+  if (flags.model) c.model = flags.model
+  if (flags.sde) c.sde = { name: SDE_ALIASES[flags.sde] ?? flags.sde, params: {} }
+  const sigmaMax = num('sigma-max', flags['sigma-max'])
+  if (sigmaMax !== undefined) c.sde.params.sigmaMax = sigmaMax
+  const batch = int('batch', flags.batch)
+  if (batch !== undefined) c.batchSize = batch
+  const steps = int('steps', flags.steps)
+  const epochs = num('epochs', flags.epochs)
+  if (steps !== undefined && epochs !== undefined) throw new UsageError('give --steps or --epochs, not both')
+  if (steps !== undefined) c.steps = steps
+  if (epochs !== undefined) {
+    const size = trainSizes[c.dataset]
+    if (!size) throw new UsageError(`--epochs needs an image data set (toy sets are generated fresh each step); use --steps`)
+    if (!(epochs > 0)) throw new UsageError(`--epochs must be positive, got ${epochs}`)
+    c.steps = Math.ceil((epochs * size) / c.batchSize)
+  }
+  const lr = num('lr', flags.lr)
+  if (lr !== undefined) c.lr = lr
+  if (flags.weighting) c.weighting = flags.weighting
+  const ema = num('ema', flags.ema)
+  if (ema !== undefined) c.ema = ema
+  const seed = int('seed', flags.seed)
+  if (seed !== undefined) c.seed = seed
+  const every = int('checkpoint-every', flags['checkpoint-every'])
+  if (every !== undefined) c.checkpointEvery = every
+  else c.checkpointEvery = Math.min(c.checkpointEvery, c.steps)
+  return c
+}
+
+export async function trainCommand(cli: Cli, flags: TrainFlags): Promise<number> {
+  let runId: string
+  let jobId: string
+  if (flags.resume) {
+    ;({ runId, jobId } = await cli.call('runs.resume', { runId: flags.resume }))
+  } else {
+    const sizes = Object.fromEntries((await cli.call('engine.catalog', {})).datasets.map((d) => [d.name, d.size]))
+    ;({ runId, jobId } = await cli.call('runs.start', { config: configFromFlags(flags, sizes), name: flags.name }))
+  }
+  const runDir = path.join(cli.service.dataDir, 'runs', runId)
+  cli.say(`run ${runId} → ${runDir}`)
+  const bar = new ProgressLine('train')
+  let lastLoss: number | null = null
+  const unsub = cli.service.events.subscribe((e) => {
+    if (e.type === 'metrics' && e.runId === runId) lastLoss = e.points.at(-1)?.loss ?? lastLoss
+  })
+  // Ctrl-C once: stop with a checkpoint; twice: cancel at once.
+  let interrupts = 0
+  const onSigint = () => {
+    interrupts++
+    cli.say(interrupts === 1 ? '\nstopping after this step (writing a checkpoint)… press Ctrl-C again to cancel' : '\ncancelling')
+    void cli.call(interrupts === 1 ? 'jobs.stop' : 'jobs.cancel', { jobId }).catch(() => {})
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    const end = await waitForJob(cli, jobId, (f, eta, rate) => bar.update(f, `loss ${lastLoss?.toPrecision(4) ?? '—'} · ${rate?.toFixed(1) ?? '—'} steps/s`, eta))
+    bar.done()
+    const { run } = await cli.call('runs.get', { runId })
+    const summary = { runId, runDir, status: run.status, step: run.step, loss: run.lastLoss, backend: run.backend }
+    if (end.state === 'failed') {
+      cli.result({ ...summary, error: end.error })
+      throw new UsageError(end.error ?? 'training failed')
+    }
+    cli.result(summary, `${run.status} at step ${run.step}, loss ${run.lastLoss?.toPrecision(5) ?? '—'} (${run.backend})`)
+    return 0
+  } finally {
+    unsub()
+    process.off('SIGINT', onSigint)
+  }
+}

@@ -1,0 +1,71 @@
+// What every CLI command gets: the lab service over the chosen data folder, a typed call
+// that throws the server's message, and output helpers that respect --json.
+import path from 'node:path'
+import { createLabService, type LabService } from '../lab/service'
+import { createDispatch } from '../lab/dispatch'
+import { defaultDataDir } from '../lab/data-dir'
+import { parseBackendName, selectBackend } from '../engine/backend/select'
+import type { ProcInput, ProcOutput, ProcedureName, SystemInfo } from '../shared/contract'
+
+export class UsageError extends Error {}
+
+export interface Cli {
+  service: LabService
+  json: boolean
+  call<P extends ProcedureName>(name: P, input: ProcInput<P>): Promise<ProcOutput<P>>
+  /** Human output (stderr when --json, so stdout stays machine-readable). */
+  say(line: string): void
+  /** The final machine-readable result: one JSON line on stdout with --json. */
+  result(value: unknown, human?: string): void
+}
+
+export function createCli(globals: { dataDir?: string; backend?: string; json: boolean }, shell: SystemInfo['shell']): Cli {
+  const dataDir = path.resolve(globals.dataDir ?? defaultDataDir())
+  const force = parseBackendName(globals.backend ?? process.env.SCORE_LAB_BACKEND)
+  const service = createLabService({ dataDir, shell, backend: () => selectBackend({ force }), jobBackend: force })
+  const dispatch = createDispatch(service.handlers)
+  return {
+    service,
+    json: globals.json,
+    async call(name, input) {
+      const env = await dispatch(name, input)
+      if (!env.ok) throw new UsageError(env.error.message)
+      return env.result as never
+    },
+    say(line) {
+      ;(globals.json ? process.stderr : process.stdout).write(line + '\n')
+    },
+    result(value, human) {
+      if (globals.json) process.stdout.write(JSON.stringify(value) + '\n')
+      else if (human !== undefined) process.stdout.write(human + '\n')
+    }
+  }
+}
+
+/** Parses a numeric option; NaN, infinities and non-numbers are usage errors naming the option. */
+export function num(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${value}"`)
+  return n
+}
+
+export function int(name: string, value: string | undefined): number | undefined {
+  const n = num(name, value)
+  if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`--${name} must be an integer, got "${value}"`)
+  return n
+}
+
+/** Waits for a job to end, showing its progress; resolves with its final state. */
+export function waitForJob(cli: Cli, jobId: string, onProgress?: (fraction: number, eta: number | null, rate: number | null) => void) {
+  return new Promise<{ state: string; error: string | null }>((resolve) => {
+    const unsubscribe = cli.service.events.subscribe((e) => {
+      if (e.type === 'progress' && e.jobId === jobId) onProgress?.(e.fraction, e.etaSeconds, e.rate)
+      if (e.type === 'log' && e.jobId === jobId) cli.say(`${e.level === 'info' ? '' : e.level + ': '}${e.message}`)
+      if (e.type === 'job' && e.job.id === jobId && ['finished', 'failed', 'cancelled'].includes(e.job.state)) {
+        unsubscribe()
+        resolve({ state: e.job.state, error: e.job.error })
+      }
+    })
+  })
+}
