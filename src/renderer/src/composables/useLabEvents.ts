@@ -1,0 +1,26 @@
+import { onMounted, onUnmounted } from 'vue'
+import { lab } from '../client'
+import { useJobsStore } from '../stores/jobs'
+import { useRunsStore } from '../stores/runs'
+
+/**
+ * The app's one subscription to the lab's event stream, for the lifetime of the component that
+ * calls it (App): loads runs and jobs, then routes each event to the stores that keep it.
+ */
+export function useLabEvents(): void {
+  const runs = useRunsStore()
+  const jobs = useJobsStore()
+  let unsubscribe: (() => void) | null = null
+  onMounted(() => {
+    unsubscribe = lab.onEvent((e) => {
+      runs.handleEvent(e)
+      jobs.handleEvent(e)
+    })
+    void jobs.load()
+    void runs.load()
+  })
+  onUnmounted(() => {
+    unsubscribe?.()
+    unsubscribe = null
+  })
+}

@@ -1,0 +1,151 @@
+// Every setting of a training run as the New-run form shows it: a label, a one-line
+// explanation, and the limits of TrainConfigSchema (checked as you type, in words, before the
+// schema itself and then the lab check them again).
+import { TrainConfigSchema, type TrainConfig } from '@shared/contract'
+import type { Catalog } from '../stores/catalog'
+
+export type NumberKey = 'steps' | 'batchSize' | 'lr' | 'warmup' | 'gradClip' | 'ema' | 'seed' | 'checkpointEvery' | 'keepLast' | 'previewEvery'
+export type BoolKey = 'keepBest' | 'centered' | 'randomFlip'
+
+export interface NumberField {
+  key: NumberKey
+  label: string
+  help: string
+  integer: boolean
+  min: number
+  /** The minimum itself is not allowed (lr > 0). */
+  minExclusive?: boolean
+  max?: number
+}
+
+export const NUMBER_FIELDS: Record<NumberKey, NumberField> = {
+  steps: { key: 'steps', label: 'Steps', help: 'Optimiser steps to train for (one batch each).', integer: true, min: 1, max: 100_000_000 },
+  batchSize: { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is smoother but slower per step.', integer: true, min: 1, max: 4096 },
+  lr: { key: 'lr', label: 'Learning rate', help: 'Adam step size (the tutorial uses 1e-4).', integer: false, min: 0, minExclusive: true, max: 1 },
+  warmup: { key: 'warmup', label: 'Warm-up steps', help: 'Learning rate ramps up linearly over these steps; 0 for none.', integer: true, min: 0 },
+  gradClip: { key: 'gradClip', label: 'Gradient clip', help: 'Clips the gradient norm to this value; 0 turns clipping off.', integer: false, min: 0 },
+  ema: { key: 'ema', label: 'EMA decay', help: 'Decay of the weight average used for sampling (0.9999 in score_sde); 0 is off.', integer: false, min: 0, max: 0.999999 },
+  seed: { key: 'seed', label: 'Seed', help: 'Seeds the weights, batches and noise: the same seed gives the same run.', integer: true, min: 0, max: 2 ** 31 - 1 },
+  checkpointEvery: { key: 'checkpointEvery', label: 'Checkpoint every', help: 'Steps between checkpoints (one is also written at the end).', integer: true, min: 1 },
+  keepLast: { key: 'keepLast', label: 'Keep last', help: 'How many recent checkpoints to keep on disk.', integer: true, min: 1, max: 1000 },
+  previewEvery: { key: 'previewEvery', label: 'Preview every', help: 'Steps between preview grids; 0 turns previews off.', integer: true, min: 0 }
+}
+
+export const BOOL_FIELDS: Record<BoolKey, { key: BoolKey; label: string; help: string }> = {
+  keepBest: { key: 'keepBest', label: 'Keep best', help: 'Also keep the checkpoint with the lowest loss.' },
+  centered: { key: 'centered', label: 'Centred data', help: 'Scale images to [−1, 1] instead of [0, 1].' },
+  randomFlip: { key: 'randomFlip', label: 'Random flips', help: 'Flip images left–right at random (augmentation).' }
+}
+
+export const CHOICE_HELP = {
+  dataset: 'What the model learns to generate.',
+  model: 'The score network.',
+  sde: 'The forward noising process.',
+  weighting: 'λ(t) in the loss: how much each noise level counts.',
+  reduction: 'Loss summed over pixels (tutorial) or averaged (score_sde).'
+} as const
+
+/** The form's text state: numbers stay as typed so half-typed values ("1e-") can be explained. */
+export interface TrainDraft {
+  dataset: string
+  model: string
+  sdeName: string
+  /** SDE parameter overrides as typed; empty means the SDE's default. */
+  sdeParams: Record<string, string>
+  weighting: string
+  reduction: 'sum' | 'mean'
+  numbers: Record<NumberKey, string>
+  bools: Record<BoolKey, boolean>
+}
+
+export function draftFromConfig(c: TrainConfig): TrainDraft {
+  const numbers = Object.fromEntries((Object.keys(NUMBER_FIELDS) as NumberKey[]).map((k) => [k, String(c[k])])) as Record<NumberKey, string>
+  return {
+    dataset: c.dataset,
+    model: c.model,
+    sdeName: c.sde.name,
+    sdeParams: Object.fromEntries(Object.entries(c.sde.params).map(([k, v]) => [k, String(v)])),
+    weighting: c.weighting,
+    reduction: c.reduction,
+    numbers,
+    bools: { keepBest: c.keepBest, centered: c.centered, randomFlip: c.randomFlip }
+  }
+}
+
+/** Field key (as the lab names paths: "steps", "sde.sigma", "model") → problem in words. */
+export type Problems = Record<string, string>
+
+function parseNumber(text: string): number | null {
+  const t = text.trim()
+  if (t === '') return null
+  const v = Number(t)
+  return Number.isFinite(v) ? v : null
+}
+
+function checkNumber(f: NumberField, text: string): string | null {
+  if (text.trim() === '') return 'Required.'
+  const v = parseNumber(text)
+  if (v === null) return `“${text.trim()}” is not a number.`
+  if (f.integer && !Number.isInteger(v)) return 'Must be a whole number.'
+  if (f.minExclusive ? v <= f.min : v < f.min) return f.minExclusive ? `Must be more than ${f.min}.` : `Must be at least ${f.min}.`
+  if (f.max !== undefined && v > f.max) return `At most ${f.max.toLocaleString('en-US')}.`
+  return null
+}
+
+/** Checks the draft as the lab would; returns the config when there are no problems. */
+export function validateDraft(d: TrainDraft, catalog: Catalog | null): { config: TrainConfig | null; problems: Problems } {
+  const problems: Problems = {}
+  const numbers = {} as Record<NumberKey, number>
+  for (const f of Object.values(NUMBER_FIELDS)) {
+    const p = checkNumber(f, d.numbers[f.key])
+    if (p) problems[f.key] = p
+    else numbers[f.key] = Number(d.numbers[f.key].trim())
+  }
+  const params: Record<string, number> = {}
+  for (const [k, text] of Object.entries(d.sdeParams)) {
+    if (text.trim() === '') continue
+    const v = parseNumber(text)
+    if (v === null) problems[`sde.${k}`] = `“${text.trim()}” is not a number.`
+    else if (v <= 0) problems[`sde.${k}`] = 'Must be more than 0.'
+    else params[k] = v
+  }
+  if (catalog) {
+    const ds = catalog.datasets.find((x) => x.name === d.dataset)
+    if (!ds) problems.dataset = 'Choose a data set.'
+    if (!catalog.models.some((m) => m.name === d.model)) problems.model = 'Choose a model.'
+    if (!catalog.sdes.some((s) => s.name === d.sdeName)) problems['sde.name'] = 'Choose an SDE.'
+    if (ds?.synthetic && d.model !== 'mlp') problems.model = '2-D toy data needs the “mlp” model.'
+    if (ds && !ds.synthetic && d.model === 'mlp') problems.model = '“mlp” is for 2-D toy data; choose an image model.'
+    if (ds && !ds.synthetic && numbers.batchSize > ds.size) problems.batchSize = `Larger than the ${ds.title} training set (${ds.size.toLocaleString('en-US')}).`
+  }
+  if (numbers.checkpointEvery !== undefined && numbers.steps !== undefined && numbers.checkpointEvery > numbers.steps) {
+    problems.checkpointEvery = `More than the ${numbers.steps.toLocaleString('en-US')} steps of the run.`
+  }
+  if (Object.keys(problems).length) return { config: null, problems }
+  const candidate = {
+    dataset: d.dataset,
+    model: d.model,
+    sde: { name: d.sdeName, params },
+    weighting: d.weighting,
+    reduction: d.reduction,
+    ...numbers,
+    ...d.bools
+  }
+  const parsed = TrainConfigSchema.safeParse(candidate)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems[issue.path.join('.') || 'form'] ??= issue.message
+    return { config: null, problems }
+  }
+  return { config: parsed.data, problems }
+}
+
+/** Field problems from a refused runs.start (the lab's `issues`), keyed like `validateDraft`'s. */
+export function problemsFromError(err: unknown): Problems {
+  const issues = (err as { issues?: { path: string; message: string }[] } | null)?.issues
+  const out: Problems = {}
+  for (const i of issues ?? []) {
+    const path = i.path.replace(/^config\./, '')
+    out[path] = i.message.charAt(0).toUpperCase() + i.message.slice(1) + (/[.!?]$/.test(i.message) ? '' : '.')
+  }
+  return out
+}

@@ -1,0 +1,184 @@
+import { defineStore, acceptHMRUpdate } from 'pinia'
+import { computed, ref } from 'vue'
+import type { CheckpointInfo, LabEvent, MetricPoint, RunSummary, TrainConfig } from '@shared/contract'
+import { errorMessage, lab } from '../client'
+import { mergePoints } from '../lib/metric-points'
+
+export type RunPatch = { name?: string; notes?: string; tags?: string[] }
+type MetricsState = 'loading' | 'ready' | 'error'
+
+/** Live statuses: the run has a job that can be paused or stopped. */
+export const LIVE: readonly RunSummary['status'][] = ['queued', 'running', 'paused']
+/** Statuses from which training can be resumed. */
+export const RESUMABLE: readonly RunSummary['status'][] = ['stopped', 'interrupted', 'failed']
+
+/**
+ * Runs, the selected run, its checkpoints, and the metric points of every run on the chart.
+ * Points can run to millions, so they live outside Vue's reactivity (plain arrays, merged in
+ * place) and `metricsVersion[runId]` ticks when they change.
+ */
+export const useRunsStore = defineStore('runs', () => {
+  const runs = ref<RunSummary[]>([])
+  const loaded = ref(false)
+  const error = ref<string | null>(null)
+  const selectedId = ref<string | null>(null)
+  /** Runs overlaid on the selected run's chart (besides the selected run itself). */
+  const overlayIds = ref<string[]>([])
+  const checkpoints = ref<CheckpointInfo[]>([])
+  const checkpointsError = ref<string | null>(null)
+  const metricsVersion = ref<Record<string, number>>({})
+  const metricsState = ref<Record<string, MetricsState>>({})
+  const metricsError = ref<Record<string, string>>({})
+  const points = new Map<string, MetricPoint[]>()
+  /** Streamed points that arrived while a run's history was loading. */
+  const early = new Map<string, MetricPoint[]>()
+
+  const selected = computed(() => runs.value.find((r) => r.id === selectedId.value) ?? null)
+  /** The runs on the chart: the selected one first, then the overlays, in table order. */
+  const chartRunIds = computed(() => {
+    const ids = selectedId.value ? [selectedId.value] : []
+    for (const r of runs.value) if (overlayIds.value.includes(r.id) && r.id !== selectedId.value) ids.push(r.id)
+    return ids
+  })
+
+  async function load(): Promise<void> {
+    try {
+      runs.value = await lab.runs.list()
+      loaded.value = true
+      error.value = null
+      if (selectedId.value && !runs.value.some((r) => r.id === selectedId.value)) selectedId.value = null
+      if (!selectedId.value && runs.value[0]) await select(runs.value[0].id)
+    } catch (err) {
+      error.value = `Could not list the runs: ${errorMessage(err)}`
+    }
+  }
+
+  async function select(runId: string | null): Promise<void> {
+    selectedId.value = runId
+    checkpoints.value = []
+    checkpointsError.value = null
+    if (!runId) return
+    await Promise.all([ensureMetrics(runId), refreshCheckpoints()])
+  }
+
+  async function refreshCheckpoints(): Promise<void> {
+    const runId = selectedId.value
+    if (!runId) return
+    try {
+      const { run, checkpoints: list } = await lab.runs.get({ runId })
+      if (selectedId.value !== runId) return
+      checkpoints.value = [...list].sort((a, b) => b.step - a.step)
+      upsertRun(run)
+      checkpointsError.value = null
+    } catch (err) {
+      checkpointsError.value = `Could not read the checkpoints: ${errorMessage(err)}`
+    }
+  }
+
+  function toggleOverlay(runId: string, on: boolean): void {
+    overlayIds.value = on ? [...new Set([...overlayIds.value, runId])] : overlayIds.value.filter((id) => id !== runId)
+    if (on) void ensureMetrics(runId)
+  }
+
+  /** Loads a run's stored points once; later points come from `metrics` events. */
+  async function ensureMetrics(runId: string): Promise<void> {
+    const state = metricsState.value[runId]
+    if (state === 'loading' || state === 'ready') return
+    metricsState.value[runId] = 'loading'
+    early.set(runId, [])
+    try {
+      const loadedPoints = await lab.runs.metrics({ runId })
+      const list: MetricPoint[] = []
+      mergePoints(list, loadedPoints)
+      mergePoints(list, early.get(runId) ?? [])
+      points.set(runId, list)
+      metricsState.value[runId] = 'ready'
+      delete metricsError.value[runId]
+    } catch (err) {
+      metricsState.value[runId] = 'error'
+      metricsError.value[runId] = `Could not load the loss history: ${errorMessage(err)}`
+    } finally {
+      early.delete(runId)
+      bump(runId)
+    }
+  }
+
+  /** The run's points (reading this tracks `metricsVersion`, so computeds and watchers update). */
+  function pointsOf(runId: string): readonly MetricPoint[] {
+    void metricsVersion.value[runId]
+    return points.get(runId) ?? []
+  }
+
+  function bump(runId: string): void {
+    metricsVersion.value[runId] = (metricsVersion.value[runId] ?? 0) + 1
+  }
+
+  async function start(config: TrainConfig, name?: string): Promise<string> {
+    const { runId } = await lab.runs.start({ config, name: name?.trim() || undefined })
+    await load()
+    await select(runId)
+    return runId
+  }
+
+  async function resume(runId: string): Promise<void> {
+    await lab.runs.resume({ runId })
+  }
+
+  async function update(runId: string, patch: RunPatch): Promise<void> {
+    upsertRun(await lab.runs.update({ runId, ...patch }))
+  }
+
+  async function remove(runId: string): Promise<void> {
+    await lab.runs.delete({ runId })
+    forget(runId)
+  }
+
+  function forget(runId: string): void {
+    runs.value = runs.value.filter((r) => r.id !== runId)
+    overlayIds.value = overlayIds.value.filter((id) => id !== runId)
+    points.delete(runId)
+    delete metricsState.value[runId]
+    delete metricsVersion.value[runId]
+    if (selectedId.value === runId) void select(runs.value[0]?.id ?? null)
+  }
+
+  function upsertRun(run: RunSummary): void {
+    const i = runs.value.findIndex((r) => r.id === run.id)
+    if (i === -1) runs.value = [run, ...runs.value]
+    else runs.value[i] = run
+  }
+
+  function handleEvent(e: LabEvent): void {
+    switch (e.type) {
+      case 'run':
+        upsertRun(e.run)
+        break
+      case 'run-deleted':
+        forget(e.runId)
+        break
+      case 'metrics': {
+        const state = metricsState.value[e.runId]
+        if (state === 'loading') early.get(e.runId)?.push(...e.points)
+        else if (state === 'ready') {
+          mergePoints(points.get(e.runId)!, e.points)
+          bump(e.runId)
+        }
+        break
+      }
+      case 'checkpoint':
+        if (e.runId === selectedId.value) {
+          checkpoints.value = [e.checkpoint, ...checkpoints.value.filter((c) => c.file !== e.checkpoint.file)]
+          void refreshCheckpoints() // retention may have dropped older ones
+        }
+        break
+    }
+  }
+
+  return {
+    runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, metricsVersion, metricsState, metricsError,
+    selected, chartRunIds,
+    load, select, refreshCheckpoints, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent
+  }
+})
+
+if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useRunsStore, import.meta.hot))
