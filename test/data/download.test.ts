@@ -46,6 +46,12 @@ beforeAll(async () => {
         }
       }, 15)
       req.on('close', () => clearInterval(timer))
+    } else if (url.startsWith('/stall/')) {
+      // Sends a little, then nothing, without closing.
+      res.writeHead(200, { 'content-length': GOOD.length })
+      res.write(GOOD.subarray(0, 100))
+    } else if (url.startsWith('/silent/')) {
+      // Accepts the request and never answers.
     } else {
       res.writeHead(404)
       res.end('not found')
@@ -131,6 +137,15 @@ describe('downloadFile against a local server', () => {
     // Restartable: the same call completes afterwards.
     await downloadFile({ urls: [`${base}/slow/f.bin`], dest, md5: md5(GOOD) })
     expect(readFileSync(dest).equals(GOOD)).toBe(true)
+  })
+
+  it('gives up on a mirror that stalls (no headers, or no more bytes) and moves on', async () => {
+    const dir = tmp()
+    const dest = join(dir, 'f.bin')
+    const r = await downloadFile({ urls: [`${base}/silent/f.bin`, `${base}/stall/f.bin`, `${base}/good/f.bin`], dest, md5: md5(GOOD), stallTimeoutMs: 300 })
+    expect(r.url).toBe(`${base}/good/f.bin`)
+    expect(r.failures).toEqual([`${base}/silent/f.bin: no response`, `${base}/stall/f.bin: stalled: no data for 0.3 s after 100 bytes`])
+    expect(leftovers(dir)).toEqual([])
   })
 
   it('says the computer seems offline when no mirror can be reached, and suggests import', async () => {

@@ -283,6 +283,15 @@ describe('DatasetStore.get downloads from mirrors (local server)', () => {
     expect(hits.length).toBe(n)
   })
 
+  it('downloads when the OS copy is damaged instead of failing on it', async () => {
+    const sys = join(tmp(), 'sys')
+    mkdirSync(sys)
+    writeFileSync(join(sys, 'train-images-idx3-ubyte.gz'), 'broken')
+    const store = new DatasetStore(tmp(), { datasets: { mnist: fx.info }, mirrors: { mnist: [`${base}/mirror2/`] }, systemDirs: { mnist: [sys] } })
+    expect((await store.list())[0].systemCopy).toBe(sys)
+    expect(await store.get('mnist')).toMatchObject({ state: 'verified', verifiedBy: 'md5' })
+  })
+
   it('cancelled half-way, it keeps the finished files and fetches only the rest when restarted', async () => {
     const store = new DatasetStore(tmp(), { datasets: { mnist: fx.info }, mirrors: { mnist: [`${base}/mirror2/`] } })
     slow = true

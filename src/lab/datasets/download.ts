@@ -29,6 +29,8 @@ export interface DownloadOptions {
   signal?: AbortSignal
   /** Minimum milliseconds between progress events (the last one always fires). */
   progressIntervalMs?: number
+  /** Give up on a mirror after this long without a response or a byte (default 60 s). */
+  stallTimeoutMs?: number
   /** Injectable for tests. */
   fetch?: typeof fetch
 }
@@ -64,29 +66,35 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   if (opts.urls.length === 0) throw new DatasetError('not-found', file, 'no download URL is known for this file')
   for (const url of opts.urls) {
     if (opts.signal?.aborted) throw abortError(file, opts.signal.reason)
-    let res: Response
+    const watchdog = new Watchdog(opts.stallTimeoutMs ?? 60_000)
+    const signal = opts.signal ? AbortSignal.any([opts.signal, watchdog.signal]) : watchdog.signal
     try {
-      res = await doFetch(url, { signal: opts.signal, redirect: 'follow' })
-    } catch (err) {
-      if (opts.signal?.aborted) throw abortError(file, err)
-      const code = networkCode(err)
-      if (!code || !NETWORK_CODES.has(code)) onlyNetworkFailures = false
-      failures.push(`${url}: ${code ?? (err as Error).message}`)
-      continue
-    }
-    if (!res.ok || !res.body) {
-      onlyNetworkFailures = false
-      failures.push(`${url}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`)
-      await res.body?.cancel().catch(() => undefined)
-      continue
-    }
-    try {
-      return { ...(await saveBody(res, url, file, opts)), failures }
-    } catch (err) {
-      if (err instanceof DatasetError && err.code === 'aborted') throw err
-      if (opts.signal?.aborted) throw abortError(file, err)
-      onlyNetworkFailures = false
-      failures.push(`${url}: ${err instanceof DatasetError ? err.problem : (err as Error).message}`)
+      let res: Response
+      try {
+        res = await doFetch(url, { signal, redirect: 'follow' })
+      } catch (err) {
+        if (opts.signal?.aborted) throw abortError(file, err)
+        const code = watchdog.fired ? 'no response' : networkCode(err)
+        if (!watchdog.fired && (!code || !NETWORK_CODES.has(code))) onlyNetworkFailures = false
+        failures.push(`${url}: ${code ?? (err as Error).message}`)
+        continue
+      }
+      if (!res.ok || !res.body) {
+        onlyNetworkFailures = false
+        failures.push(`${url}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`)
+        await res.body?.cancel().catch(() => undefined)
+        continue
+      }
+      try {
+        return { ...(await saveBody(res, url, file, opts, signal, watchdog)), failures }
+      } catch (err) {
+        if (err instanceof DatasetError && err.code === 'aborted') throw err
+        if (opts.signal?.aborted) throw abortError(file, err)
+        onlyNetworkFailures = false
+        failures.push(`${url}: ${err instanceof DatasetError ? err.problem : (err as Error).message}`)
+      }
+    } finally {
+      watchdog.stop()
     }
   }
   if (onlyNetworkFailures) {
@@ -95,7 +103,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   throw new DatasetError('http', file, `download failed from every mirror: ${failures.join('; ')}`)
 }
 
-async function saveBody(res: Response, url: string, file: string, opts: DownloadOptions): Promise<Omit<DownloadResult, 'failures'>> {
+async function saveBody(res: Response, url: string, file: string, opts: DownloadOptions, signal: AbortSignal, watchdog: Watchdog): Promise<Omit<DownloadResult, 'failures'>> {
   const header = Number(res.headers.get('content-length'))
   const total = Number.isFinite(header) && header > 0 ? header : (opts.bytes ?? null)
   const tmp = `${opts.dest}.part-${randomBytes(4).toString('hex')}`
@@ -114,25 +122,33 @@ async function saveBody(res: Response, url: string, file: string, opts: Download
     const etaSeconds = total !== null && rate > 0 ? Math.max(total - bytes, 0) / rate : null
     opts.onProgress({ file, url, bytes, total, rate, etaSeconds })
   }
+  const stalled = () => new DatasetError('http', file, `stalled: no data for ${watchdog.ms / 1000} s after ${bytes} bytes`)
   let renamed = false
   try {
     const reader = res.body!.getReader()
     const onAbort = () => void reader.cancel().catch(() => undefined)
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    signal.addEventListener('abort', onAbort, { once: true })
     try {
       for (;;) {
         const { done, value } = await reader.read()
         if (done) break
         if (opts.signal?.aborted) throw abortError(file, opts.signal.reason)
+        watchdog.kick()
         hash.update(value)
         await fh.write(value)
         bytes += value.length
         emit(false)
       }
+    } catch (err) {
+      // A cancelled body read rejects with the signal's reason; say which side stopped it.
+      if (opts.signal?.aborted) throw abortError(file, opts.signal.reason)
+      if (watchdog.fired) throw stalled()
+      throw err
     } finally {
-      opts.signal?.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
     }
     if (opts.signal?.aborted) throw abortError(file, opts.signal.reason)
+    if (watchdog.fired) throw stalled()
     emit(true)
     if (total !== null && bytes !== total) throw new DatasetError('truncated', file, `transfer ended after ${bytes} of ${total} bytes`)
     const md5 = hash.digest('hex')
@@ -148,5 +164,32 @@ async function saveBody(res: Response, url: string, file: string, opts: Download
       await fh.close().catch(() => undefined)
       await rm(tmp, { force: true })
     }
+  }
+}
+
+/** Aborts its signal when kick() has not been called for `ms`; a stalled mirror then yields to the next. */
+class Watchdog {
+  private readonly ctl = new AbortController()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  fired = false
+
+  constructor(readonly ms: number) {
+    this.kick()
+  }
+
+  get signal(): AbortSignal {
+    return this.ctl.signal
+  }
+
+  kick(): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.fired = true
+      this.ctl.abort(new Error(`no data for ${this.ms} ms`))
+    }, this.ms)
+  }
+
+  stop(): void {
+    clearTimeout(this.timer)
   }
 }

@@ -146,7 +146,14 @@ export class DatasetStore {
     return this.exclusive(name, async () => {
       const now = await this.listing(name)
       if (now.state === 'verified') return now
-      if (now.systemCopy) return this.importUnlocked(info, now.systemCopy)
+      if (now.systemCopy) {
+        try {
+          return await this.importUnlocked(info, now.systemCopy)
+        } catch (err) {
+          // A damaged OS copy should not block getting the set: fall through to the download.
+          if (!(err instanceof DatasetError)) throw err
+        }
+      }
       return this.downloadUnlocked(info, o)
     })
   }
