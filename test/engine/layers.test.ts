@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { tf } from '../../src/engine/tf'
-import { conv2d, conv2dTranspose, groupNorm, gaussianFourierProjection, layoutPermutation, permuteShape } from '../../src/engine/nets/layers'
+import { conv2d, conv2dTranspose, dense, groupNorm, gaussianFourierProjection, layoutPermutation, permuteShape } from '../../src/engine/nets/layers'
 
 // Naive PyTorch semantics (NCHW math on NHWC arrays) to check the layout mapping without any flips.
 const rand = (n: number, seed: number) => {
@@ -107,6 +107,20 @@ describe('layers: PyTorch semantics', () => {
           }
     expect(maxDiff(gw!.dataSync(), want)).toBeLessThan(1e-4)
     tf.dispose([x, w, r, gx!, gw!, wantX])
+  })
+
+  it('dense has the matmul gradients (custom gradient with explicit transposes)', () => {
+    const x = tf.tensor2d(rand(12, 31), [3, 4])
+    const w = tf.tensor2d(rand(8, 32), [4, 2])
+    const b = tf.tensor1d(rand(2, 33))
+    const r = tf.tensor2d(rand(6, 34), [3, 2])
+    const [gx, gw, gb] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(dense(a, c, d), r)))([x, w, b])
+    const wantX = tf.matMul(r, w, false, true)
+    const wantW = tf.matMul(x, r, true, false)
+    expect(maxDiff(gx!.dataSync(), wantX.dataSync())).toBeLessThan(1e-6)
+    expect(maxDiff(gw!.dataSync(), wantW.dataSync())).toBeLessThan(1e-6)
+    expect(maxDiff(gb!.dataSync(), tf.sum(r, 0).dataSync())).toBeLessThan(1e-6)
+    tf.dispose([x, w, b, r, gx!, gw!, gb!, wantX, wantW])
   })
 
   it('groupNorm matches the definition (biased variance, eps 1e-5, per-channel affine)', () => {

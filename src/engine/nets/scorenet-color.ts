@@ -13,6 +13,8 @@
 //  - Capacity: channels [64, 128, 256, 512] (4× the tutorial's width in each layer pair) for
 //    3-channel natural images; GroupNorm 8 groups in the first block (8 channels a group, as the
 //    tutorial's 4 × 8), 32 after.
+//    Every GroupNorm keeps ≥ 2 channels a group: with one (the tutorial's tgnorm2 = GroupNorm(32, 32))
+//    the per-channel time bias added just before it is normalised away, and dense7 gets no gradient.
 //  - output_padding on tconv4 (derived from the shape in scorenet.ts): 32 → 30 → 14 → 6 → 2.
 //  - Data scale vs σ_max is an SDE/data setting, not the net's: keep CIFAR in [0, 1] with the
 //    VE SDE's σ_max near the largest pairwise distance of training images (NCSNv2; score_sde uses

@@ -6,6 +6,9 @@
 // Decoder: transposed convs with concatenated skips; only tconv1 has a bias. The output is
 // divided by the SDE's marginal std, so the net predicts −z and returns a score.
 //
+// Kept for parity although it is dead: tgnorm2 = GroupNorm(32, 32) has one channel per group, so the
+// per-channel dense7(embed) added before it is normalised away and dense7 gets a zero gradient.
+//
 // Sizes for 28×28: encoder 28→26→12→5→2, decoder 2→5→12→26→28 (tconv3/tconv2 use output_padding 1).
 // For 32×32 the encoder gives 30→14→6→2, so tconv4 needs output_padding 1 too; we derive every
 // output_padding from the input shape instead of hard-coding the 28×28 values.
