@@ -46,7 +46,8 @@ export function permuteShape(layout: TorchLayout, shape: number[], direction: 't
  * gradient uses the transposeA/transposeB flags, which the wasm backend runs ~14× slower than a
  * transpose plus a plain matmul (measured on [1024,49]ᵀ·[1024,512]); it dominated the mixer's step.
  */
-const matMulFastGrad = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const matMulFastGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc]
   save([x, w])
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
