@@ -2,6 +2,9 @@
 // same tfjs-core instance (and therefore the same registered backends and kernels).
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-cpu'
+// Gradients: tfjs-core's own registration file is extensionless ESM that plain Node cannot
+// load (it only works through a bundler), so they come from the union package's Node bundle.
+import '@tensorflow/tfjs'
 
 export { tf }
 export type Tensor = tf.Tensor

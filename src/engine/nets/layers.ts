@@ -13,7 +13,6 @@ import { tf } from '../tf'
 // tfjs-core's Node bundle registers no gradient functions (the @tensorflow/tfjs union package
 // does); the networks must be trainable wherever they are imported. Registries are global, so
 // this ESM entry registers into the same tfjs instance. (Belongs in tf.ts; harmless twice.)
-import '@tensorflow/tfjs-core/dist/register_all_gradients'
 
 /** How a parameter is laid out in PyTorch, to convert on import/export (see torch-import.ts). */
 export type TorchLayout = 'linear' | 'conv2d' | 'conv_transpose2d' | 'same'

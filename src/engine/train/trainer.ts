@@ -1,0 +1,215 @@
+// One training step of denoising score matching: loss and gradients (tf.variableGrads), a
+// NaN/Inf guard that throws before anything is updated, warm-up, global-norm clipping, Adam,
+// EMA. Everything runs inside tf.tidy; only numbers leave a step. All randomness comes from
+// one seeded Rng, so the same seed gives the same losses and a checkpoint resumes exactly.
+import { tf } from '../tf'
+import { Rng, type RngState } from '../rng'
+import type { Sde } from '../sde/types'
+import type { ScoreModel } from '../nets/types'
+import { createModel } from '../nets'
+import { createSde } from '../sde'
+import { bucketMeans, dsmLoss, getWeighting } from '../loss'
+import { Adam, assignArray, type AdamState, type NamedArray } from './adam'
+import { Ema, type EmaState } from './ema'
+import { clipFactor, globalNorm, warmupLr } from './clip'
+import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config'
+
+export interface StepMetrics {
+  /** Number of updates applied so far (this step included). */
+  step: number
+  loss: number
+  /** Mean per-sample loss in 10 equal bins of t over [0, T]; NaN where the batch had no sample. */
+  bucketLoss: number[]
+  /** Global gradient norm before clipping. */
+  gradNorm: number
+  lr: number
+  imagesPerSec: number
+}
+
+/** Thrown before the update when the loss or a gradient is NaN/Inf: the weights stay as they were. */
+export class NonFiniteLossError extends Error {
+  override name = 'NonFiniteLossError'
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly gradNorm: number
+  ) {
+    super(
+      `Training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}. The update was not applied; ` +
+        'resume from the last checkpoint with a lower learning rate, warm-up or gradient clipping.'
+    )
+  }
+}
+
+/** Everything a checkpoint holds (see checkpoint/checkpoint.ts for the file layout). */
+export interface TrainerState {
+  step: number
+  model: { name: string; shape: number[]; options: Record<string, unknown> }
+  sde: { name: string } & Record<string, number | string>
+  train: TrainConfig
+  /** Trainable parameters and buffers by name. */
+  params: Record<string, NamedArray>
+  ema: EmaState | null
+  optim: AdamState
+  rng: RngState
+}
+
+export interface TrainerOptions {
+  model: ScoreModel
+  sde: Sde
+  config?: TrainConfigInput
+  /** Data shape without the batch, when the model's config does not record it. */
+  dataShape?: number[]
+}
+
+export class Trainer {
+  readonly model: ScoreModel
+  readonly sde: Sde
+  readonly config: TrainConfig
+  readonly rng: Rng
+  private readonly adam: Adam
+  private readonly ema: Ema | null
+  private readonly names: string[]
+  private dataShape: number[] | undefined
+  private steps = 0
+
+  constructor(opts: TrainerOptions) {
+    this.model = opts.model
+    this.sde = opts.sde
+    this.config = resolveTrainConfig(opts.config)
+    getWeighting(this.config.weighting).check?.(this.sde) // fail at setup, not at step 1
+    this.rng = new Rng(this.config.seed)
+    this.names = [...this.model.params.keys()]
+    this.adam = new Adam(this.model.params, { beta1: this.config.beta1, beta2: this.config.beta2, eps: this.config.adamEps })
+    this.ema = this.config.emaDecay === null ? null : new Ema(this.model.params, this.config.emaDecay)
+    this.dataShape = opts.dataShape ?? (this.model.config.shape as number[] | undefined)
+  }
+
+  get stepCount(): number {
+    return this.steps
+  }
+
+  /** One optimisation step on a batch [B, ...] (the caller keeps ownership of `batch`). */
+  step(batch: tf.Tensor): StepMetrics {
+    const start = performance.now()
+    this.dataShape ??= batch.shape.slice(1)
+    const lr = warmupLr(this.config.lr, this.config.warmup, this.steps)
+    const vars = this.names.map((n) => this.model.params.get(n)!)
+    const scoreFn = (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t)
+    const opts = { eps: this.config.lossEps, weighting: this.config.weighting, reduction: this.config.reduction }
+    // variableGrads runs the forward pass in its own tidy: per-sample losses and times are
+    // kept explicitly and disposed below.
+    let kept: tf.Tensor[] = []
+    try {
+      const { loss, gradNorm, perSample, t } = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const r = dsmLoss(scoreFn, this.sde, batch, this.rng, opts)
+          kept = [tf.keep(r.perSample), tf.keep(r.t)]
+          return r.loss
+        }, vars)
+        const byName: Record<string, tf.Tensor> = {}
+        this.names.forEach((n, i) => (byName[n] = grads[vars[i].name]))
+        const loss = value.dataSync()[0]
+        const gradNorm = globalNorm(Object.values(byName)).dataSync()[0]
+        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(this.steps + 1, loss, gradNorm)
+        const c = clipFactor(gradNorm, this.config.gradClip)
+        if (c < 1) for (const n of this.names) byName[n] = tf.mul(byName[n], c)
+        this.adam.apply(byName, lr)
+        this.ema?.update()
+        return { loss, gradNorm, perSample: kept[0].dataSync(), t: kept[1].dataSync() }
+      })
+      this.steps += 1
+      const seconds = (performance.now() - start) / 1000
+      return {
+        step: this.steps,
+        loss,
+        bucketLoss: bucketMeans(perSample, t, this.sde.T),
+        gradNorm,
+        lr,
+        imagesPerSec: batch.shape[0] / Math.max(seconds, 1e-9)
+      }
+    } finally {
+      tf.dispose(kept)
+    }
+  }
+
+  /** The weights to sample with: the EMA shadows when there is an EMA, else the live weights. */
+  samplingParams(): ReadonlyMap<string, tf.Variable> {
+    return this.ema ? this.ema.shadow : this.model.params
+  }
+
+  /**
+   * Runs fn with the EMA weights swapped into the model (score_sde's ema.store/copy_to/restore),
+   * restoring the live weights afterwards even if fn throws. Without an EMA it just runs fn.
+   */
+  withEmaWeights<R>(fn: (model: ScoreModel) => R): R {
+    if (!this.ema) return fn(this.model)
+    const live = new Map<string, tf.Tensor>()
+    for (const [n, p] of this.model.params) live.set(n, tf.clone(p))
+    try {
+      tf.tidy(() => {
+        for (const [n, p] of this.model.params) p.assign(this.ema!.shadow.get(n)!)
+      })
+      return fn(this.model)
+    } finally {
+      for (const [n, p] of this.model.params) p.assign(live.get(n)!)
+      tf.dispose([...live.values()])
+    }
+  }
+
+  exportState(): TrainerState {
+    if (!this.dataShape) throw new Error('Trainer.exportState: the data shape is unknown (pass dataShape or run a step first)')
+    const params: Record<string, NamedArray> = {}
+    for (const src of [this.model.params, this.model.buffers]) {
+      for (const [n, v] of src) params[n] = { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() }
+    }
+    return {
+      step: this.steps,
+      model: { name: this.model.name, shape: [...this.dataShape], options: structuredClone(this.model.config) },
+      sde: this.sde.toConfig(),
+      train: { ...this.config },
+      params,
+      ema: this.ema ? this.ema.getState() : null,
+      optim: this.adam.getState(),
+      rng: this.rng.getState()
+    }
+  }
+
+  /** Restores weights, optimiser, EMA, RNG and step from a state of the same architecture. */
+  importState(state: TrainerState): void {
+    const expected = new Set([...this.model.params.keys(), ...this.model.buffers.keys()])
+    const missing = [...expected].filter((n) => !(n in state.params))
+    const extra = Object.keys(state.params).filter((n) => !expected.has(n))
+    if (missing.length || extra.length) {
+      throw new Error(`Checkpoint does not fit model "${this.model.name}": missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`)
+    }
+    for (const [n, v] of this.model.params) assignArray(v, state.params[n], n)
+    for (const [n, v] of this.model.buffers) {
+      // Buffers are Variables in our networks (so saved frozen values, e.g. Fourier W, load in place).
+      if (!(v instanceof tf.Variable)) throw new Error(`Buffer ${n} of model "${this.model.name}" is not a tf.Variable and cannot be restored`)
+      assignArray(v, state.params[n], n)
+    }
+    if (this.ema) {
+      if (!state.ema) throw new Error('Checkpoint has no EMA weights but this run uses an EMA')
+      this.ema.setState(state.ema)
+    }
+    this.adam.setState(state.optim)
+    this.rng.setState(state.rng)
+    this.steps = state.step
+  }
+
+  /** Rebuilds model, SDE and trainer from a saved state (e.g. loadCheckpoint's result). */
+  static fromState(state: TrainerState): Trainer {
+    const sde = createSde(state.sde)
+    const model = createModel(state.model.name, { shape: state.model.shape, sde, seed: 0, options: state.model.options })
+    const trainer = new Trainer({ model, sde, config: state.train, dataShape: state.model.shape })
+    trainer.importState(state)
+    return trainer
+  }
+
+  /** Disposes the optimiser and EMA state (the model belongs to the caller). */
+  dispose(): void {
+    this.adam.dispose()
+    this.ema?.dispose()
+  }
+}
