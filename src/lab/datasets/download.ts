@@ -6,7 +6,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { DatasetError } from '../../engine/data/errors'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { syncDir } from './atomic'
+import type { ImageDatasetInfo } from './registry'
 
 export interface DownloadProgress {
   file: string
@@ -191,5 +194,52 @@ class Watchdog {
 
   stop(): void {
     clearTimeout(this.timer)
+  }
+}
+
+/** Progress of a whole set: `bytes`, `total` and `etaSeconds` are summed over its files (so bytes/total is the overall fraction). */
+export interface DatasetProgress extends DownloadProgress {
+  /** The file being transferred, 0-based, of `fileCount`. */
+  fileIndex: number
+  fileCount: number
+}
+
+/**
+ * Downloads every file of a set into `dir` (each one verified and renamed by downloadFile).
+ * Files already there were MD5-checked before their rename, so a restarted get() skips them.
+ */
+export async function downloadSetFiles(
+  info: ImageDatasetInfo,
+  dir: string,
+  o: { onProgress?: (p: DatasetProgress) => void; signal?: AbortSignal; fetch?: typeof fetch; stallTimeoutMs?: number }
+): Promise<void> {
+  const totalKnown = info.files.every((f) => f.bytes !== undefined) ? info.files.reduce((a, f) => a + f.bytes!, 0) : null
+  let done = 0
+  for (let i = 0; i < info.files.length; i++) {
+    const f = info.files[i]
+    const dest = join(dir, f.name)
+    const have = await stat(dest).catch(() => null)
+    if (have && (f.bytes === undefined || have.size === f.bytes)) {
+      done += have.size
+      continue
+    }
+    await downloadFile({
+      urls: info.mirrors.map((m) => m + f.name),
+      dest,
+      md5: f.md5,
+      bytes: f.bytes,
+      signal: o.signal,
+      fetch: o.fetch,
+      stallTimeoutMs: o.stallTimeoutMs,
+      onProgress: o.onProgress
+        ? (p) => {
+            const bytes = done + p.bytes
+            const total = totalKnown ?? (p.total !== null ? done + p.total : null)
+            const etaSeconds = total !== null && p.rate > 0 ? Math.max(total - bytes, 0) / p.rate : null
+            o.onProgress!({ ...p, bytes, total, etaSeconds, fileIndex: i, fileCount: info.files.length })
+          }
+        : undefined
+    })
+    done += (await stat(dest)).size
   }
 }

@@ -12,21 +12,21 @@
 // a folder without data files is 'not-present'; anything else is re-verified in full and is
 // 'corrupt' if that fails. New files are staged and checked before they are renamed in, so a
 // failed import or download never touches a good copy.
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { DatasetError, fsError } from '../../engine/data/errors'
-import { checkIdxPair, parseIdxImages, parseIdxLabels } from '../../engine/data/idx'
-import { parseCifarBatches } from '../../engine/data/cifar'
-import { createImageSet, type ImageSet, type Split } from '../../engine/data/image-set'
+import type { ImageSet, Split } from '../../engine/data/image-set'
 import { channelStats, classCounts, previewGrid, suggestSigmaMax, type PreviewGrid } from '../../engine/data/stats'
 import { writeFileAtomic } from '../../engine/io/atomic-write'
 import { copyFileAtomic, syncDir } from './atomic'
-import { downloadFile, type DownloadProgress } from './download'
-import { detectSystemCopy, findSources, readBytes, readCifarArchive, verifySources, type Source, type VerifiedBy, type VerifiedSource } from './import'
+import { decodeSplit } from './decode'
+import { downloadSetFiles, type DatasetProgress } from './download'
+
+export type { DatasetProgress } from './download'
+import { detectSystemCopy, findSources, readBytes, verifySources, type Source, type VerifiedBy, type VerifiedSource } from './import'
+import { fingerprint, listDataFiles, makeManifest, MANIFEST, manifestMatches, readManifest, STATS, weakestCheck, writeManifest, type Manifest } from './manifest'
 import {
-  CIFAR10_TEST_MEMBERS,
-  CIFAR10_TRAIN_MEMBERS,
   DATASETS,
   getDataset,
   SYSTEM_DATASET_DIRS,
@@ -55,12 +55,6 @@ export interface DatasetListing {
   info: DatasetInfo
 }
 
-/** Progress of get(), summed over the set's files. */
-export interface DatasetProgress extends DownloadProgress {
-  fileIndex: number
-  fileCount: number
-}
-
 export interface DatasetStats {
   name: ImageDatasetName
   shape: readonly [number, number, number]
@@ -86,20 +80,8 @@ export interface DatasetStoreOptions {
   sigmaSampleSize?: number
 }
 
-interface Manifest {
-  version: 1
-  name: string
-  verifiedAt: string
-  files: { role: string; name: string; bytes: number; mtimeMs: number; by: VerifiedBy }[]
-}
-
-const MANIFEST = 'manifest.json'
-const STATS = 'stats.json'
 const DOWNLOAD_DIR = '.download'
 const STATS_VERSION = 1
-
-const weakest = (bys: VerifiedBy[]): VerifiedBy | undefined =>
-  bys.includes('structure') ? 'structure' : bys.includes('sha256') ? 'sha256' : bys.length ? 'md5' : undefined
 
 export class DatasetStore {
   readonly root: string
@@ -190,7 +172,13 @@ export class DatasetStore {
     const key = `${name}:${split}`
     let p = this.sets.get(key)
     if (!p) {
-      p = this.decode(this.imageInfo(name), split)
+      const info = this.imageInfo(name)
+      const decoded = this.requireVerified(info).then((m) => decodeSplit(info, this.dir(name), m, split))
+      p = decoded.then((sets): ImageSet => {
+        // Keep a split decoded along the way (CIFAR-10's archive yields both).
+        for (const [s, set] of Object.entries(sets)) if (s !== split && set && !this.sets.has(`${name}:${s}`)) this.sets.set(`${name}:${s}`, Promise.resolve(set))
+        return sets[split]!
+      })
       this.sets.set(key, p)
       p.catch(() => this.sets.delete(key))
     }
@@ -256,61 +244,28 @@ export class DatasetStore {
     const base = { name: info.name, kind: info.kind, title: info.title, info }
     if (info.kind === 'toy') return { ...base, state: 'verified', files: [], bytesOnDisk: 0, systemCopy: null }
     const systemCopy = await detectSystemCopy(name, this.opts.systemDirs?.[info.name] ?? SYSTEM_DATASET_DIRS[info.name] ?? [])
-    const files = await this.dataFiles(name)
+    const files = await listDataFiles(this.dir(name))
     const bytesOnDisk = files.reduce((a, f) => a + f.bytes, 0)
     if (files.length === 0) return { ...base, state: 'not-present', files, bytesOnDisk, systemCopy }
-    const manifest = failed === undefined ? await this.readManifest(name) : null
-    if (manifest && (await this.matchesManifest(name, manifest))) {
-      return { ...base, state: 'verified', verifiedBy: weakest(manifest.files.map((f) => f.by)), files, bytesOnDisk, systemCopy }
+    const manifest = failed === undefined ? await readManifest(this.dir(name)) : null
+    if (manifest && (await manifestMatches(this.dir(name), manifest))) {
+      return { ...base, state: 'verified', verifiedBy: weakestCheck(manifest), files, bytesOnDisk, systemCopy }
     }
     // Files changed, or were never verified here: the full check decides.
     try {
       if (failed !== undefined) throw failed
       const m = await this.fullVerify(info)
-      return { ...base, state: 'verified', verifiedBy: weakest(m.files.map((f) => f.by)), files, bytesOnDisk, systemCopy }
+      return { ...base, state: 'verified', verifiedBy: weakestCheck(m), files, bytesOnDisk, systemCopy }
     } catch (err) {
       const problem = err instanceof Error ? err.message : String(err)
       return { ...base, state: 'corrupt', problem, files, bytesOnDisk, systemCopy }
     }
   }
 
-  private async dataFiles(name: string): Promise<{ name: string; bytes: number }[]> {
-    let names: string[]
-    try {
-      names = await readdir(this.dir(name))
-    } catch {
-      return []
-    }
-    const out: { name: string; bytes: number }[] = []
-    for (const n of names.sort()) {
-      if (n.startsWith('.') || n === MANIFEST || n === STATS || n.includes('.tmp-') || n.includes('.part-')) continue
-      const st = await stat(join(this.dir(name), n)).catch(() => null)
-      if (st?.isFile()) out.push({ name: n, bytes: st.size })
-    }
-    return out
-  }
-
-  private async readManifest(name: string): Promise<Manifest | null> {
-    try {
-      const m = JSON.parse(new TextDecoder().decode(await readBytes(join(this.dir(name), MANIFEST)))) as Manifest
-      return m.version === 1 && Array.isArray(m.files) ? m : null
-    } catch {
-      return null
-    }
-  }
-
-  private async matchesManifest(name: string, m: Manifest): Promise<boolean> {
-    for (const f of m.files) {
-      const st = await stat(join(this.dir(name), f.name)).catch(() => null)
-      if (!st || st.size !== f.bytes || st.mtimeMs !== f.mtimeMs) return false
-    }
-    return m.files.length > 0
-  }
-
   /** The stored files as sources (whichever form is there: .gz, raw, archive or batches). */
   private async storedSources(info: ImageDatasetInfo): Promise<Source[]> {
     const dir = this.dir(info.name)
-    const files = await this.dataFiles(info.name)
+    const files = await listDataFiles(this.dir(info.name))
     if (files.length === 0) throw new DatasetError('not-present', dir, `${info.title} is not in the data folder; download or import it first`)
     return findSources(info, files.map((f) => join(dir, f.name)))
   }
@@ -319,8 +274,8 @@ export class DatasetStore {
     const dir = this.dir(info.name)
     try {
       const verified = await verifySources(info, await this.storedSources(info))
-      const manifest = await this.makeManifest(info, verified, dir)
-      await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1))
+      const manifest = await makeManifest(info.name, verified, dir)
+      await writeManifest(dir, manifest)
       return manifest
     } catch (err) {
       // Not trustworthy any more: drop the manifest so nothing loads it as verified.
@@ -330,20 +285,11 @@ export class DatasetStore {
     }
   }
 
-  private async makeManifest(info: ImageDatasetInfo, verified: VerifiedSource[], dir: string): Promise<Manifest> {
-    const files: Manifest['files'] = []
-    for (const v of verified) {
-      const st = await stat(join(dir, v.storeName))
-      files.push({ role: v.role, name: v.storeName, bytes: st.size, mtimeMs: st.mtimeMs, by: v.by })
-    }
-    return { version: 1, name: info.name, verifiedAt: new Date().toISOString(), files }
-  }
-
   private async requireVerified(info: ImageDatasetInfo): Promise<Manifest> {
     const l = await this.listing(info.name)
     if (l.state === 'not-present') throw new DatasetError('not-present', this.dir(info.name), `${info.title} is not in the data folder; download or import it first`)
     if (l.state === 'corrupt') throw new DatasetError('checksum', this.dir(info.name), `stored files failed verification: ${l.problem}`)
-    return (await this.readManifest(info.name))!
+    return (await readManifest(this.dir(info.name)))!
   }
 
   private async importUnlocked(info: ImageDatasetInfo, path: string | readonly string[]): Promise<DatasetListing> {
@@ -358,35 +304,7 @@ export class DatasetStore {
     await mkdir(dlDir, { recursive: true }).catch((err) => {
       throw fsError(err, dlDir, 'create the folder')
     })
-    const totalKnown = info.files.every((f) => f.bytes !== undefined) ? info.files.reduce((a, f) => a + f.bytes!, 0) : null
-    let done = 0
-    for (let i = 0; i < info.files.length; i++) {
-      const f = info.files[i]
-      const dest = join(dlDir, f.name)
-      // A file finished by an earlier, interrupted get() was MD5-checked before its rename: keep it.
-      const have = await stat(dest).catch(() => null)
-      if (have && (f.bytes === undefined || have.size === f.bytes)) {
-        done += have.size
-        continue
-      }
-      await downloadFile({
-        urls: info.mirrors.map((m) => m + f.name),
-        dest,
-        md5: f.md5,
-        bytes: f.bytes,
-        signal: o.signal,
-        fetch: this.opts.fetch,
-        onProgress: o.onProgress
-          ? (p) => {
-              const bytes = done + p.bytes
-              const total = totalKnown ?? (p.total !== null ? done + p.total : null)
-              const etaSeconds = total !== null && p.rate > 0 ? Math.max(total - bytes, 0) / p.rate : null
-              o.onProgress!({ ...p, bytes, total, etaSeconds, fileIndex: i, fileCount: info.files.length })
-            }
-          : undefined
-      })
-      done += (await stat(dest)).size
-    }
+    await downloadSetFiles(info, dlDir, { ...o, fetch: this.opts.fetch })
     const sources = info.files.map((f) => ({ role: f.role, path: join(dlDir, f.name), storeName: f.name }))
     let verified: VerifiedSource[]
     try {
@@ -423,50 +341,12 @@ export class DatasetStore {
       await rm(join(dir, STATS), { force: true })
       for (const v of verified) await rename(join(staging, v.storeName), join(dir, v.storeName))
       const keep = new Set(verified.map((v) => v.storeName))
-      for (const f of await this.dataFiles(info.name)) if (!keep.has(f.name)) await rm(join(dir, f.name), { force: true })
+      for (const f of await listDataFiles(this.dir(info.name))) if (!keep.has(f.name)) await rm(join(dir, f.name), { force: true })
       await syncDir(dir)
-      const manifest = await this.makeManifest(info, verified, dir)
-      await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1))
+      const manifest = await makeManifest(info.name, verified, dir)
+      await writeManifest(dir, manifest)
     } finally {
       await rm(staging, { recursive: true, force: true })
     }
   }
-
-  private async decode(info: ImageDatasetInfo, split: Split): Promise<ImageSet> {
-    const manifest = await this.requireVerified(info)
-    const dir = this.dir(info.name)
-    const [height, width, channels] = info.shape
-    const base = { name: info.name, split, height, width, channels, classNames: info.classNames }
-    if (info.format === 'idx') {
-      const byRole = new Map(manifest.files.map((f) => [f.role, f.name]))
-      const imgFile = join(dir, byRole.get(`${split}-images`)!)
-      const labFile = join(dir, byRole.get(`${split}-labels`)!)
-      const images = parseIdxImages(await readBytes(imgFile), imgFile)
-      const labels = parseIdxLabels(await readBytes(labFile), labFile, info.classNames.length)
-      checkIdxPair(images, labels, imgFile, labFile)
-      return createImageSet({ ...base, images: images.pixels, labels })
-    }
-    const archive = manifest.files.find((f) => f.role === 'archive')
-    const cifarSet = (s: Split, parts: { bytes: Uint8Array; file: string }[]) => {
-      const b = parseCifarBatches(parts)
-      return createImageSet({ ...base, split: s, images: b.pixels, labels: b.labels })
-    }
-    const membersOf = (s: Split) => (s === 'train' ? CIFAR10_TRAIN_MEMBERS : CIFAR10_TEST_MEMBERS)
-    if (!archive) {
-      return cifarSet(split, await Promise.all(membersOf(split).map(async (m) => ({ bytes: await readBytes(join(dir, m)), file: join(dir, m) }))))
-    }
-    // Inflating the 163 MB archive is the slow part, so one read decodes both splits.
-    const path = join(dir, archive.name)
-    const all = await readCifarArchive(path)
-    const other: Split = split === 'train' ? 'test' : 'train'
-    const otherKey = `${info.name}:${other}`
-    if (!this.sets.has(otherKey)) {
-      this.sets.set(otherKey, Promise.resolve(cifarSet(other, membersOf(other).map((m) => ({ bytes: all.get(m)!, file: `${path}:${m}` })))))
-    }
-    return cifarSet(split, membersOf(split).map((m) => ({ bytes: all.get(m)!, file: `${path}:${m}` })))
-  }
-}
-
-function fingerprint(m: Manifest): string {
-  return m.files.map((f) => `${f.name}:${f.bytes}:${f.by}`).join('|')
 }
