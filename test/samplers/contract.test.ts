@@ -8,6 +8,7 @@ import { getSampler, initialNoise, listSamplers, logLikelihood, runSampler, SAMP
 import type { StepInfo } from '../../src/engine/samplers/types'
 import { makeGrid } from '../../src/engine/images/grid'
 import { encodePng, readPngSettings } from '../../src/engine/images/png'
+import { gifSize, trajectoryToGif } from '../../src/engine/images/gif'
 import { fastScore, gaussianToy } from './helpers'
 
 beforeAll(async () => {
@@ -136,7 +137,7 @@ describe('sampler contract', () => {
 })
 
 describe('sample grids from a ScoreNet', () => {
-  it('every sampler writes a PNG grid of the expected size with its settings in the text chunk', async () => {
+  it('every sampler writes a PNG grid of the expected size with its settings in the text chunk, and a trajectory GIF', async () => {
     const tsde = createSde({ name: 'vesde_tutorial' })
     const model = createModel('scorenet', { shape: [28, 28, 1], sde: tsde, seed: 0 })
     const settingsFor: Record<string, Record<string, unknown>> = {
@@ -146,7 +147,11 @@ describe('sample grids from a ScoreNet', () => {
     try {
       for (const [name, s] of Object.entries(settingsFor)) {
         const settings = { batchSize: 2, seed: 1, ...s }
-        const res = await runSampler(name, (x, t) => model.score(x, t), tsde, settings, { shape: [28, 28, 1] })
+        const frames: Float32Array[] = []
+        const res = await runSampler(name, (x, t) => model.score(x, t), tsde, { ...settings, every: 1 }, {
+          shape: [28, 28, 1],
+          onStep: (info) => { if (info.x) frames.push(info.x) }
+        })
         const data = new Float32Array(await res.samples.data())
         res.samples.dispose()
         const png = encodePng(makeGrid(data, [2, 28, 28, 1]), { sampler: name, sde: tsde.toConfig(), ...settings, nfe: res.nfe })
@@ -154,6 +159,8 @@ describe('sample grids from a ScoreNet', () => {
         const ihdr = new DataView(png.buffer, png.byteOffset)
         expect([ihdr.getUint32(16), ihdr.getUint32(20)]).toEqual([62, 32])
         expect(readPngSettings(png)).toMatchObject({ sampler: name, sde: { name: 'vesde_tutorial' }, nfe: res.nfe, ...s })
+        expect(frames.length).toBe(res.steps + 1)
+        expect(gifSize(trajectoryToGif(frames, [2, 28, 28, 1], { range: [-1, 1] }))).toEqual({ width: 62, height: 32 })
       }
     } finally {
       model.dispose()

@@ -10,7 +10,6 @@
 // bins per unit) = 8 for data in [0, 1] (the tutorial) and 7 for data in [−1, 1] (score_sde's
 // `7 − inverse_scaler(−1)`). It is the bits/dim of the 8-bit data only when the data were
 // uniformly dequantised, x = (255·x + U)/256 (`dequantize: true`); for continuous data use logp.
-import '@tensorflow/tfjs-core/dist/register_all_gradients' // tfjs-core's Node bundle registers none; the divergence needs them
 import { tf } from '../tf'
 import type { ScoreFn, Sde } from '../sde/types'
 import { NoiseSource } from './noise'
