@@ -9,10 +9,7 @@
 //   ConvTranspose2d  PyTorch [in, out, kh, kw]    → tfjs [kh, kw, out, in]      (transpose [2,3,1,0])
 // Both frameworks compute cross-correlations and define the transposed conv as the adjoint of
 // conv2d, so no spatial flip is needed (checked numerically in test/engine/layers.test.ts).
-import { tf } from '../tf'
-// tfjs-core's Node bundle registers no gradient functions (the @tensorflow/tfjs union package
-// does); the networks must be trainable wherever they are imported. Registries are global, so
-// this ESM entry registers into the same tfjs instance. (Belongs in tf.ts; harmless twice.)
+import { tf } from '../tf' // also registers every op's gradient (see tf.ts)
 
 /** How a parameter is laid out in PyTorch, to convert on import/export (see torch-import.ts). */
 export type TorchLayout = 'linear' | 'conv2d' | 'conv_transpose2d' | 'same'
