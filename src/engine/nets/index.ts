@@ -4,6 +4,7 @@ import type { ScoreModel } from './types'
 import { createScoreNet } from './scorenet'
 import { createScoreNetColor } from './scorenet-color'
 import { createMixer } from './mixer'
+import { createMlp } from './mlp'
 
 export interface ModelOptions {
   /** Data shape without the batch: [H, W, C] for images, [D] for points. */
@@ -22,6 +23,7 @@ export const MODELS: Record<string, ModelFactory> = {
   scorenet: (opts) => createScoreNet(opts),
   scorenet_color: createScoreNetColor,
   mixer: createMixer,
+  mlp: (opts) => createMlp(opts),
 }
 
 export function createModel(name: string, opts: ModelOptions): ScoreModel {
