@@ -4,7 +4,8 @@ export function formatLoss(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—'
   const a = Math.abs(v)
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2)
-  return v.toPrecision(4).replace(/\.?0+$/, (m) => (m.startsWith('.') ? '' : m))
+  const s = v.toPrecision(4)
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s
 }
 
 export function formatNumber(v: number | null | undefined, digits = 3): string {
