@@ -35,7 +35,7 @@ describe('runs and live training in browser mode', () => {
     expect(await page.getByTestId('runs-empty').innerText()).toMatch(/No runs yet — start one/)
     await screenshot(page, 'runs-1-empty')
 
-    await page.getByTestId('new-run').click()
+    await page.keyboard.press('Alt+N')
     await page.getByTestId('run-form').waitFor()
     await page.getByTestId('preset-toy-quick').click()
     // Validation as you type, in words, next to the setting.
@@ -61,7 +61,7 @@ describe('runs and live training in browser mode', () => {
 
   it('streams the loss curve, pauses and continues', async () => {
     await expect.poll(count, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0)
-    await page.getByTestId('training-pause').click()
+    await page.keyboard.press('Alt+P') // the same as the Pause button
     await expect.poll(status, { timeout: 20_000 }).toBe('paused')
     const paused = await count()
     expect(paused).toBeGreaterThan(0)
@@ -145,6 +145,7 @@ describe('runs and live training in browser mode', () => {
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(2)
     const other = page.getByTestId('run-row').filter({ has: page.getByTestId('run-name').getByText('toy baseline', { exact: true }) })
     await other.getByTestId('overlay-toggle').check()
+    await screenshot(page, 'runs-5-two-runs')
     await page.getByTestId('nav-training').click()
     await page.waitForTimeout(400)
     await screenshot(page, 'training-4-overlay')
@@ -161,7 +162,7 @@ describe('runs and live training in browser mode', () => {
     await other.getByTestId('action-more').click()
     await other.getByTestId('action-delete').click()
     await page.getByTestId('confirm-delete').waitFor()
-    await screenshot(page, 'runs-5-confirm-delete')
+    await screenshot(page, 'runs-6-confirm-delete')
     await page.getByTestId('confirm-delete').click()
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(1)
     expect(errors).toEqual([])

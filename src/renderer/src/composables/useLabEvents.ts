@@ -1,5 +1,5 @@
-import { onMounted, onUnmounted } from 'vue'
-import { lab } from '../client'
+import { onMounted, onUnmounted, watch } from 'vue'
+import { connection, lab } from '../client'
 import { useJobsStore } from '../stores/jobs'
 import { useRunsStore } from '../stores/runs'
 
@@ -19,6 +19,19 @@ export function useLabEvents(): void {
     void jobs.load()
     void runs.load()
   })
+  // The WebSocket reconnects by itself after a drop; what streamed meanwhile is reloaded.
+  let wasClosed = false
+  watch(
+    () => connection.value.status,
+    (status) => {
+      if (status === 'closed') wasClosed = true
+      else if (status === 'open' && wasClosed) {
+        wasClosed = false
+        void jobs.load()
+        void runs.load().then(() => runs.reloadMetrics())
+      }
+    }
+  )
   onUnmounted(() => {
     unsubscribe?.()
     unsubscribe = null

@@ -18,6 +18,10 @@ import zoomPlugin from 'chartjs-plugin-zoom'
 
 Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, LogarithmicScale, CategoryScale, Decimation, Tooltip, Legend, zoomPlugin)
 
+// Axis and legend text in the app's own face and size.
+Chart.defaults.font.family = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+Chart.defaults.font.size = 11
+
 export { Chart }
 
 /** Series colours, distinct in both themes (the first is the accent). */

@@ -21,7 +21,7 @@ export interface NumberField {
 export const NUMBER_FIELDS: Record<NumberKey, NumberField> = {
   steps: { key: 'steps', label: 'Steps', help: 'Optimiser steps to train for (one batch each).', integer: true, min: 1, max: 100_000_000 },
   batchSize: { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is smoother but slower per step.', integer: true, min: 1, max: 4096 },
-  lr: { key: 'lr', label: 'Learning rate', help: 'Adam step size (the tutorial uses 1e-4).', integer: false, min: 0, minExclusive: true, max: 1 },
+  lr: { key: 'lr', label: 'Learning rate', help: 'Adam step size (the tutorial uses 0.0001).', integer: false, min: 0, minExclusive: true, max: 1 },
   warmup: { key: 'warmup', label: 'Warm-up steps', help: 'Learning rate ramps up linearly over these steps; 0 for none.', integer: true, min: 0 },
   gradClip: { key: 'gradClip', label: 'Gradient clip', help: 'Clips the gradient norm to this value; 0 turns clipping off.', integer: false, min: 0 },
   ema: { key: 'ema', label: 'EMA decay', help: 'Decay of the weight average used for sampling (0.9999 in score_sde); 0 is off.', integer: false, min: 0, max: 0.999999 },

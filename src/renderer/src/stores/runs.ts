@@ -113,6 +113,17 @@ export const useRunsStore = defineStore('runs', () => {
     metricsVersion.value[runId] = (metricsVersion.value[runId] ?? 0) + 1
   }
 
+  /** After a reconnect, events may have been missed: reload every run's points on the chart. */
+  async function reloadMetrics(): Promise<void> {
+    const ids = [...points.keys()]
+    for (const id of ids) {
+      points.delete(id)
+      delete metricsState.value[id]
+    }
+    await Promise.all(ids.filter((id) => id === selectedId.value || overlayIds.value.includes(id)).map(ensureMetrics))
+    await refreshCheckpoints()
+  }
+
   async function start(config: TrainConfig, name?: string): Promise<string> {
     const { runId } = await lab.runs.start({ config, name: name?.trim() || undefined })
     await load()
@@ -177,7 +188,7 @@ export const useRunsStore = defineStore('runs', () => {
   return {
     runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, metricsVersion, metricsState, metricsError,
     selected, chartRunIds,
-    load, select, refreshCheckpoints, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent
+    load, select, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent
   }
 })
 
