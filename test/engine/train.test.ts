@@ -143,6 +143,8 @@ describe('Trainer', () => {
     const perT: string[] = []
     let total = 0
     const ts = [0.05, 0.1, 0.2, 0.4, 0.7, 1]
+    const liveBefore = Array.from(model.params.get('fc1.weight')!.dataSync())
+    const tensorsBefore = tf.memory().numTensors
     for (const t of ts) {
       const x0 = gmm.sample(n, rng)
       const m = sde.marginalMeanCoeffAt(t)
@@ -161,6 +163,9 @@ describe('Trainer', () => {
     }
     console.log(`toy-gmm score learning (${trainSeconds.toFixed(1)} s training): mean cosine ${(total / ts.length).toFixed(3)}; ${perT.join(', ')}`)
     expect(total / ts.length).toBeGreaterThan(0.9)
+    // withEmaWeights puts the live weights back and leaks nothing.
+    expect(Array.from(model.params.get('fc1.weight')!.dataSync())).toEqual(liveBefore)
+    expect(tf.memory().numTensors).toBe(tensorsBefore)
     tr.dispose()
     model.dispose()
   })
