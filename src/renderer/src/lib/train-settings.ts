@@ -88,7 +88,7 @@ function checkNumber(f: NumberField, text: string): string | null {
   if (v === null) return `“${text.trim()}” is not a number.`
   if (f.integer && !Number.isInteger(v)) return 'Must be a whole number.'
   if (f.minExclusive ? v <= f.min : v < f.min) return f.minExclusive ? `Must be more than ${f.min}.` : `Must be at least ${f.min}.`
-  if (f.max !== undefined && v > f.max) return `At most ${f.max.toLocaleString('en-US')}.`
+  if (f.max !== undefined && v > f.max) return `At most ${f.max.toLocaleString('en-US', { maximumFractionDigits: 10 })}.`
   return null
 }
 
