@@ -85,6 +85,56 @@ describe('closed forms (science.md §1.2, §2.1)', () => {
     tf.dispose([x, t])
   })
 
+  it('discrete predictors: reverse diffusion and ancestral steps match score_sde (science.md §2.5)', () => {
+    const x = tf.tensor2d([[0.5, -1]])
+    const s = tf.tensor2d([[2, 3]])
+    const score = () => tf.clone(s)
+    const t = t1([0.5])
+    const i = Math.floor(0.5 * 999)
+    // VP: reverse diffusion x − f + G²s = (2 − √(1−β_i))x + β_i s; ancestral (x + β_i s)/√(1−β_i), std √β_i.
+    const vp = createSde({ name: 'vpsde' })
+    const beta = 0.1 / 1000 + (19.9 / 1000) * (i / 999)
+    const vpOut = tf.tidy(() => {
+      const { f, G } = vp.reverse(score).discretize(x, t)
+      const a = vp.ancestralStep!(x, s, t)
+      return { rd: read(tf.sub(x, f)), G: read(G), am: read(a.mean), as: read(a.std), alpha: read(vp.langevinAlpha(t)) }
+    })
+    // x_mean = x − rev_f (score_sde ReverseDiffusionPredictor); rev_f = f − G²s.
+    expect(vpOut.rd[0]).toBeCloseTo((2 - Math.sqrt(1 - beta)) * 0.5 + beta * 2, 5)
+    expect(vpOut.G[0]).toBeCloseTo(Math.sqrt(beta), 6)
+    expect(vpOut.am[1]).toBeCloseTo((-1 + beta * 3) / Math.sqrt(1 - beta), 5)
+    expect(vpOut.as[0]).toBeCloseTo(Math.sqrt(beta), 6)
+    expect(vpOut.alpha[0]).toBeCloseTo(1 - beta, 6)
+    // VE: x + (σ_i² − σ_{i−1}²)s; ancestral std √(σ_{i−1}²(σ_i² − σ_{i−1}²)/σ_i²); α = 1.
+    const ve = createSde({ name: 'vesde' })
+    const sig = (k: number) => 0.01 * Math.pow(5000, k / 999)
+    const d = sig(i) ** 2 - sig(i - 1) ** 2
+    const veOut = tf.tidy(() => {
+      const { f } = ve.reverse(score).discretize(x, t)
+      const a = ve.ancestralStep!(x, s, t)
+      return { rd: read(tf.sub(x, f)), am: read(a.mean), as: read(a.std), alpha: read(ve.langevinAlpha(t)) }
+    })
+    expect(veOut.rd[0]).toBeCloseTo(0.5 + d * 2, 4)
+    expect(veOut.am[1]).toBeCloseTo(-1 + d * 3, 4)
+    expect(veOut.as[0]).toBeCloseTo(Math.sqrt((sig(i - 1) ** 2 * d) / sig(i) ** 2), 5)
+    expect(veOut.alpha[0]).toBe(1)
+    // Tutorial VE: exact step over Δ = T/N, G² = std(t)² − std(t − Δ)²; probability flow halves G²s.
+    const tut = createSde({ name: 'vesde_tutorial' })
+    const g2 = tut.marginalStdAt(0.5) ** 2 - tut.marginalStdAt(0.5 - 1 / 500) ** 2
+    const tutOut = tf.tidy(() => {
+      const rev = tut.reverse(score).discretize(x, t)
+      const ode = tut.reverse(score, true).discretize(x, t)
+      return { G: read(rev.G), f: read(rev.f), odeF: read(ode.f), odeG: read(ode.G) }
+    })
+    expect(tutOut.G[0] ** 2 / g2).toBeCloseTo(1, 4)
+    expect(tutOut.f[0] / (-g2 * 2)).toBeCloseTo(1, 4)
+    expect(tutOut.odeF[0] / (-g2)).toBeCloseTo(1, 4)
+    expect(tutOut.odeG[0]).toBe(0)
+    expect(tut.ancestralStep).toBeDefined()
+    expect(createSde({ name: 'subvpsde' }).ancestralStep).toBeUndefined()
+    tf.dispose([x, s, t])
+  })
+
   it('registry lists every SDE with defaults and rejects unknown names and parameters', () => {
     expect(listSdes().map((s) => s.name).sort()).toEqual(['subvpsde', 'vesde', 'vesde_tutorial', 'vpsde'])
     expect(SDES.vesde.defaults).toEqual({ sigmaMin: 0.01, sigmaMax: 50, N: 1000 })
