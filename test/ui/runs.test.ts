@@ -30,6 +30,9 @@ const status = async () => page.getByTestId('training-header').locator('[data-st
 describe('runs and live training in browser mode', () => {
   it('shows an empty state, validates the form as you type, and starts a toy run', async () => {
     await page.goto(server.openUrl)
+    await page.getByTestId('nav-training').click()
+    await page.getByTestId('training-empty').waitFor()
+    await screenshot(page, 'training-0-empty')
     await page.getByTestId('nav-runs').click()
     await page.getByTestId('runs-empty').waitFor()
     expect(await page.getByTestId('runs-empty').innerText()).toMatch(/No runs yet — start one/)
