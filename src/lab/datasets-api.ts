@@ -57,7 +57,8 @@ export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetH
           await store.get(name, {
             signal: ctx.signal,
             onProgress: (p) => {
-              const fraction = p.total ? (p.fileIndex + p.bytes / p.total) / p.fileCount : p.fileIndex / p.fileCount
+              // bytes and total are summed over the set's files already.
+              const fraction = p.total ? p.bytes / p.total : p.fileIndex / p.fileCount
               ctx.progress(Math.min(1, fraction), p.etaSeconds, p.rate, 'B/s')
             }
           })

@@ -15,6 +15,7 @@ import { tsxWorkerFactory, type WorkerFactory } from './jobs/worker-factory'
 import { catalog, checkTrainConfig } from './catalog'
 import { DatasetStore } from './datasets/store'
 import { datasetHandlers } from './datasets-api'
+import { sampleHandlers } from './samples-api'
 
 const require = createRequire(import.meta.url)
 
@@ -86,6 +87,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
     'engine.catalog': async () => catalog(),
     ...datasetHandlers(datasets, jobs),
+    ...sampleHandlers(runs, jobs, dataDir, opts.jobBackend),
     'runs.list': async () => runs.list(),
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),

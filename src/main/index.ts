@@ -9,6 +9,8 @@ import { createDispatch } from '../lab/dispatch'
 import { defaultDataDir } from '../lab/data-dir'
 import { EVENT_CHANNEL } from '../shared/procedures'
 import { registerIpc } from './ipc'
+// electron-vite bundles the job worker with main; plain Node shells use the tsx bootstrap instead.
+import createJobWorker from '../lab/worker/entry?nodeWorker'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const indexFile = path.join(here, '../renderer/index.html')
@@ -69,6 +71,7 @@ void app.whenReady().then(() => {
   const service = createLabService({
     dataDir,
     shell: 'electron',
+    workerFactory: () => createJobWorker({}),
     extraVersions: { electron: process.versions.electron, chrome: process.versions.chrome }
   })
   registerIpc(ipcMain, createDispatch(service.handlers), { devUrl, indexFile })

@@ -153,7 +153,9 @@ export const JobInfoSchema = z.object({
   endedAt: z.number().nullable(),
   fraction: z.number(),
   etaSeconds: z.number().nullable(),
-  error: z.string().nullable()
+  error: z.string().nullable(),
+  /** What a finished job produced (sample records, bits/dim…), as plain data. */
+  result: z.record(z.string(), z.unknown()).nullable()
 })
 export type JobInfo = z.infer<typeof JobInfoSchema>
 
@@ -192,6 +194,60 @@ export const DatasetStatsSchema = z.object({
 export type DatasetStats = z.infer<typeof DatasetStatsSchema>
 
 const DatasetRef = z.object({ name: Name }).strict()
+
+
+// ---- sampling, comparison, likelihood ----
+
+/** Sampler-specific settings (snr, rtol, predictor…), checked by the engine's schema for that sampler. */
+const SamplerSettings = z.record(z.string().max(32), z.union([z.number(), z.string().max(64), z.boolean()]))
+
+export const SampleCommonSchema = z.object({
+  runId: z.string().min(1).max(128),
+  /** Checkpoint file name within the run; the newest when omitted. */
+  checkpoint: z.string().min(1).max(200).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  count: z.number().int().min(1).max(256),
+  /** End time ε; the SDE's default when omitted. */
+  eps: z.number().positive().lt(1).optional(),
+  /** Sample with the EMA weights when the checkpoint has them. */
+  useEma: z.boolean()
+})
+
+export const SamplerChoiceSchema = z.object({
+  sampler: Name,
+  /** Steps (noise levels for ald); the SDE's N when omitted. */
+  steps: z.number().int().min(1).max(100_000).optional(),
+  denoise: z.boolean().optional(),
+  settings: SamplerSettings.optional()
+})
+
+export const SampleRequestSchema = SampleCommonSchema.extend(SamplerChoiceSchema.shape)
+  .extend({ trajectoryFrames: z.number().int().min(0).max(200).optional() })
+  .strict()
+export type SampleRequest = z.infer<typeof SampleRequestSchema>
+
+export const SampleRecordSchema = z.object({
+  id: z.string(),
+  runId: z.string(),
+  checkpoint: z.string(),
+  step: z.number().int(),
+  sampler: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  seed: z.number().int(),
+  count: z.number().int(),
+  nfe: z.number().int(),
+  seconds: z.number(),
+  stepsPerSecond: z.number(),
+  createdAt: z.number(),
+  /** File names under the run's samples/ folder. */
+  png: z.string(),
+  gif: z.string().nullable(),
+  width: z.number().int(),
+  height: z.number().int(),
+  /** Set for the entries of a comparison. */
+  compareId: z.string().nullable()
+})
+export type SampleRecord = z.infer<typeof SampleRecordSchema>
 
 const RunRef = z.object({ runId: z.string().min(1).max(128) }).strict()
 const JobRef = z.object({ jobId: z.string().min(1).max(128) }).strict()
@@ -246,6 +302,35 @@ export const procedures = {
     output: RunSummarySchema
   },
   'runs.delete': { input: RunRef, output: Ack },
+  'samples.start': { input: SampleRequestSchema, output: z.object({ jobId: z.string() }) },
+  'samples.compare': {
+    input: SampleCommonSchema.extend({ entries: z.array(SamplerChoiceSchema).min(1).max(8) }).strict(),
+    output: z.object({ jobId: z.string() })
+  },
+  'samples.list': { input: RunRef, output: z.array(SampleRecordSchema) },
+  'samples.image': {
+    input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128) }).strict(),
+    output: z.object({ pngDataUrl: z.string(), gifDataUrl: z.string().nullable(), frames: z.array(z.string()) })
+  },
+  'samples.export': {
+    input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128), path: z.string().min(1).max(4096), what: z.enum(['png', 'gif']) }).strict(),
+    output: z.object({ path: z.string(), bytes: z.number() })
+  },
+  'likelihood.start': {
+    input: z
+      .object({
+        runId: z.string().min(1).max(128),
+        checkpoint: z.string().min(1).max(200).optional(),
+        count: z.number().int().min(1).max(10_000),
+        split: z.enum(['train', 'test']),
+        seed: z.number().int().min(0).optional(),
+        useEma: z.boolean().optional(),
+        rtol: z.number().positive().max(1).optional(),
+        atol: z.number().positive().max(1).optional()
+      })
+      .strict(),
+    output: z.object({ jobId: z.string() })
+  },
   'jobs.list': { input: Empty, output: z.array(JobInfoSchema) },
   'jobs.pause': { input: JobRef, output: JobInfoSchema },
   'jobs.resume': { input: JobRef, output: JobInfoSchema },

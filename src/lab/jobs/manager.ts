@@ -54,28 +54,29 @@ export class JobManager {
     return this.job(id).info
   }
 
-  /** Run ids with a live (queued, running or paused) job. */
+  /** Run ids with a live (queued, running or paused) training job. */
   liveRunIds(): Set<string> {
-    return new Set([...this.jobs.values()].filter((j) => isLive(j.info.state) && j.info.runId).map((j) => j.info.runId!))
+    return new Set([...this.jobs.values()].filter((j) => isLive(j.info.state) && j.info.runId && j.info.kind === 'train').map((j) => j.info.runId!))
   }
 
-  activeJobForRun(runId: string): JobInfo | null {
-    return [...this.jobs.values()].find((j) => j.info.runId === runId && isLive(j.info.state))?.info ?? null
+  activeJobForRun(runId: string, kind: JobInfo['kind'] = 'train'): JobInfo | null {
+    return [...this.jobs.values()].find((j) => j.info.runId === runId && j.info.kind === kind && isLive(j.info.state))?.info ?? null
   }
 
-  submit(spec: Omit<JobSpec, 'jobId'>): JobInfo {
+  submit(spec: DistributiveOmit<JobSpec, 'jobId'>): JobInfo {
     const id = `job-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`
     const info: JobInfo = {
       id,
       kind: spec.kind,
       state: 'queued',
-      runId: 'runId' in spec ? spec.runId : null,
+      runId: spec.runId,
       createdAt: Date.now(),
       startedAt: null,
       endedAt: null,
       fraction: 0,
       etaSeconds: null,
-      error: null
+      error: null,
+      result: null
     }
     const job: Job = { info, spec: { ...spec, jobId: id } as JobSpec, worker: null, abortedBeforeStart: false, lastRunWrite: 0 }
     this.jobs.set(id, job)
@@ -94,7 +95,7 @@ export class JobManager {
     const abort = new AbortController()
     const now = Date.now()
     const job: Job = {
-      info: { id, kind, state: 'running', runId: null, createdAt: now, startedAt: now, endedAt: null, fraction: 0, etaSeconds: null, error: null },
+      info: { id, kind, state: 'running', runId: null, createdAt: now, startedAt: now, endedAt: null, fraction: 0, etaSeconds: null, error: null, result: null },
       spec: null,
       abort,
       worker: null,
@@ -158,7 +159,7 @@ export class JobManager {
       this.queue = this.queue.filter((q) => q !== id)
       job.abortedBeforeStart = true
       this.finish(job, how === 'stop' && job.info.kind === 'train' ? 'cancelled' : 'cancelled', null)
-      if (job.info.runId) this.updateRun(job.info.runId, { status: 'stopped', jobId: null })
+      if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'stopped', jobId: null })
       return job.info
     }
     this.post(job, { type: how })
@@ -178,7 +179,7 @@ export class JobManager {
     this.running++
     job.info = { ...job.info, state: 'running', startedAt: Date.now() }
     this.emitJob(job)
-    if (job.info.runId) this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null })
+    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null })
     let worker: Worker
     try {
       worker = this.opts.workerFactory()
@@ -204,7 +205,7 @@ export class JobManager {
       case 'state':
         job.info = { ...job.info, state: msg.state }
         this.emitJob(job)
-        if (runId) this.updateRun(runId, { status: msg.state })
+        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: msg.state })
         break
       case 'progress':
         job.info = { ...job.info, fraction: msg.fraction, etaSeconds: msg.etaSeconds }
@@ -236,11 +237,12 @@ export class JobManager {
         this.opts.events.emit({ type: 'log', level: msg.level, message: msg.message, jobId: job.info.id, time: Date.now() })
         break
       case 'done':
-        if (runId) this.updateRun(runId, { status: msg.outcome === 'finished' ? 'finished' : 'stopped', step: msg.step, jobId: null, trainMs: msg.trainMs })
+        if (msg.result) job.info = { ...job.info, result: msg.result }
+        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: msg.outcome === 'finished' ? 'finished' : 'stopped', step: msg.step, jobId: null, trainMs: msg.trainMs })
         this.finish(job, msg.outcome === 'cancelled' ? 'cancelled' : 'finished', null)
         break
       case 'failed':
-        if (runId) this.updateRun(runId, { status: 'failed', error: msg.error, step: msg.step, jobId: null, trainMs: msg.trainMs })
+        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: 'failed', error: msg.error, step: msg.step, jobId: null, trainMs: msg.trainMs })
         this.finish(job, 'failed', msg.error)
         break
     }
@@ -248,7 +250,7 @@ export class JobManager {
 
   private fail(job: Job, error: string): void {
     if (!isLive(job.info.state)) return
-    if (job.info.runId) this.updateRun(job.info.runId, { status: 'failed', error, jobId: null })
+    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'failed', error, jobId: null })
     this.finish(job, 'failed', error)
   }
 
@@ -290,6 +292,8 @@ export class JobManager {
     return job
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 function isLive(state: JobInfo['state']): boolean {
   return state === 'queued' || state === 'running' || state === 'paused'

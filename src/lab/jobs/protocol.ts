@@ -1,6 +1,6 @@
 // Messages between the lab (main thread) and a job's worker thread. Plain data only:
 // tensors never cross the boundary; images travel as data URLs or typed arrays.
-import type { CheckpointInfo, MetricPoint, TrainConfig } from '../../shared/contract'
+import type { CheckpointInfo, MetricPoint, SampleRequest, TrainConfig } from '../../shared/contract'
 
 export interface TrainJobSpec {
   kind: 'train'
@@ -13,7 +13,31 @@ export interface TrainJobSpec {
   backend?: string
 }
 
-export type JobSpec = TrainJobSpec
+interface SampleBase {
+  jobId: string
+  runId: string
+  dataDir: string
+  backend?: string
+}
+
+export interface SampleJobSpec extends SampleBase {
+  kind: 'sample'
+  request: SampleRequest
+}
+
+export interface CompareJobSpec extends SampleBase {
+  kind: 'compare'
+  request: Omit<SampleRequest, 'sampler' | 'steps' | 'denoise' | 'settings' | 'trajectoryFrames'> & {
+    entries: Pick<SampleRequest, 'sampler' | 'steps' | 'denoise' | 'settings'>[]
+  }
+}
+
+export interface LikelihoodJobSpec extends SampleBase {
+  kind: 'likelihood'
+  request: { runId: string; checkpoint?: string; count: number; split: 'train' | 'test'; seed?: number; useEma?: boolean; rtol?: number; atol?: number }
+}
+
+export type JobSpec = TrainJobSpec | SampleJobSpec | CompareJobSpec | LikelihoodJobSpec
 
 export type ToWorker = { type: 'start'; spec: JobSpec } | { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'cancel' }
 
@@ -25,5 +49,5 @@ export type FromWorker =
   | { type: 'checkpoint'; checkpoint: CheckpointInfo; checkpoints: CheckpointInfo[] }
   | { type: 'preview'; step: number; dataUrl: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'done'; outcome: 'finished' | 'stopped' | 'cancelled'; step: number; trainMs: number }
+  | { type: 'done'; outcome: 'finished' | 'stopped' | 'cancelled'; step: number; trainMs: number; result?: Record<string, unknown> }
   | { type: 'failed'; error: string; step: number; trainMs: number }

@@ -33,6 +33,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   const ckDir = path.join(runDir, 'checkpoints')
   const metricsFile = path.join(runDir, 'metrics.jsonl')
   fs.mkdirSync(ckDir, { recursive: true })
+  removeLeftovers(ckDir)
   const { config } = spec
 
   const backend = await selectBackend({ force: parseBackendName(spec.backend) })
@@ -87,7 +88,8 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     flush()
     const step = trainer.stepCount
     const file = `ckpt-${String(step).padStart(8, '0')}.safetensors`
-    const bytes = await saveCheckpoint(path.join(ckDir, file), trainer.exportState())
+    await saveCheckpoint(path.join(ckDir, file), trainer.exportState())
+    const bytes = fs.statSync(path.join(ckDir, file)).size
     const info: CheckpointInfo = { file, step, loss: lastLoss, time: Date.now(), bytes, best: false, hasEma: config.ema > 0 }
     const kept = retain([...checkpoints.filter((c) => c.file !== file), info], { keepLast: config.keepLast, keepBest: config.keepBest })
     writeManifest(ckDir, kept.keep)
@@ -167,4 +169,12 @@ async function pauseIfAsked(control: JobControl, post: (m: FromWorker) => void, 
   await control.gate()
   post({ type: 'state', state: 'running' })
   return true
+}
+
+/** A process killed mid-write leaves temp files and, rarely, a checkpoint the manifest never listed. */
+function removeLeftovers(ckDir: string): void {
+  const listed = new Set(readManifest(ckDir).map((c) => c.file))
+  for (const f of fs.readdirSync(ckDir)) {
+    if ((f.startsWith('.') && f.endsWith('.tmp')) || (f.endsWith('.safetensors') && !listed.has(f))) fs.rmSync(path.join(ckDir, f), { force: true })
+  }
 }
