@@ -3,6 +3,7 @@
 import { MODELS } from '../engine/nets'
 import { listSdes, SDES } from '../engine/sde'
 import { WEIGHTINGS } from '../engine/loss'
+import { listSamplers } from '../engine/samplers'
 import { DATASETS, getDataset } from './datasets/registry'
 import { HandlerError } from './dispatch'
 import type { ProcOutput, TrainConfig } from '../shared/contract'
@@ -71,6 +72,7 @@ export function catalog(): ProcOutput<'engine.catalog'> {
     models: Object.keys(MODELS).map((name) => ({ name, description: MODEL_INFO[name]?.description ?? name, shapes: MODEL_INFO[name]?.shapes ?? '' })),
     sdes: listSdes(),
     weightings: Object.entries(WEIGHTINGS).map(([name, w]) => ({ name, description: w.description })),
+    samplers: listSamplers().map(({ name, description, defaults }) => ({ name, description, defaults })),
     datasets: DATASETS.map((d) =>
       d.kind === 'toy'
         ? { name: d.name, title: d.title, shape: [2], size: 0, synthetic: true }

@@ -206,7 +206,8 @@ export const SampleCommonSchema = z.object({
   /** Checkpoint file name within the run; the newest when omitted. */
   checkpoint: z.string().min(1).max(200).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1),
-  count: z.number().int().min(1).max(256),
+  // Images per grid, or points for 2-D toy runs.
+  count: z.number().int().min(1).max(4096),
   /** End time ε; the SDE's default when omitted. */
   eps: z.number().positive().lt(1).optional(),
   /** Sample with the EMA weights when the checkpoint has them. */
@@ -264,6 +265,7 @@ export const procedures = {
       models: z.array(z.object({ name: z.string(), description: z.string(), shapes: z.string() })),
       sdes: z.array(z.object({ name: z.string(), description: z.string(), defaults: z.record(z.string(), z.number()) })),
       weightings: z.array(z.object({ name: z.string(), description: z.string() })),
+      samplers: z.array(z.object({ name: z.string(), description: z.string(), defaults: z.record(z.string(), z.unknown()) })),
       datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean() })),
       presets: z.array(z.object({ name: z.string(), description: z.string(), config: TrainConfigSchema }))
     })

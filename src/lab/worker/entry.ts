@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads'
 import type { FromWorker, ToWorker } from '../jobs/protocol'
 import { runTrainJob, type JobControl } from './train-job'
+import { runLikelihoodJob, runSampleJob } from './sample-job'
 
 const port = parentPort
 if (!port) throw new Error('lab/worker/entry.ts must run in a worker thread')
@@ -52,7 +53,10 @@ port.on('message', (msg: ToWorker) => {
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   try {
     post({ type: 'state', state: 'running' })
-    if (msg.spec.kind === 'train') await runTrainJob(msg.spec, post, control)
+    const spec = msg.spec
+    if (spec.kind === 'train') await runTrainJob(spec, post, control)
+    else if (spec.kind === 'sample' || spec.kind === 'compare') await runSampleJob(spec, post, control)
+    else await runLikelihoodJob(spec, post, control)
   } catch (err) {
     post({ type: 'failed', error: (err as Error).message, step: 0, trainMs: 0 })
   }
