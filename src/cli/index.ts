@@ -9,6 +9,7 @@ import { UsageError, createCli, int } from './context'
 import { DATASETS_USAGE, datasetsCommand } from './commands/datasets'
 import { RUNS_USAGE, runsCommand } from './commands/runs'
 import { TRAIN_OPTIONS, trainCommand } from './commands/train'
+import { SAMPLE_OPTIONS, compareCommand, likelihoodCommand, sampleCommand } from './commands/sample'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const rendererDir = path.resolve(here, '../../out/renderer')
@@ -20,6 +21,11 @@ Commands:
         [--batch N] [--lr X] [--weighting std2|likelihood|vp_exp|uniform] [--ema X] [--seed S]
         [--checkpoint-every N] [--sigma-max X] [--name RUN]      Train a model (Ctrl-C stops with a checkpoint)
   train --resume RUN                                             Continue a run from its last checkpoint
+  sample --checkpoint RUN|PATH --sampler em|rd|ancestral|pc|ald|ode [--corrector langevin|none]
+         [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]
+         --out FILE.png [--gif FILE.gif]                         Sample a grid (PNG with its settings inside)
+  compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
+  likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
   ${DATASETS_USAGE}
   ${RUNS_USAGE}
   serve [--host H] [--port P]   Serve the lab to a browser (127.0.0.1:5170 by default; prints the URL with its token)
@@ -46,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
-      ...TRAIN_OPTIONS
+      ...TRAIN_OPTIONS,
+      ...SAMPLE_OPTIONS
     }
   })
   const [command, ...rest] = positionals
@@ -74,6 +81,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'train':
         return await trainCommand(cli, values)
+      case 'sample':
+        return await sampleCommand(cli, values)
+      case 'compare':
+        return await compareCommand(cli, values)
+      case 'likelihood':
+        return await likelihoodCommand(cli, values)
       case 'datasets':
         return await datasetsCommand(cli, rest)
       case 'runs':

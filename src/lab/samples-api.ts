@@ -33,6 +33,7 @@ export function listSamples(runs: RunStore, runId: string): SampleRecord[] {
 
 export function sampleHandlers(runs: RunStore, jobs: JobManager, dataDir: string, backend: string | undefined): SampleHandlers {
   const requireCheckpoint = (runId: string, file?: string) => {
+    runs.get(runId) // not_found for an unknown run
     const cks = runs.checkpoints(runId)
     if (cks.length === 0) throw new HandlerError({ code: 'conflict', message: `Run ${runId} has no checkpoint yet; train until one is written, then sample.` })
     if (file && !cks.some((c) => c.file === file)) {

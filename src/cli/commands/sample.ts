@@ -1,0 +1,142 @@
+// score-lab sample | compare | likelihood: sampling jobs on a run's checkpoint.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { SampleRecord } from '../../shared/contract'
+import { ProgressLine } from '../progress'
+import { UsageError, int, num, waitForJob, type Cli } from '../context'
+
+export const SAMPLE_OPTIONS = {
+  checkpoint: { type: 'string' },
+  sampler: { type: 'string' },
+  samplers: { type: 'string' },
+  corrector: { type: 'string' },
+  predictor: { type: 'string' },
+  snr: { type: 'string' },
+  rtol: { type: 'string' },
+  atol: { type: 'string' },
+  n: { type: 'string' },
+  seed: { type: 'string' },
+  eps: { type: 'string' },
+  out: { type: 'string' },
+  gif: { type: 'string' },
+  split: { type: 'string' },
+  'no-ema': { type: 'boolean' }
+} as const
+
+type Flags = { [K in keyof typeof SAMPLE_OPTIONS]?: (typeof SAMPLE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & { steps?: string }
+
+/** Short sampler names of the CLI → registry keys. */
+const SAMPLER_ALIASES: Record<string, string> = { em: 'euler_maruyama', rd: 'reverse_diffusion', ancestral: 'ancestral_sampling', pc: 'pc', ald: 'ald', ode: 'ode' }
+
+function samplerName(s: string): string {
+  return SAMPLER_ALIASES[s] ?? s
+}
+
+/** --checkpoint takes a run id, or a checkpoint file inside a run folder. */
+function resolveCheckpoint(cli: Cli, ref: string | undefined): { runId: string; checkpoint?: string } {
+  if (!ref) throw new UsageError('--checkpoint RUN (a run id) or PATH (a .safetensors file in a run folder) is required')
+  if (ref.endsWith('.safetensors')) {
+    const abs = path.resolve(ref)
+    const runDir = path.dirname(path.dirname(abs))
+    if (path.basename(path.dirname(abs)) !== 'checkpoints' || !fs.existsSync(path.join(runDir, 'run.json'))) {
+      throw new UsageError(`${ref} is not inside a run's checkpoints/ folder; pass the run id instead`)
+    }
+    if (path.dirname(runDir) !== path.join(cli.service.dataDir, 'runs')) throw new UsageError(`${ref} belongs to another data folder; pass --data-dir ${path.dirname(path.dirname(runDir))}`)
+    return { runId: path.basename(runDir), checkpoint: path.basename(abs) }
+  }
+  return { runId: ref }
+}
+
+function samplerSettings(f: Flags): Record<string, number | string | boolean> {
+  const s: Record<string, number | string | boolean> = {}
+  if (f.corrector) s.corrector = f.corrector
+  if (f.predictor) s.predictor = f.predictor
+  const snr = num('snr', f.snr)
+  if (snr !== undefined) s.snr = snr
+  const rtol = num('rtol', f.rtol)
+  if (rtol !== undefined) s.rtol = rtol
+  const atol = num('atol', f.atol)
+  if (atol !== undefined) s.atol = atol
+  return s
+}
+
+async function runJob(cli: Cli, jobId: string, label: string): Promise<Record<string, unknown>> {
+  const bar = new ProgressLine(label)
+  const end = await waitForJob(cli, jobId, (f, eta, rate) => bar.update(f, rate ? `${rate.toFixed(1)}/s` : '', eta))
+  bar.done()
+  if (end.state !== 'finished') throw new UsageError(end.error ?? `${label} ${end.state}`)
+  return cli.service.jobs.get(jobId).result ?? {}
+}
+
+function copyOut(cli: Cli, runId: string, file: string, to: string): string {
+  const src = path.join(cli.service.dataDir, 'runs', runId, 'samples', file)
+  const dest = path.resolve(to)
+  fs.mkdirSync(path.dirname(dest), { recursive: true })
+  fs.copyFileSync(src, dest)
+  return dest
+}
+
+export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
+  const { runId, checkpoint } = resolveCheckpoint(cli, f.checkpoint)
+  if (!f.out) throw new UsageError('--out FILE.png is required')
+  const sampler = samplerName(f.sampler ?? 'pc')
+  const { jobId } = await cli.call('samples.start', {
+    runId,
+    checkpoint,
+    sampler,
+    steps: int('steps', f.steps),
+    seed: int('seed', f.seed) ?? 0,
+    count: int('n', f.n) ?? 64,
+    eps: num('eps', f.eps),
+    useEma: !f['no-ema'],
+    settings: samplerSettings(f),
+    trajectoryFrames: f.gif ? 40 : 0
+  })
+  const { samples } = (await runJob(cli, jobId, sampler)) as { samples: SampleRecord[] }
+  const r = samples[0]!
+  const out = copyOut(cli, runId, r.png, f.out)
+  const gif = f.gif && r.gif ? copyOut(cli, runId, r.gif, f.gif) : null
+  cli.result({ out, gif, nfe: r.nfe, seconds: r.seconds, sampler: r.sampler, checkpoint: r.checkpoint }, `${out} (${r.sampler}, NFE ${r.nfe}, ${r.seconds.toFixed(2)} s)`)
+  return 0
+}
+
+export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
+  const { runId, checkpoint } = resolveCheckpoint(cli, f.checkpoint)
+  if (!f.samplers) throw new UsageError('--samplers LIST is required, e.g. --samplers em,pc,ode')
+  if (!f.out) throw new UsageError('--out DIR is required')
+  const steps = int('steps', f.steps)
+  // Each flag goes to the samplers that take it (--rtol to ode, --snr to pc…).
+  const known = new Map((await cli.call('engine.catalog', {})).samplers.map((s) => [s.name, Object.keys(s.defaults)]))
+  const entries = f.samplers.split(',').map((s) => {
+    const sampler = samplerName(s.trim())
+    const keys = known.get(sampler)
+    if (!keys) throw new UsageError(`unknown sampler "${s.trim()}" (choose ${[...Object.keys(SAMPLER_ALIASES), ...known.keys()].join(', ')})`)
+    const settings = Object.fromEntries(Object.entries(samplerSettings(f)).filter(([k]) => keys.includes(k)))
+    return { sampler, steps, settings }
+  })
+  const { jobId } = await cli.call('samples.compare', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, count: int('n', f.n) ?? 64, eps: num('eps', f.eps), useEma: !f['no-ema'], entries })
+  const { samples } = (await runJob(cli, jobId, 'compare')) as { samples: SampleRecord[] }
+  const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`)), nfe: r.nfe, seconds: r.seconds }))
+  for (const r of rows) cli.say(`${r.sampler.padEnd(20)} NFE ${String(r.nfe).padStart(6)}  ${r.seconds.toFixed(2).padStart(8)} s  ${r.out}`)
+  cli.result(rows)
+  return 0
+}
+
+export async function likelihoodCommand(cli: Cli, f: Flags): Promise<number> {
+  const { runId, checkpoint } = resolveCheckpoint(cli, f.checkpoint)
+  const split = f.split ?? 'test'
+  if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`)
+  const { jobId } = await cli.call('likelihood.start', {
+    runId,
+    checkpoint,
+    count: int('n', f.n) ?? 256,
+    split,
+    seed: int('seed', f.seed),
+    useEma: !f['no-ema'],
+    rtol: num('rtol', f.rtol),
+    atol: num('atol', f.atol)
+  })
+  const r = (await runJob(cli, jobId, 'likelihood')) as { bitsPerDim: number | null; bitsPerDimStdErr: number | null; nllNats: number; nfe: number; count: number }
+  cli.result(r, r.bitsPerDim !== null ? `${r.bitsPerDim.toFixed(4)} ± ${r.bitsPerDimStdErr!.toFixed(4)} bits/dim over ${r.count} ${split} images (NFE ${r.nfe})` : `NLL ${r.nllNats.toFixed(4)} nats over ${r.count} points (NFE ${r.nfe})`)
+  return 0
+}

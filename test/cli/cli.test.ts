@@ -1,0 +1,87 @@
+// The CLI end to end on a tiny configuration: train → sample → compare → likelihood with
+// --json (the last stdout line is one JSON object), and one-line errors on bad input.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { decodePng, readPngSettings } from '../../src/engine/images/png'
+import { tempDir } from '../helpers/service'
+
+const CLI = path.resolve(__dirname, '../../bin/score-lab.mjs')
+const dataDir = tempDir('score-lab-cli-')
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--data-dir', dataDir], { encoding: 'utf8', timeout: 300_000 })
+  const lines = r.stdout.trim().split('\n')
+  let json: any = null
+  try {
+    json = JSON.parse(lines.at(-1) ?? '')
+  } catch {
+    /* not JSON */
+  }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json }
+}
+
+describe('score-lab CLI', () => {
+  it('train → sample → compare → likelihood with --json', () => {
+    const train = cli('train', '--dataset', 'toy-gmm', '--model', 'mlp', '--sde', 'vp', '--steps', '150', '--batch', '128', '--lr', '2e-3', '--checkpoint-every', '50', '--json')
+    expect(train.code, train.stderr).toBe(0)
+    expect(train.json).toMatchObject({ status: 'finished', step: 150 })
+    expect(fs.existsSync(path.join(train.json.runDir, 'run.json'))).toBe(true)
+    expect(train.json.loss).toBeGreaterThan(0)
+    const runId = train.json.runId
+
+    const out = path.join(dataDir, 'out', 'em.png')
+    const gif = path.join(dataDir, 'out', 'em.gif')
+    const sample = cli('sample', '--checkpoint', runId, '--sampler', 'em', '--steps', '40', '--n', '300', '--seed', '5', '--out', out, '--gif', gif, '--json')
+    expect(sample.code, sample.stderr).toBe(0)
+    expect(sample.json).toMatchObject({ out, gif, nfe: 40 })
+    expect(sample.json.seconds).toBeGreaterThan(0)
+    const png = new Uint8Array(fs.readFileSync(out))
+    expect(decodePng(png).width).toBe(256)
+    expect(readPngSettings(png)).toMatchObject({ sampler: 'euler_maruyama' })
+    expect(fs.statSync(gif).size).toBeGreaterThan(100)
+
+    // A checkpoint given by path works too.
+    const ckpt = fs.readdirSync(path.join(train.json.runDir, 'checkpoints')).find((f) => f.endsWith('.safetensors'))!
+    const cmpDir = path.join(dataDir, 'cmp')
+    const compare = cli('compare', '--checkpoint', path.join(train.json.runDir, 'checkpoints', ckpt), '--samplers', 'em,pc,ode', '--steps', '20', '--rtol', '1e-3', '--atol', '1e-3', '--seed', '2', '--n', '200', '--out', cmpDir, '--json')
+    expect(compare.code, compare.stderr).toBe(0)
+    expect(compare.json.map((e: any) => e.sampler)).toEqual(['euler_maruyama', 'pc', 'ode'])
+    for (const e of compare.json) {
+      expect(fs.existsSync(e.out)).toBe(true)
+      expect(e.nfe).toBeGreaterThan(0)
+      expect(e.seconds).toBeGreaterThan(0)
+    }
+
+    const like = cli('likelihood', '--checkpoint', runId, '--n', '64', '--rtol', '1e-3', '--atol', '1e-3', '--json')
+    expect(like.code, like.stderr).toBe(0)
+    expect(like.json).toHaveProperty('bitsPerDim')
+    expect(like.json.nfe).toBeGreaterThan(0)
+
+    const runs = cli('runs', 'list', '--json')
+    expect(runs.json.map((r: any) => r.id)).toContain(runId)
+  })
+
+  it('fails with a one-line reason and a non-zero exit on bad input', () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--dataset', 'imagenet'], /unknown data set "imagenet"/],
+      [['train', '--dataset', 'toy-gmm', '--lr', 'NaN'], /--lr must be a number/],
+      [['train', '--dataset', 'toy-gmm', '--batch', '0'], /batchSize/],
+      [['train', '--dataset', 'toy-gmm', '--sde', 'ou'], /unknown SDE "ou"/],
+      [['train', '--dataset', 'toy-gmm', '--lr', '-1'], /lr/],
+      [['sample', '--checkpoint', 'no-such-run', '--out', '/tmp/x.png'], /No run "no-such-run"/],
+      [['compare', '--checkpoint', 'no-such-run', '--samplers', 'em,warp', '--out', '/tmp/x'], /unknown sampler "warp"/],
+      [['datasets', 'get', 'imagenet'], /imagenet/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+      [['train', '--resume', 'nope'], /No run "nope"/]
+    ]
+    for (const [args, pattern] of cases) {
+      const r = cli(...args)
+      expect(r.code, args.join(' ')).not.toBe(0)
+      const lines = r.stderr.trim().split('\n')
+      expect(lines.at(-1), args.join(' ')).toMatch(/^score-lab: /)
+      expect(lines.at(-1), args.join(' ')).toMatch(pattern)
+    }
+  })
+})
