@@ -15,6 +15,7 @@ const cat: Catalog = {
     { name: 'vesde_tutorial', description: 'VE', defaults: { sigma: 25 } }
   ],
   weightings: [{ name: 'std2', description: 'σ²' }],
+  samplers: [],
   datasets: [
     { name: 'toy-gmm', title: 'Gaussian mixture', shape: [2], size: 0, synthetic: true },
     { name: 'mnist', title: 'MNIST', shape: [28, 28, 1], size: 60000, synthetic: false }

@@ -1,14 +1,16 @@
 // Chart-ready loss series for one run: raw and smoothed {x, y} arrays built incrementally as
-// points stream in (O(new points) per frame) and rebuilt only when the x-axis, the smoothing
-// weight or the history itself (a resume redoing steps) changes.
+// points stream in and rebuilt only when the x-axis, the smoothing weight or the history itself
+// (a resume redoing steps) changes. Each sync hands out new arrays rather than pushing into the
+// old ones: Chart.js watches a dataset's array and handles every push one by one, which made
+// loading a long history quadratic.
 import type { MetricPoint } from '@shared/contract'
 import { EmaSmoother, type XY } from './smoothing'
 
 export type XAxis = 'step' | 'relative' | 'wall'
 
 export class LossSeries {
-  readonly raw: XY[] = []
-  readonly smooth: XY[] = []
+  raw: XY[] = []
+  smooth: XY[] = []
   private smoother: EmaSmoother
   private done = 0
   private lastStep = -1
@@ -27,21 +29,25 @@ export class LossSeries {
     if (!consistent) this.reset()
     if (this.done === points.length) return false
     if (this.done === 0 && points.length) this.t0 = points[0]!.wallTime
+    const raw: XY[] = []
+    const smooth: XY[] = []
     for (let i = this.done; i < points.length; i++) {
       const p = points[i]!
       const x = this.xAxis === 'step' ? p.step : this.xAxis === 'relative' ? (p.wallTime - this.t0) / 1000 : p.wallTime
       const y = p.loss ?? Number.NaN
-      this.raw.push({ x, y })
-      this.smooth.push({ x, y: this.smoother.next(y) })
+      raw.push({ x, y })
+      smooth.push({ x, y: this.smoother.next(y) })
     }
+    this.raw = this.raw.length ? this.raw.concat(raw) : raw
+    this.smooth = this.smooth.length ? this.smooth.concat(smooth) : smooth
     this.done = points.length
     this.lastStep = points[points.length - 1]!.step
     return true
   }
 
   private reset(): void {
-    this.raw.length = 0
-    this.smooth.length = 0
+    this.raw = []
+    this.smooth = []
     this.smoother = new EmaSmoother(this.weight)
     this.done = 0
     this.lastStep = -1
