@@ -7,8 +7,7 @@
 //
 // Options (after `npm run bench --`):
 //   --rounds N           interleaved rounds (default 2, quick 1)
-//   --backends a,b       tfjs backends to try (default wasm,webgpu,cpu)
-//   --wasm-threads N     wasm thread count (default: select.ts's choice)
+//   --backends a,b       tfjs backends to try (default wasm,wasm:2,webgpu,cpu); NAME:N = N threads (wasm)
 //   --cpu-train          also time cpu's training step (≈3 min per step at batch 64)
 //   --webgpu-software    also time a software WebGPU adapter (SwiftShader: correct, very slow)
 //   --no-pytorch         skip PyTorch
@@ -64,8 +63,10 @@ function runProc(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.
   })
 }
 
-async function tfjsRound(ctx: BenchContext, backend: string, what: Metric[], extra: string[]): Promise<EngineRound> {
+async function tfjsRound(ctx: BenchContext, spec: string, what: Metric[], extraIn: string[]): Promise<EngineRound> {
   const q = ctx.quick
+  const [backend, threads] = spec.split(':') as [string, string | undefined]
+  const extra = threads ? [...extraIn, '--threads', threads] : extraIn
   const steps =
     backend === 'cpu'
       ? ['--train-steps', '1', '--em-steps', q ? '1' : '2', '--em1-steps', q ? '3' : '5', '--warmup', '1']
@@ -113,9 +114,8 @@ const median = (a: number[]) => {
 
 export async function run(ctx: BenchContext): Promise<void> {
   const rounds = Number(ctx.args.rounds ?? (ctx.quick ? 1 : 2))
-  const backends = String(ctx.args.backends ?? 'wasm,webgpu,cpu').split(',')
+  const backends = String(ctx.args.backends ?? 'wasm,wasm:2,webgpu,cpu').split(',')
   const extra: string[] = []
-  if (typeof ctx.args['wasm-threads'] === 'string') extra.push('--threads', ctx.args['wasm-threads'])
   if (typeof ctx.args.net === 'string') extra.push('--net', ctx.args.net)
   const skipped: Record<string, string> = {}
   const engines: string[] = []
@@ -132,6 +132,11 @@ export async function run(ctx: BenchContext): Promise<void> {
     }
     if (b === 'webgpu' && /swiftshader|llvmpipe|lavapipe|fallback/i.test(probe.device ?? '') && !ctx.args['webgpu-software']) {
       skipped[b] = `only a software adapter (${probe.device}); correct but far slower than wasm (--webgpu-software to time it anyway)`
+      ctx.log(`${b}: skipped (${skipped[b]})`)
+      continue
+    }
+    if (b.includes(':') && !new RegExp(`${b.split(':')[1]} threads`).test(probe.device ?? '')) {
+      skipped[b] = `asked for ${b.split(':')[1]} threads, got: ${probe.device}`
       ctx.log(`${b}: skipped (${skipped[b]})`)
       continue
     }

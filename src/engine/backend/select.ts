@@ -8,7 +8,7 @@ import os from 'node:os'
 import { existsSync } from 'node:fs'
 import { tf } from '../tf'
 import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName } from './types'
-import { registerWasmTrainingKernels } from './wasm-kernels'
+import { prepareNodeWasmThreads, registerWasmTrainingKernels } from './wasm-kernels'
 
 const require = createRequire(import.meta.url)
 
@@ -119,15 +119,36 @@ async function tryWasm(opts: SelectOptions): Promise<TryResult> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm')
   const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep
   wasm.setWasmPaths(dist)
-  const threads = opts.wasmThreads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length)
-  wasm.setThreadsCount(threads)
+  // One thread unless asked (opts.wasmThreads or SCORE_LAB_WASM_THREADS): on a shared 2-core
+  // machine (CI, tests running in parallel) the threaded build measured slower, see bench/README.
+  const envThreads = process.env.SCORE_LAB_WASM_THREADS ? Number(process.env.SCORE_LAB_WASM_THREADS) : undefined
+  const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Math.floor(opts.wasmThreads ?? envThreads ?? 1)))
   registerWasmTrainingKernels()
+  let note = ''
+  if (!tf.findBackend('wasm')) {
+    // Node: the threaded build needs the workarounds in wasm-kernels.ts; one thread if they fail.
+    wasm.setThreadsCount(threads)
+    const restore = prepareNodeWasmThreads(threads)
+    let ok = false
+    try {
+      ok = await tf.setBackend('wasm')
+    } catch {
+      ok = false
+    } finally {
+      restore()
+    }
+    if (!ok && threads > 1) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+      wasm.setThreadsCount(1)
+      note = `; ${threads} threads failed to start, using 1`
+    }
+  }
   await setBackendOrThrow('wasm')
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
   const actual = wasm.getThreadsCount()
   return {
     result: { name: 'wasm', ok: true },
-    device: `CPU (WebAssembly${simd ? ' SIMD' : ''}, ${actual} thread${actual === 1 ? '' : 's'})`
+    device: `CPU (WebAssembly${simd ? ' SIMD' : ''}, ${actual} thread${actual === 1 ? '' : 's'}${note})`
   }
 }
 
