@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'datasets':
         return await datasetsCommand(cli, rest)
       case 'runs':
-        return await runsCommand(cli, rest)
+        return await runsCommand(cli, rest, values)
       case 'serve':
         return await serve(cli, values.host, values.port)
       default:

@@ -6,6 +6,10 @@ import '@tensorflow/tfjs-backend-cpu'
 // load (it only works through a bundler), so they come from the union package's Node bundle.
 import '@tensorflow/tfjs'
 
+// PROD silences tfjs's console advice (e.g. "install tfjs-node"): the lab itself reports the
+// backend in use and why the others were skipped, with the fix (score-lab doctor).
+tf.env().set('PROD', true)
+
 export { tf }
 export type Tensor = tf.Tensor
 export type Rank = tf.Rank

@@ -16,6 +16,7 @@ import { catalog, checkTrainConfig } from './catalog'
 import { DatasetStore } from './datasets/store'
 import { datasetHandlers } from './datasets-api'
 import { sampleHandlers } from './samples-api'
+import { importTorchRun } from './import-torch'
 
 const require = createRequire(import.meta.url)
 
@@ -114,6 +115,11 @@ export function createLabService(opts: LabServiceOptions): LabService {
       runs.delete(runId)
       events.emit({ type: 'run-deleted', runId })
       return { ok: true as const }
+    },
+    'runs.importTorch': async ({ path, dataset, name }) => {
+      const run = await importTorchRun(runs, path, dataset, name)
+      events.emit({ type: 'run', run })
+      return run
     },
     'jobs.list': async () => jobs.list(),
     'jobs.pause': async ({ jobId }) => jobs.pause(jobId),

@@ -304,6 +304,11 @@ export const procedures = {
     output: RunSummarySchema
   },
   'runs.delete': { input: RunRef, output: Ack },
+  /** A PyTorch tutorial state_dict (safetensors) becomes a new run with one checkpoint. */
+  'runs.importTorch': {
+    input: z.object({ path: z.string().min(1).max(4096), dataset: Name, name: z.string().max(120).optional() }).strict(),
+    output: RunSummarySchema
+  },
   'samples.start': { input: SampleRequestSchema, output: z.object({ jobId: z.string() }) },
   'samples.compare': {
     input: SampleCommonSchema.extend({ entries: z.array(SamplerChoiceSchema).min(1).max(8) }).strict(),

@@ -18,6 +18,7 @@ export const PROCEDURE_NAMES = [
   'runs.resume',
   'runs.update',
   'runs.delete',
+  'runs.importTorch',
   'samples.start',
   'samples.compare',
   'samples.list',

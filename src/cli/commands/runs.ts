@@ -2,9 +2,9 @@ import path from 'node:path'
 import { formatDuration } from '../progress'
 import { UsageError, type Cli } from '../context'
 
-export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN'
+export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN | import-torch FILE.safetensors --dataset NAME [--name RUN]'
 
-export async function runsCommand(cli: Cli, args: string[]): Promise<number> {
+export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: string; name?: string } = {}): Promise<number> {
   const [sub, id] = args
   switch (sub) {
     case 'list': {
@@ -27,6 +27,13 @@ export async function runsCommand(cli: Cli, args: string[]): Promise<number> {
       if (!id) throw new UsageError(`missing RUN. Usage: ${RUNS_USAGE}`)
       await cli.call('runs.delete', { runId: id })
       cli.result({ id, deleted: true }, `deleted ${id}`)
+      return 0
+    }
+    case 'import-torch': {
+      if (!id) throw new UsageError(`missing FILE. Usage: ${RUNS_USAGE}`)
+      if (!flags.dataset) throw new UsageError('--dataset mnist|fashion-mnist|cifar10 is required (it sets the image size and the run\'s data)')
+      const run = await cli.call('runs.importTorch', { path: path.resolve(id), dataset: flags.dataset, name: flags.name })
+      cli.result({ id: run.id, runDir: path.join(cli.service.dataDir, 'runs', run.id) }, `imported as run ${run.id}`)
       return 0
     }
     default:
