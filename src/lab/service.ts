@@ -92,6 +92,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'runs.list': async () => runs.list(),
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),
+    'runs.preview': async ({ runId }) => runs.preview(runId),
     'runs.start': async ({ config, name }) => {
       checkTrainConfig(config)
       const run = runs.create(config, name, null)

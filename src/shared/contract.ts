@@ -287,6 +287,8 @@ export const procedures = {
     input: z.object({ runId: z.string().min(1).max(128), afterStep: z.number().int().optional() }).strict(),
     output: z.array(MetricPointSchema)
   },
+  /** The latest training preview grid of a run (null before the first one). */
+  'runs.preview': { input: RunRef, output: z.object({ step: z.number().int(), dataUrl: z.string() }).nullable() },
   'runs.start': {
     input: z.object({ config: TrainConfigSchema, name: z.string().max(120).optional() }).strict(),
     output: z.object({ runId: z.string(), jobId: z.string() })

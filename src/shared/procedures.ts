@@ -14,6 +14,7 @@ export const PROCEDURE_NAMES = [
   'runs.list',
   'runs.get',
   'runs.metrics',
+  'runs.preview',
   'runs.start',
   'runs.resume',
   'runs.update',

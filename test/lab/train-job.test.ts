@@ -28,7 +28,7 @@ async function ok<T>(method: string, input: unknown): Promise<T> {
 
 describe('training jobs in worker threads', () => {
   it('trains, streams metrics, pauses, resumes and finishes with a complete run folder', async () => {
-    const { runId, jobId } = await ok<{ runId: string; jobId: string }>('runs.start', { config: tiny(), name: 'toy run' })
+    const { runId, jobId } = await ok<{ runId: string; jobId: string }>('runs.start', { config: tiny({ previewEvery: 200 }), name: 'toy run' })
     await rec.waitFor((e) => e.type === 'metrics' && e.runId === runId)
     await ok('jobs.pause', { jobId })
     await rec.jobState(jobId, 'paused')
@@ -56,6 +56,12 @@ describe('training jobs in worker threads', () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
     expect(mean(metrics.slice(-50).map((m) => m.loss!))).toBeLessThan(mean(metrics.slice(0, 50).map((m) => m.loss!)))
     expect(metrics[0]!.buckets).toHaveLength(10)
+    // Previews every 200 steps: as events, and the latest on disk for late viewers.
+    const previews = rec.events.filter((e) => e.type === 'preview' && e.runId === runId)
+    expect(previews.map((e) => (e.type === 'preview' ? e.step : 0))).toEqual([200, 400])
+    const latest = await ok<{ step: number; dataUrl: string }>('runs.preview', { runId })
+    expect(latest.step).toBe(400)
+    expect(latest.dataUrl).toMatch(/^data:image\/png;base64,/)
     // Progress events carry a fraction and an ETA.
     const progress = rec.events.filter((e) => e.type === 'progress' && e.jobId === jobId)
     expect(progress.length).toBeGreaterThan(0)

@@ -8,6 +8,7 @@ import { writeFileAtomicSync } from '../../engine/io/atomic-write'
 import { CheckpointInfoSchema, RunSummarySchema, type CheckpointInfo, type RunSummary, type TrainConfig } from '../../shared/contract'
 import { HandlerError } from '../dispatch'
 import { readMetrics } from './metrics-log'
+import { readPngSettings } from '../../engine/images/png'
 import { z } from 'zod'
 
 const ManifestSchema = z.object({ checkpoints: z.array(CheckpointInfoSchema) })
@@ -109,6 +110,21 @@ export class RunStore {
   metrics(id: string, afterStep?: number) {
     this.get(id)
     return readMetrics(this.metricsFile(id), afterStep)
+  }
+
+  /** The latest training preview (written by the job every previewEvery steps). */
+  preview(id: string): { step: number; dataUrl: string } | null {
+    const file = path.join(this.dir(id), 'preview.png')
+    let bytes: Buffer
+    try {
+      bytes = fs.readFileSync(file)
+    } catch {
+      this.get(id) // not_found for unknown runs; otherwise simply no preview yet
+      return null
+    }
+    const settings = readPngSettings(new Uint8Array(bytes)) as { step?: number } | null
+    const step = settings?.step ?? 0
+    return { step, dataUrl: `data:image/png;base64,${bytes.toString('base64')}` }
   }
 
   checkpoints(id: string): CheckpointInfo[] {

@@ -17,6 +17,8 @@ import { readManifest, writeManifest } from '../runs/store'
 import type { FromWorker, TrainJobSpec } from '../jobs/protocol'
 import { openDataSource } from './data-source'
 import { retain } from './retention'
+import { previewPng } from './preview'
+import { writeFileAtomicSync } from '../../engine/io/atomic-write'
 
 export interface JobControl {
   isPaused(): boolean
@@ -145,6 +147,12 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
         post({ type: 'progress', fraction: trainer.stepCount / config.steps, etaSeconds: rate > 0 ? left / rate : null, rate, unit: 'steps/s' })
       }
       if (trainer.stepCount % config.checkpointEvery === 0) await checkpoint()
+      if (config.previewEvery > 0 && trainer.stepCount % config.previewEvery === 0) {
+        const png = await previewPng(trainer.model, trainer.sde, data.shape, config.centered, trainer.stepCount)
+        // Kept on disk so a window that opens later still shows the latest one.
+        writeFileAtomicSync(path.join(runDir, 'preview.png'), png)
+        post({ type: 'preview', step: trainer.stepCount, dataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` })
+      }
       // Yield so pause/stop messages are received between steps.
       await new Promise((r) => setImmediate(r))
     }
