@@ -170,4 +170,22 @@ describe('runs and live training in browser mode', () => {
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(1)
     expect(errors).toEqual([])
   })
+
+  it('a run whose data set is not in the data folder fails, and says why where the run is shown', async () => {
+    await page.getByTestId('nav-runs').click()
+    await page.getByTestId('new-run').click()
+    await page.getByTestId('preset-mnist-tutorial').click()
+    await page.getByTestId('f-steps').fill('10')
+    await page.getByTestId('f-checkpointEvery').fill('10')
+    await page.getByTestId('run-name-input').fill('mnist without data')
+    await page.getByTestId('start-run').click()
+    await page.getByTestId('training-header').waitFor()
+    await expect.poll(status, { timeout: 60_000, interval: 250 }).toBe('failed')
+    const error = await page.getByTestId('run-error').innerText()
+    expect(error).toMatch(/MNIST is not in the data folder; download or import it first/)
+    expect(error).toMatch(/npx score-lab datasets get mnist/) // with what to do about it
+    expect(await page.getByTestId('training-resume').innerText()).toMatch(/Retry/)
+    await screenshot(page, 'training-6-failed')
+    expect(errors).toEqual([])
+  })
 })

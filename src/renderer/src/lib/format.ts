@@ -11,7 +11,7 @@ export function formatLoss(v: number | null | undefined): string {
 export function formatNumber(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—'
   const a = Math.abs(v)
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(digits - 1)
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return Number(v.toPrecision(digits)).toExponential()
   return Number(v.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 })
 }
 
