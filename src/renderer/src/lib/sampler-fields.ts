@@ -116,3 +116,15 @@ export function choiceProblems(c: { sampler: string; steps: number | null; setti
   }
   return problems
 }
+
+export type CommonProblems = Partial<Record<'seed' | 'count' | 'eps' | 'frames', string>>
+
+/** Problems of the settings every sample shares (and of the trajectory frame count). */
+export function commonProblems(c: { seed: number; count: number; eps: number | null }, frames = 0): CommonProblems {
+  const p: CommonProblems = {}
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 2 ** 31 - 1) p.seed = 'A whole number ≥ 0.'
+  if (!Number.isInteger(c.count) || c.count < 1 || c.count > 4096) p.count = 'A whole number from 1 to 4096.'
+  if (c.eps !== null && !(c.eps > 0 && c.eps < 1)) p.eps = 'Between 0 and 1 (e.g. 1e-3), or empty.'
+  if (!Number.isInteger(frames) || frames < 0 || frames > 200) p.frames = 'A whole number from 0 to 200.'
+  return p
+}
