@@ -30,6 +30,8 @@ const THREADS = argv.includes('--threads') ? Number(opt('threads', '1')) : undef
 const NET = opt('net', 'auto') // auto | engine | tutorial
 
 interface Stats {
+  /** process CPU time per step (user+system), median: less sensitive to other load than wall time */
+  cpu_median_ms?: number
   mean_ms: number
   median_ms: number
   min_ms: number
@@ -103,14 +105,18 @@ async function main(): Promise<void> {
     let loss = 0
     for (let i = 0; i < WARMUP; i++) loss = step()
     const times: number[] = []
+    const cpu: number[] = []
     for (let i = 0; i < TRAIN_STEPS; i++) {
+      const c0 = process.cpuUsage()
       const t0 = performance.now()
       loss = step()
       times.push(performance.now() - t0)
+      const c = process.cpuUsage(c0)
+      cpu.push((c.user + c.system) / 1000)
     }
-    const s = stats(times)
+    const s = { ...stats(times), cpu_median_ms: stats(cpu).median_ms }
     result.train = { ...s, batch: BATCH, loss, gflops: flopEstimate(BATCH).trainFlops / s.median_ms / 1e6 }
-    console.error(`[${BACKEND}] train@${BATCH}: median ${s.median_ms.toFixed(1)} ms (mean ${s.mean_ms.toFixed(1)}, n=${s.n}), loss ${loss.toFixed(1)}`)
+    console.error(`[${BACKEND}] train@${BATCH}: median ${s.median_ms.toFixed(1)} ms (mean ${s.mean_ms.toFixed(1)}, n=${s.n}; cpu ${s.cpu_median_ms.toFixed(1)} ms), loss ${loss.toFixed(1)}`)
     if (flag('profile')) result.trainProfile = await profile(() => optimizer.minimize(() => lossFn(net, x), true, net.vars)!)
     optimizer.dispose()
     x.dispose()
@@ -131,17 +137,23 @@ async function main(): Promise<void> {
         return tf.add(meanX, tf.mul(tf.mul(g, Math.sqrt(dt)), tf.randomNormal(x.shape)))
       })
     const times: number[] = []
+    const cpu: number[] = []
     for (let i = 0; i < WARMUP + steps; i++) {
+      const c0 = process.cpuUsage()
       const t0 = performance.now()
       const xn = emStep(ts[i % numSteps]!)
       xn.dataSync()
       x.dispose()
       x = xn
-      if (i >= WARMUP) times.push(performance.now() - t0)
+      if (i >= WARMUP) {
+        times.push(performance.now() - t0)
+        const c = process.cpuUsage(c0)
+        cpu.push((c.user + c.system) / 1000)
+      }
     }
-    const s = stats(times)
+    const s = { ...stats(times), cpu_median_ms: stats(cpu).median_ms }
     result[key] = { ...s, batch, gflops: flopEstimate(batch).fwdFlops / s.median_ms / 1e6 }
-    console.error(`[${BACKEND}] EM@${batch}: median ${s.median_ms.toFixed(2)} ms (mean ${s.mean_ms.toFixed(2)}, n=${s.n})`)
+    console.error(`[${BACKEND}] EM@${batch}: median ${s.median_ms.toFixed(2)} ms (mean ${s.mean_ms.toFixed(2)}, n=${s.n}; cpu ${s.cpu_median_ms.toFixed(2)} ms)`)
     if (flag('profile') && key === 'em64') result.emProfile = await profile(() => net.score(x as tf.Tensor4D, tf.fill([batch], 0.5) as tf.Tensor1D))
     x.dispose()
   }

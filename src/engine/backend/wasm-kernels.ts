@@ -204,6 +204,70 @@ function inputPlan(inShape: number[], dyShape: number[], filterShape: number[], 
   return plan
 }
 
+/**
+ * Exact variant: one convolution per phase with only its own taps (no zero taps), outputs
+ * concatenated phase-major. Used when every phase has taps and needs no negative padding
+ * (true for the usual VALID/SAME 3×3 stride-2 cases); null otherwise.
+ */
+interface PhasePlan {
+  rh: number
+  rw: number
+  padH: [number, number]
+  padW: [number, number]
+  index: Int32Array
+  shape: [number, number, number, number]
+}
+
+const phasePlans = new Map<string, PhasePlan[] | null>()
+
+function phasePlan(inShape: number[], dyShape: number[], filterShape: number[], sh: number, sw: number, top: number, left: number): PhasePlan[] | null {
+  const key = [inShape, dyShape, filterShape, sh, sw, top, left].join('|')
+  if (phasePlans.has(key)) return phasePlans.get(key)!
+  const [kh, kw, ci, co] = filterShape as [number, number, number, number]
+  const axis = (n: number, o: number, K: number, s: number, p: number) => {
+    const Q = Math.ceil(n / s)
+    const out: Array<{ kr: number; J: number; pad: [number, number] } | null> = []
+    for (let r = 0; r < s; r++) {
+      const kr = (((r + p) % s) + s) % s
+      const c = (r + p - kr) / s
+      const J = kr < K ? Math.ceil((K - kr) / s) : 0
+      const before = J - 1 - c
+      const after = Q + J - 1 - o - before
+      out.push(J > 0 && before >= 0 && after >= 0 ? { kr, J, pad: [before, after] } : null)
+    }
+    return out
+  }
+  const ah = axis(inShape[1]!, dyShape[1]!, kh, sh, top)
+  const aw = axis(inShape[2]!, dyShape[2]!, kw, sw, left)
+  let plans: PhasePlan[] | null = []
+  for (let rh = 0; rh < sh && plans; rh++) {
+    for (let rw = 0; rw < sw && plans; rw++) {
+      const h = ah[rh]
+      const w = aw[rw]
+      if (!h || !w) {
+        plans = null
+        break
+      }
+      const index = new Int32Array(h.J * w.J * co * ci)
+      for (let mh = 0; mh < h.J; mh++) {
+        for (let mw = 0; mw < w.J; mw++) {
+          const th = h.kr + sh * (h.J - 1 - mh)
+          const tw = w.kr + sw * (w.J - 1 - mw)
+          for (let o = 0; o < co; o++) {
+            const dst = ((mh * w.J + mw) * co + o) * ci
+            const src = (th * kw + tw) * ci * co + o
+            for (let c = 0; c < ci; c++) index[dst + c] = src + c * co
+          }
+        }
+      }
+      plans.push({ rh, rw, padH: h.pad, padW: w.pad, index, shape: [h.J, w.J, co, ci] })
+    }
+  }
+  if (phasePlans.size > 64) phasePlans.clear()
+  phasePlans.set(key, plans)
+  return plans
+}
+
 interface WasmBackendLike extends Backend {
   dataIdMap: { has(id: object): boolean }
   makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number, values?: Float32Array): TensorInfo
@@ -214,18 +278,19 @@ interface WasmBackendLike extends Backend {
  * Combined filters kept while their source filter lives (sampling calls the net with the same
  * weights hundreds of times; XNNPACK also caches its packed weights by filter tensor).
  */
-const filterCache = new Map<object, { key: string; info: TensorInfo }>()
+const filterCache = new Map<object, Map<string, TensorInfo>>()
 const FILTER_CACHE_MAX = 64
 
-function combinedFilter(backend: WasmBackendLike, filter: TensorInfo, plan: InputPlan, key: string): TensorInfo {
+function combinedFilter(backend: WasmBackendLike, filter: TensorInfo, plan: { index: Int32Array; shape: number[] }, key: string): TensorInfo {
   for (const [src, e] of filterCache) {
     if (!backend.dataIdMap.has(src)) {
-      free(backend, e.info)
+      for (const info of e.values()) free(backend, info)
       filterCache.delete(src)
     }
   }
-  const hit = filterCache.get(filter.dataId)
-  if (hit && hit.key === key) return hit.info
+  let perFilter = filterCache.get(filter.dataId)
+  const hit = perFilter?.get(key)
+  if (hit) return hit
   const out = backend.makeOutput(plan.shape, 'float32')
   const dst = backend.typedArrayFromHeap(out) // after the allocation: the heap may have grown
   const src = backend.typedArrayFromHeap(filter)
@@ -234,11 +299,11 @@ function combinedFilter(backend: WasmBackendLike, filter: TensorInfo, plan: Inpu
     const k = idx[i]!
     dst[i] = k < 0 ? 0 : src[k]!
   }
-  if (hit) free(backend, hit.info)
-  filterCache.set(filter.dataId, { key, info: out })
+  if (!perFilter) filterCache.set(filter.dataId, (perFilter = new Map()))
+  perFilter.set(key, out)
   if (filterCache.size > FILTER_CACHE_MAX) {
-    const [oldest, e] = filterCache.entries().next().value as [object, { info: TensorInfo }]
-    free(backend, e.info)
+    const [oldest, e] = filterCache.entries().next().value as [object, Map<string, TensorInfo>]
+    for (const info of e.values()) free(backend, info)
     filterCache.delete(oldest)
   }
   return out
@@ -269,21 +334,28 @@ function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend
   )
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: ci, strideHeight: sh, strideWidth: sw } = info
   const dy = nhwc ? dyIn : run('Transpose', backend, { x: dyIn }, { perm: [0, 2, 3, 1] })
-  const plan = inputPlan([B, H, W, ci], dy.shape, filter.shape, sh, sw, info.padInfo.top, info.padInfo.left)
-  const key = [filter.shape, plan.shape, sh, sw, info.padInfo.top, info.padInfo.left].join('|')
-  const wc = combinedFilter(backend, filter, plan, key)
-  let y = run(
-    'Conv2D',
-    backend,
-    { x: dy, filter: wc },
-    {
-      strides: [1, 1],
-      pad: [[0, 0], [plan.h.padBefore, plan.h.padAfter], [plan.w.padBefore, plan.w.padAfter], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-      dimRoundingMode: undefined
-    }
-  ) // [B, ≥Qh, ≥Qw, sh·sw·ci]
+  const phases = (sh > 1 || sw > 1) && PHASED.on ? phasePlan([B, H, W, ci], dy.shape, filter.shape, sh, sw, info.padInfo.top, info.padInfo.left) : null
+  let y: TensorInfo
+  const convAttrs = (ph: [number, number], pw: [number, number]) => ({
+    strides: [1, 1],
+    pad: [[0, 0], ph, pw, [0, 0]],
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+    dimRoundingMode: undefined
+  })
+  if (phases) {
+    const outs = phases.map((p) => {
+      const wp = combinedFilter(backend, filter, p, [filter.shape, 'phase', p.rh, p.rw, sh, sw, info.padInfo.top, info.padInfo.left].join('|'))
+      return run('Conv2D', backend, { x: dy, filter: wp }, convAttrs(p.padH, p.padW)) // [B, Qh, Qw, ci]
+    })
+    y = outs.length === 1 ? outs[0]! : run('Concat', backend, outs as never, { axis: 3 })
+    if (outs.length > 1) free(backend, ...outs)
+  } else {
+    const plan = inputPlan([B, H, W, ci], dy.shape, filter.shape, sh, sw, info.padInfo.top, info.padInfo.left)
+    const key = [filter.shape, plan.shape, sh, sw, info.padInfo.top, info.padInfo.left].join('|')
+    const wc = combinedFilter(backend, filter, plan, key)
+    y = run('Conv2D', backend, { x: dy, filter: wc }, convAttrs([plan.h.padBefore, plan.h.padAfter], [plan.w.padBefore, plan.w.padAfter])) // [B, ≥Qh, ≥Qw, sh·sw·ci]
+  }
   if (!nhwc) free(backend, dy)
   if (sh > 1 || sw > 1) {
     // [B, Qh, Qw, (rh, rw, ci)] → [B, Qh, rh, Qw, (rw, ci)]: one 4-D transpose with contiguous
@@ -311,6 +383,9 @@ function conv2DBackpropInput(args: { inputs: Record<string, TensorInfo>; backend
 }
 
 let registered = false
+
+/** Use the exact per-phase convolutions where they apply (switchable for benchmarks). */
+export const PHASED = { on: process.env.SCORE_LAB_WASM_PHASED !== '0' }
 
 /** wasm's own kernels that registerWasmTrainingKernels() replaced (for comparisons). */
 export const nativeKernels: Record<string, tf.KernelConfig> = {}
