@@ -17,6 +17,7 @@ import { DatasetStore } from './datasets/store'
 import { datasetHandlers } from './datasets-api'
 import { sampleHandlers } from './samples-api'
 import { importTorchRun } from './import-torch'
+import { createScoreFieldService } from './score-field'
 
 const require = createRequire(import.meta.url)
 
@@ -62,6 +63,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
   let backendPromise: Promise<BackendInfo> | null = null
   const backend = () => (backendPromise ??= (opts.backend ?? (() => selectBackend()))())
 
+  const scoreField = createScoreFieldService(runs)
   const startTraining = (runId: string, resume: boolean) => {
     const run = runs.get(runId)
     if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
@@ -93,6 +95,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),
     'runs.preview': async ({ runId }) => runs.preview(runId),
+    'runs.scoreField': async ({ runId, t, n, useEma }) => scoreField(runId, t, n, useEma ?? true),
     'runs.start': async ({ config, name }) => {
       checkTrainConfig(config)
       const run = runs.create(config, name, null)

@@ -289,6 +289,21 @@ export const procedures = {
   },
   /** The latest training preview grid of a run (null before the first one). */
   'runs.preview': { input: RunRef, output: z.object({ step: z.number().int(), dataUrl: z.string() }).nullable() },
+  /** Learned (and, where known, true) score on an n×n grid at time t, for 2-D toy runs. */
+  'runs.scoreField': {
+    input: z.object({ runId: z.string().min(1).max(128), t: z.number().positive().max(1), n: z.number().int().min(4).max(64), useEma: z.boolean().optional() }).strict(),
+    output: z.object({
+      t: z.number(),
+      sigma: z.number(),
+      n: z.number(),
+      extent: z.number(),
+      points: z.array(z.number()),
+      model: z.array(z.number()),
+      truth: z.array(z.number()).nullable(),
+      checkpoint: z.string(),
+      step: z.number()
+    })
+  },
   'runs.start': {
     input: z.object({ config: TrainConfigSchema, name: z.string().max(120).optional() }).strict(),
     output: z.object({ runId: z.string(), jobId: z.string() })

@@ -15,6 +15,7 @@ export const PROCEDURE_NAMES = [
   'runs.get',
   'runs.metrics',
   'runs.preview',
+  'runs.scoreField',
   'runs.start',
   'runs.resume',
   'runs.update',

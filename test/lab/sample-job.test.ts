@@ -40,6 +40,21 @@ describe('sampling jobs', () => {
     toyRun = runId
   })
 
+  it('serves the learned score field beside the true one', async () => {
+    const field = await ok<{ points: number[]; model: number[]; truth: number[] | null; n: number }>('runs.scoreField', { runId: toyRun, t: 0.5, n: 12 })
+    expect(field.points).toHaveLength(12 * 12 * 2)
+    expect(field.truth).not.toBeNull()
+    let cos = 0
+    for (let k = 0; k < 144; k++) {
+      const [a, b, c, d] = [field.model[2 * k]!, field.model[2 * k + 1]!, field.truth![2 * k]!, field.truth![2 * k + 1]!]
+      cos += (a * c + b * d) / (Math.hypot(a, b) * Math.hypot(c, d) + 1e-12)
+    }
+    console.log(`score field cosine at t = 0.5 after 150 steps: ${(cos / 144).toFixed(3)}`)
+    // At t = 0.5 the field is smooth and learned early; a sign or axis mix-up would fail this.
+    expect(cos / 144).toBeGreaterThan(0.9)
+    expect(await call('runs.scoreField', { runId: service.runs.create({ ...toyConfig, dataset: 'mnist', model: 'scorenet' }, 'img', null).id, t: 0.5, n: 8 })).toMatchObject({ ok: false, error: { code: 'bad_request' } })
+  })
+
   it('refuses to sample a run without a checkpoint, and unknown samplers', async () => {
     const run = service.runs.create(toyConfig, 'empty', null)
     expect(await call('samples.start', { runId: run.id, sampler: 'ode', seed: 0, count: 4, useEma: false })).toMatchObject({ ok: false, error: { code: 'conflict' } })
