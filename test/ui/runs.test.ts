@@ -159,6 +159,9 @@ describe('runs and live training in browser mode', () => {
     await lightPage.getByTestId('loss-curve').waitFor()
     await lightPage.waitForTimeout(800)
     await screenshot(lightPage, 'training-5-light')
+    await lightPage.getByTestId('nav-runs').click()
+    await lightPage.getByTestId('run-row').first().waitFor()
+    await screenshot(lightPage, 'runs-7-light')
     await lightPage.close()
 
     await page.getByTestId('nav-runs').click()
