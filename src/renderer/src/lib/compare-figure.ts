@@ -1,0 +1,82 @@
+// Composes a comparison into one PNG figure on a canvas: a title, then one grid per sampler
+// (integer nearest-neighbour upscaling, so pixels stay square) with its caption beneath.
+
+export interface FigurePanel {
+  title: string
+  caption: string
+  dataUrl: string
+  width: number
+  height: number
+}
+
+export interface FigureLayout {
+  cols: number
+  scale: number
+  cellW: number
+  cellH: number
+  width: number
+  height: number
+}
+
+const PAD = 24
+const GAP = 20
+const TITLE_H = 44
+const CAPTION_H = 44
+
+/** Where everything goes: at most 4 columns, each grid scaled by an integer up to ~320 px. */
+export function figureLayout(panels: Pick<FigurePanel, 'width' | 'height'>[]): FigureLayout {
+  const cols = Math.min(4, Math.max(1, panels.length))
+  const rows = Math.ceil(panels.length / cols)
+  const maxW = Math.max(1, ...panels.map((p) => p.width))
+  const maxH = Math.max(1, ...panels.map((p) => p.height))
+  const scale = Math.max(1, Math.floor(320 / maxW))
+  const cellW = Math.max(maxW * scale, 200)
+  const cellH = maxH * scale + CAPTION_H
+  return { cols, scale, cellW, cellH, width: PAD * 2 + cols * cellW + (cols - 1) * GAP, height: PAD * 2 + TITLE_H + rows * cellH + (rows - 1) * GAP }
+}
+
+function loadImage(src: string): Promise<HTMLImageElement> {
+  return new Promise((resolve, reject) => {
+    const img = new Image()
+    img.onload = () => resolve(img)
+    img.onerror = () => reject(new Error('a sample image could not be decoded'))
+    img.src = src
+  })
+}
+
+/** The figure as a PNG data URL (white background, dark text: ready for a paper or slides). */
+export async function composeFigure(title: string, subtitle: string, panels: FigurePanel[]): Promise<{ dataUrl: string; width: number; height: number }> {
+  const layout = figureLayout(panels)
+  const canvas = document.createElement('canvas')
+  canvas.width = layout.width
+  canvas.height = layout.height
+  const ctx = canvas.getContext('2d')
+  if (!ctx) throw new Error('this browser cannot draw on a canvas')
+  const font = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+  ctx.fillStyle = '#ffffff'
+  ctx.fillRect(0, 0, canvas.width, canvas.height)
+  ctx.fillStyle = '#1c2128'
+  ctx.textBaseline = 'top'
+  ctx.font = `600 18px ${font}`
+  ctx.fillText(title, PAD, PAD)
+  ctx.fillStyle = '#57606a'
+  ctx.font = `13px ${font}`
+  ctx.fillText(subtitle, PAD, PAD + 24)
+  ctx.imageSmoothingEnabled = false
+  const images = await Promise.all(panels.map((p) => loadImage(p.dataUrl)))
+  panels.forEach((p, i) => {
+    const x = PAD + (i % layout.cols) * (layout.cellW + GAP)
+    const y = PAD + TITLE_H + Math.floor(i / layout.cols) * (layout.cellH + GAP)
+    const w = p.width * layout.scale
+    const h = p.height * layout.scale
+    ctx.drawImage(images[i]!, x + Math.floor((layout.cellW - w) / 2), y, w, h)
+    const ty = y + layout.cellH - CAPTION_H + 8
+    ctx.fillStyle = '#1c2128'
+    ctx.font = `600 14px ${font}`
+    ctx.fillText(p.title, x, ty, layout.cellW)
+    ctx.fillStyle = '#57606a'
+    ctx.font = `12px ${font}`
+    ctx.fillText(p.caption, x, ty + 19, layout.cellW)
+  })
+  return { dataUrl: canvas.toDataURL('image/png'), width: canvas.width, height: canvas.height }
+}

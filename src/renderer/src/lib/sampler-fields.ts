@@ -1,0 +1,135 @@
+// The settings a sampler takes, as form fields: which keys of its catalog defaults the user
+// sets (the lab fills batch size, seed, steps, ε and trajectory itself), a one-line
+// explanation of each, and the settings → file-name and caption text used by exports.
+import { formatNumber } from './format'
+
+export type SettingValue = number | string | boolean
+export type SamplerSettings = Record<string, SettingValue>
+
+/** Keys the request carries itself (count, seed, steps, eps…), never inside `settings`. */
+const COMMON = new Set(['batchSize', 'seed', 'eps', 'n', 'denoise', 'every'])
+
+/** One line per setting, in a researcher's words. Unknown keys fall back to their name. */
+export const SETTING_HELP: Record<string, string> = {
+  steps: 'Discretisation steps from t = T to ε (noise levels L for ald); more is slower and usually cleaner',
+  snr: 'Langevin signal-to-noise ratio: sets the corrector step size (0.16 for VE on images, 0.01–0.1 for VP)',
+  nSteps: 'Corrector steps per noise level; each one costs an extra network call',
+  predictor: 'The predictor step of each noise level (none: corrector only)',
+  corrector: 'The corrector run before each predictor step (none: predictor only)',
+  probabilityFlow: 'Predict along the probability-flow ODE instead of the reverse SDE',
+  method: 'rk45: adaptive Dormand–Prince, steps set by the tolerances; rk4 / euler: fixed steps',
+  rtol: 'Relative tolerance of the adaptive solver: smaller is more accurate and costs more NFE',
+  atol: 'Absolute tolerance of the adaptive solver',
+  stepsPerLevel: 'Langevin steps at each noise level (T in NCSN)',
+  stepLr: 'Step size ε of Langevin dynamics: α_i = ε·σ_i²/σ_L²',
+  eps: "End time ε: the reverse process stops at t = ε (empty: the SDE's default)",
+  seed: 'Same seed → the same starting noise, so samplers can be compared',
+  count: 'Images in the grid (points in the density plot of a 2-D toy run)',
+  useEma: 'Sample with the EMA of the weights (when the checkpoint has them): usually cleaner samples',
+  trajectoryFrames: 'Snapshots of x_t kept along the way for the scrubber and the GIF (0: none)'
+}
+
+/** Choices for the string settings the engine knows (a text field for any other). */
+export const SETTING_CHOICES: Record<string, string[]> = {
+  predictor: ['reverse_diffusion', 'euler_maruyama', 'ancestral_sampling', 'none'],
+  corrector: ['langevin', 'ald', 'none'],
+  method: ['rk45', 'rk4', 'euler']
+}
+
+export interface SettingField {
+  key: string
+  kind: 'number' | 'integer' | 'text' | 'choice' | 'boolean'
+  help: string
+  choices?: string[]
+}
+
+/** The sampler-specific fields: the catalog defaults minus the request's own keys. */
+export function samplerFields(defaults: Record<string, unknown>): SettingField[] {
+  const fields: SettingField[] = []
+  for (const [key, value] of Object.entries(defaults)) {
+    if (COMMON.has(key)) continue
+    const help = SETTING_HELP[key] ?? key
+    if (typeof value === 'boolean') fields.push({ key, kind: 'boolean', help })
+    else if (typeof value === 'number') fields.push({ key, kind: Number.isInteger(value) && !/tol|lr|snr/i.test(key) ? 'integer' : 'number', help })
+    else if (typeof value === 'string') fields.push(SETTING_CHOICES[key]?.includes(value) ? { key, kind: 'choice', help, choices: SETTING_CHOICES[key] } : { key, kind: 'text', help })
+  }
+  return fields
+}
+
+/** The catalog defaults of the sampler's own settings (what the form starts from). */
+export function defaultSettings(defaults: Record<string, unknown>): SamplerSettings {
+  const out: SamplerSettings = {}
+  for (const f of samplerFields(defaults)) out[f.key] = defaults[f.key] as SettingValue
+  return out
+}
+
+/** Steps the sampler starts from: ald's L from its defaults, else the SDE's N. */
+export function defaultSteps(defaults: Record<string, unknown>, sdeN: number | undefined): number | undefined {
+  return typeof defaults.n === 'number' ? defaults.n : sdeN
+}
+
+/** A problem with one field's value, in words, or null. */
+export function checkSetting(field: SettingField, value: SettingValue | undefined): string | null {
+  if (field.kind === 'number' || field.kind === 'integer') {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return 'Enter a number.'
+    if (value <= 0) return 'Must be more than 0.'
+    if (field.kind === 'integer' && !Number.isInteger(value)) return 'Must be a whole number.'
+  }
+  if (field.kind === 'text' && (typeof value !== 'string' || !value.trim())) return 'Enter a value.'
+  return null
+}
+
+/** Settings that differ from the defaults, as short name=value parts for file names and captions. */
+export function settingParts(settings: Record<string, unknown>, defaults: Record<string, unknown>): string[] {
+  const keys = ['snr', 'rtol', 'atol', 'method', 'predictor', 'corrector', 'nSteps', 'stepLr', 'stepsPerLevel']
+  const parts: string[] = []
+  for (const key of keys) {
+    const v = settings[key]
+    if (v === undefined) continue
+    if (key !== 'snr' && v === defaults[key]) continue
+    parts.push(`${key}${typeof v === 'number' ? formatNumber(v) : String(v)}`)
+  }
+  return parts
+}
+
+const SHORT: Record<string, string> = { euler_maruyama: 'em', reverse_diffusion: 'rd', ancestral_sampling: 'ancestral' }
+
+/** e.g. fashion-mnist_pc_snr0.16_seed0.png — safe on every file system. */
+export function sampleFileName(o: {
+  dataset: string; sampler: string; steps?: number; settings: Record<string, unknown>; defaults?: Record<string, unknown>; seed: number; ext: string
+}): string {
+  const parts = [o.dataset, SHORT[o.sampler] ?? o.sampler, ...(o.steps ? [`n${o.steps}`] : []), ...settingParts(o.settings, o.defaults ?? {}), `seed${o.seed}`]
+  return `${parts.join('_').replace(/[^A-Za-z0-9._-]+/g, '-')}.${o.ext}`
+}
+
+/** Every problem of a sampler choice, by field key ('steps' or a setting), in words. */
+export function choiceProblems(c: { sampler: string; steps: number | null; settings: SamplerSettings }, defaults: Record<string, unknown> | undefined): Record<string, string> {
+  const problems: Record<string, string> = {}
+  if (!c.sampler || !defaults) {
+    problems.sampler = 'Choose a sampler.'
+    return problems
+  }
+  if (c.steps !== null && (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > 100_000)) problems.steps = 'A whole number from 1 to 100,000.'
+  for (const f of samplerFields(defaults)) {
+    const p = checkSetting(f, c.settings[f.key])
+    if (p) problems[f.key] = p
+  }
+  return problems
+}
+
+export type CommonProblems = Partial<Record<'seed' | 'count' | 'eps' | 'frames', string>>
+
+/** Problems of the settings every sample shares (and of the trajectory frame count). */
+export function commonProblems(c: { seed: number; count: number; eps: number | null }, frames = 0): CommonProblems {
+  const p: CommonProblems = {}
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 2 ** 31 - 1) p.seed = 'A whole number ≥ 0.'
+  if (!Number.isInteger(c.count) || c.count < 1 || c.count > 4096) p.count = 'A whole number from 1 to 4096.'
+  if (c.eps !== null && !(c.eps > 0 && c.eps < 1)) p.eps = 'Between 0 and 1 (e.g. 1e-3), or empty.'
+  if (!Number.isInteger(frames) || frames < 0 || frames > 200) p.frames = 'A whole number from 0 to 200.'
+  return p
+}
+
+/** A sampler with its catalogue defaults: what choosing it in a picker starts from. */
+export function initialChoice(sampler: string, defaults: Record<string, unknown> | undefined): { sampler: string; steps: number | null; settings: SamplerSettings } {
+  return { sampler, steps: defaults ? (defaultSteps(defaults, undefined) ?? null) : null, settings: defaults ? defaultSettings(defaults) : {} }
+}
