@@ -1,0 +1,194 @@
+/// <reference lib="dom" />
+// The Data sets, Sample and Compare panels in browser mode with the real backend. A toy run
+// is trained through the lab service before the page opens (a checkpoint in seconds); then:
+// import FashionMNIST from Debian's copy and see its preview; sample with two samplers, scrub
+// the trajectory and export a PNG (its pixel size read from the file); compare three samplers
+// and export the figure. Screenshots at each stage under test-results/.
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, Page } from 'playwright-core'
+import { launchBrowser, newPage, ROOT, screenshot } from '../helpers/browser'
+import { tempDir } from '../helpers/service'
+import { EventRecorder } from '../helpers/events'
+import { createLabService, type LabService } from '../../src/lab/service'
+import { startServer, type RunningServer } from '../../src/server/server'
+import { PRESETS } from '../../src/lab/catalog'
+import { figureLayout } from '../../src/renderer/src/lib/compare-figure'
+import type { TrainConfig } from '../../src/shared/contract'
+
+let browser: Browser
+let server: RunningServer
+let service: LabService
+let page: Page
+let runId: string
+const errors: string[] = []
+const FASHION = '/usr/share/datasets/fashion-mnist'
+
+/** Width and height from a PNG's IHDR chunk (bytes 16–23), after checking the signature. */
+function pngSize(file: string): { width: number; height: number } {
+  const b = fs.readFileSync(file)
+  expect([...b.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10])
+  expect(b.subarray(12, 16).toString('ascii')).toBe('IHDR')
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) }
+}
+
+async function download(trigger: () => Promise<void>): Promise<{ name: string; file: string }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), trigger()])
+  const file = path.join(tempDir('score-lab-dl-'), d.suggestedFilename())
+  await d.saveAs(file)
+  return { name: d.suggestedFilename(), file }
+}
+
+beforeAll(async () => {
+  service = createLabService({ dataDir: tempDir('score-lab-ui-'), shell: 'browser' })
+  const rec = new EventRecorder(service.events)
+  const config: TrainConfig = { ...PRESETS.find((p) => p.name === 'toy-quick')!.config, steps: 150, checkpointEvery: 150, batchSize: 128, ema: 0.99 }
+  const started = await service.handlers['runs.start']({ config, name: 'toy for sampling' })
+  runId = started.runId
+  const end = await rec.waitFor((e) => e.type === 'job' && e.job.id === started.jobId && !['queued', 'running'].includes(e.job.state), 120_000)
+  expect(end.type === 'job' && end.job.state).toBe('finished')
+  rec.stop()
+  server = await startServer({ service, port: 0, staticDir: path.join(ROOT, 'out/renderer') })
+  browser = await launchBrowser()
+  page = await newPage(browser)
+  page.on('pageerror', (e) => errors.push(e.message))
+  await page.goto(server.openUrl)
+  await page.getByTestId('backend-badge').waitFor()
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+describe('data sets, sampling and comparison in browser mode', () => {
+  it.skipIf(!fs.existsSync(FASHION))('imports FashionMNIST from the system copy, then shows its preview per class and stats', async () => {
+    await page.getByTestId('nav-datasets').click()
+    const card = page.getByTestId('dataset-fashion-mnist')
+    await card.waitFor()
+    expect(await card.getAttribute('data-state')).toBe('not-present')
+    expect(await card.getByTestId('dataset-get').innerText()).toMatch(/Import system copy/)
+    expect(await card.innerText()).toContain(FASHION)
+    expect(await page.getByTestId('toy-sets').innerText()).toMatch(/Two moons/)
+    await card.click() // select it: the detail says what to do
+    await page.getByTestId('dataset-detail-empty').waitFor()
+    await screenshot(page, 'datasets-1-not-present')
+
+    await card.getByTestId('dataset-get').click()
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 120_000, interval: 250 }).toBe('verified')
+    await page.getByTestId('dataset-preview').waitFor({ timeout: 120_000 })
+    await page.getByTestId('dataset-stats').waitFor({ timeout: 120_000 })
+    const img = page.getByTestId('dataset-preview')
+    expect(await img.evaluate((el) => getComputedStyle(el).imageRendering)).toBe('pixelated')
+    expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(200)
+    expect(await page.getByTestId('dataset-class-count').count()).toBe(10)
+    expect(await page.getByTestId('dataset-stats').innerText()).toMatch(/60,000[\s\S]*10,000/)
+    expect(Number.parseFloat(await page.getByTestId('dataset-sigma-max').innerText())).toBeGreaterThan(1)
+    await screenshot(page, 'datasets-2-verified')
+
+    // A wrong import path is refused in place, in words.
+    await card.getByTestId('dataset-import').click()
+    await card.getByTestId('dataset-import-path').fill('/nonexistent/fashion')
+    await card.getByTestId('dataset-import-go').click()
+    await card.getByTestId('dataset-error').waitFor()
+    expect(await card.getByTestId('dataset-error').innerText()).toMatch(/Could not import from \/nonexistent\/fashion/)
+  })
+
+  it('says what to do for a run without checkpoints', async () => {
+    const empty = service.runs.create(service.runs.get(runId).config, 'not trained yet', null)
+    service.events.emit({ type: 'run', run: empty })
+    await page.getByTestId('nav-sample').click()
+    await page.getByTestId('sample-run').selectOption(empty.id)
+    await page.getByTestId('sample-no-checkpoints').waitFor()
+    expect(await page.getByTestId('sample-no-checkpoints').innerText()).toMatch(/No checkpoints yet — train this run first/)
+    expect(await page.getByTestId('sample-run-button').isDisabled()).toBe(true)
+    await screenshot(page, 'sample-0-no-checkpoint')
+  })
+
+  it('samples with two samplers, scrubs the trajectory and exports a PNG of the grid size', async () => {
+    await page.getByTestId('sample-run').selectOption(runId)
+    await page.getByTestId('sample-checkpoint').waitFor()
+    await page.getByTestId('sample-empty').waitFor()
+    await page.getByTestId('s-sampler').selectOption('euler_maruyama')
+    await page.getByTestId('s-steps').fill('60')
+    await page.getByTestId('s-count').fill('600')
+    await page.getByTestId('s-frames').fill('12')
+    await page.getByTestId('s-steps').fill('0')
+    expect(await page.locator('[data-field="s-steps"] [data-testid="field-error"]').innerText()).toMatch(/whole number from 1/)
+    expect(await page.getByTestId('sample-run-button').isDisabled()).toBe(true)
+    await page.getByTestId('s-steps').fill('60')
+    await page.getByTestId('sample-run-button').click()
+    await page.getByTestId('sample-result').waitFor({ timeout: 120_000 })
+    await page.getByTestId('sample-grid').waitFor()
+    expect(await page.getByTestId('sample-caption').innerText()).toMatch(/NFE 60 ·/)
+    const first = await page.getByTestId('sample-result').getAttribute('data-sample-id')
+
+    // The trajectory: 12 frames plus the samples; the slider shows the noise at frame 1.
+    const slider = page.getByTestId('trajectory-slider')
+    expect(await slider.getAttribute('max')).toBe('12')
+    const finalSrc = await page.getByTestId('sample-grid').getAttribute('src')
+    await slider.fill('0')
+    expect(await page.getByTestId('sample-grid').getAttribute('src')).not.toBe(finalSrc)
+    await slider.fill('6')
+    await screenshot(page, 'sample-1-trajectory')
+    await slider.fill('12')
+
+    const png = await download(() => page.getByTestId('export-png').click())
+    expect(png.name).toMatch(/^toy-gmm_em_n60_seed0\.png$/)
+    expect(pngSize(png.file)).toEqual({ width: 256, height: 256 })
+    const gif = await download(() => page.getByTestId('export-gif').click())
+    expect(gif.name).toBe('toy-gmm_em_n60_seed0.gif')
+    expect(fs.readFileSync(gif.file).subarray(0, 6).toString('ascii')).toBe('GIF89a')
+
+    // A second sampler: the probability-flow ODE (adaptive, so NFE comes from the solver).
+    await page.getByTestId('s-sampler').selectOption('ode')
+    await page.getByTestId('s-rtol').fill('0.001')
+    await page.getByTestId('s-atol').fill('0.001')
+    await page.getByTestId('sample-run-button').click()
+    await expect.poll(() => page.getByTestId('sample-result').getAttribute('data-sample-id'), { timeout: 120_000 }).not.toBe(first)
+    await page.getByTestId('sample-grid').waitFor()
+    expect(await page.getByTestId('sample-result').locator('h3').innerText()).toMatch(/^ode/)
+    await expect.poll(() => page.getByTestId('sample-history-row').count()).toBe(2)
+    const odePng = await download(() => page.getByTestId('export-png').click())
+    expect(odePng.name).toMatch(/^toy-gmm_ode_rtol0\.001_atol0\.001_seed0\.png$/)
+    expect(pngSize(odePng.file)).toEqual({ width: 256, height: 256 })
+    await screenshot(page, 'sample-2-ode')
+
+    // Both grids: the earlier one comes back from the list below.
+    await page.getByTestId('sample-history-row').nth(1).click()
+    await expect.poll(() => page.getByTestId('sample-result').getAttribute('data-sample-id')).toBe(first)
+    await page.getByTestId('sample-grid').waitFor()
+  })
+
+  it('compares three samplers on the same seed and exports the figure as one PNG', async () => {
+    await page.getByTestId('nav-compare').click()
+    await expect.poll(() => page.getByTestId('compare-entry').count()).toBe(3)
+    await page.getByTestId('compare-empty').waitFor()
+    await page.getByTestId('c-count').fill('600')
+    await page.getByTestId('c0-steps').fill('60') // euler_maruyama
+    await page.getByTestId('c1-steps').fill('30') // pc: corrector + predictor per step
+    await page.getByTestId('c1-snr').fill('0.1')
+    await page.getByTestId('c2-rtol').fill('0.001') // ode
+    await page.getByTestId('c2-atol').fill('0.001')
+    await screenshot(page, 'compare-0-setup')
+    await page.getByTestId('compare-run').click()
+    await page.getByTestId('compare-results').waitFor({ timeout: 180_000 })
+    await expect.poll(() => page.getByTestId('compare-grid').count(), { timeout: 30_000 }).toBe(3)
+    const captions = await page.getByTestId('compare-caption').allInnerTexts()
+    expect(captions[0]).toMatch(/^NFE 60 · .* s · .* steps\/s$/)
+    expect(captions[1]).toMatch(/^NFE 60 ·/) // 30 × (1 predictor + 1 corrector)
+    expect(captions[2]).toMatch(/^NFE \d+ ·/)
+    await page.getByTestId('compare-chart').locator('canvas').waitFor()
+    await page.getByTestId('compare-results').scrollIntoViewIfNeeded()
+    await screenshot(page, 'compare-1-results')
+
+    const fig = await download(() => page.getByTestId('compare-export').click())
+    expect(fig.name).toBe('toy-gmm_compare_euler_maruyama-pc-ode_seed0.png')
+    const layout = figureLayout([0, 1, 2].map(() => ({ width: 256, height: 256 })))
+    expect(pngSize(fig.file)).toEqual({ width: layout.width, height: layout.height })
+    expect(layout.cols).toBe(3)
+    fs.copyFileSync(fig.file, path.join(ROOT, 'test-results', 'compare-figure.png'))
+    expect(await page.getByTestId('compare-exported').innerText()).toMatch(new RegExp(`${layout.width}×${layout.height} px`))
+    expect(errors).toEqual([])
+  })
+})
