@@ -52,6 +52,7 @@ describe('runs and live training in browser mode', () => {
     await page.getByTestId('f-lr').fill('0.001')
     await page.getByTestId('f-checkpointEvery').fill('200')
     await page.getByTestId('f-batchSize').fill('64') // quick steps on a shared CPU
+    await page.getByTestId('f-previewEvery').fill('100')
     await page.getByTestId('run-name-input').fill('toy ui run')
     expect(await page.getByTestId('field-error').count()).toBe(0)
     await screenshot(page, 'runs-3-form')
@@ -92,6 +93,9 @@ describe('runs and live training in browser mode', () => {
     const rows = await page.getByTestId('checkpoint-row').allInnerTexts()
     expect(rows.length).toBeGreaterThanOrEqual(1)
     expect(await page.getByTestId('best-marker').count()).toBe(1)
+    // a preview grid was drawn at step 100 (a density plot for 2-D data)
+    await page.getByTestId('preview-image').waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('preview-card').innerText()).toMatch(/step \d/)
     // the stats and the per-time-bucket chart have values
     expect(await page.getByTestId('stat-lr').innerText()).toMatch(/\d/)
     await page.getByTestId('log-y').click()

@@ -26,6 +26,8 @@ export const useRunsStore = defineStore('runs', () => {
   const overlayIds = ref<string[]>([])
   const checkpoints = ref<CheckpointInfo[]>([])
   const checkpointsError = ref<string | null>(null)
+  /** The selected run's latest preview grid (written every previewEvery steps). */
+  const preview = ref<{ step: number; dataUrl: string } | null>(null)
   const metricsVersion = ref<Record<string, number>>({})
   const metricsState = ref<Record<string, MetricsState>>({})
   const metricsError = ref<Record<string, string>>({})
@@ -57,8 +59,9 @@ export const useRunsStore = defineStore('runs', () => {
     selectedId.value = runId
     checkpoints.value = []
     checkpointsError.value = null
+    preview.value = null
     if (!runId) return
-    await Promise.all([ensureMetrics(runId), refreshCheckpoints()])
+    await Promise.all([ensureMetrics(runId), refreshCheckpoints(), loadPreview(runId)])
   }
 
   async function refreshCheckpoints(): Promise<void> {
@@ -72,6 +75,15 @@ export const useRunsStore = defineStore('runs', () => {
       checkpointsError.value = null
     } catch (err) {
       checkpointsError.value = `Could not read the checkpoints: ${errorMessage(err)}`
+    }
+  }
+
+  async function loadPreview(runId: string): Promise<void> {
+    try {
+      const p = await lab.runs.preview({ runId })
+      if (selectedId.value === runId && p && (!preview.value || p.step >= preview.value.step)) preview.value = p
+    } catch {
+      // No preview is not an error worth showing: the card says when the first one is due.
     }
   }
 
@@ -176,6 +188,9 @@ export const useRunsStore = defineStore('runs', () => {
         }
         break
       }
+      case 'preview':
+        if (e.runId === selectedId.value) preview.value = { step: e.step, dataUrl: e.dataUrl }
+        break
       case 'checkpoint':
         if (e.runId === selectedId.value) {
           checkpoints.value = [e.checkpoint, ...checkpoints.value.filter((c) => c.file !== e.checkpoint.file)]
@@ -186,7 +201,7 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   return {
-    runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, metricsVersion, metricsState, metricsError,
+    runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, preview, metricsVersion, metricsState, metricsError,
     selected, chartRunIds,
     load, select, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent
   }
