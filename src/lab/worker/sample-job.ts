@@ -125,14 +125,30 @@ function subsample<T>(xs: T[], n: number): T[] {
   return Array.from({ length: n }, (_, i) => xs[Math.round((i * (xs.length - 1)) / Math.max(1, n - 1))]!)
 }
 
-export async function runSampleJob(spec: SampleJobSpec | CompareJobSpec, post: Post, control: JobControl): Promise<void> {
+/**
+ * Runs a sampling-type job: turns cancel/stop into an AbortSignal the engine checks between
+ * steps, reports failure or cancellation, and frees the model whatever happens.
+ */
+async function cancellable(post: Post, control: JobControl, body: (signal: AbortSignal, hold: (m: LoadedModel) => LoadedModel) => Promise<void>): Promise<void> {
   const abort = new AbortController()
-  const poll = setInterval(() => control.cancelRequested() || control.stopRequested() ? abort.abort(new Error('cancelled')) : undefined, 50)
+  const poll = setInterval(() => (control.cancelRequested() || control.stopRequested() ? abort.abort(new Error('cancelled')) : undefined), 50)
   let loaded: LoadedModel | null = null
   try {
+    await body(abort.signal, (m) => (loaded = m))
+  } catch (err) {
+    if (abort.signal.aborted) post({ type: 'done', outcome: 'cancelled', step: 0, trainMs: 0 })
+    else post({ type: 'failed', error: (err as Error).message, step: 0, trainMs: 0 })
+  } finally {
+    clearInterval(poll)
+    ;(loaded as LoadedModel | null)?.dispose()
+  }
+}
+
+export function runSampleJob(spec: SampleJobSpec | CompareJobSpec, post: Post, control: JobControl): Promise<void> {
+  return cancellable(post, control, async (signal, hold) => {
     await setup(spec, post)
     const { runDir, run } = runInfo(spec)
-    loaded = await loadRunModel(runDir, spec.request.checkpoint, spec.request.useEma)
+    const loaded = hold(await loadRunModel(runDir, spec.request.checkpoint, spec.request.useEma))
     const jobs: OneSample[] =
       spec.kind === 'sample'
         ? [{ request: spec.request, compareId: null, span: [0, 1] }]
@@ -143,29 +159,20 @@ export async function runSampleJob(spec: SampleJobSpec | CompareJobSpec, post: P
           }))
     const records: SampleRecord[] = []
     for (const job of jobs) {
-      records.push(await sampleOnce(loaded, runDir, run.config.centered, job, post, abort.signal))
+      records.push(await sampleOnce(loaded, runDir, run.config.centered, job, post, signal))
       post({ type: 'log', level: 'info', message: `${job.request.sampler}: NFE ${records.at(-1)!.nfe}, ${records.at(-1)!.seconds.toFixed(2)} s` })
     }
     post({ type: 'progress', fraction: 1, etaSeconds: 0, rate: null, unit: 'steps/s' })
     post({ type: 'done', outcome: 'finished', step: loaded.checkpoint.step, trainMs: 0, result: { samples: records } })
-  } catch (err) {
-    if (abort.signal.aborted) post({ type: 'done', outcome: 'cancelled', step: 0, trainMs: 0 })
-    else post({ type: 'failed', error: (err as Error).message, step: 0, trainMs: 0 })
-  } finally {
-    clearInterval(poll)
-    loaded?.dispose()
-  }
+  })
 }
 
-export async function runLikelihoodJob(spec: LikelihoodJobSpec, post: Post, control: JobControl): Promise<void> {
-  const abort = new AbortController()
-  const poll = setInterval(() => (control.cancelRequested() || control.stopRequested() ? abort.abort(new Error('cancelled')) : undefined), 50)
-  let loaded: LoadedModel | null = null
-  try {
+export function runLikelihoodJob(spec: LikelihoodJobSpec, post: Post, control: JobControl): Promise<void> {
+  return cancellable(post, control, async (signal, hold) => {
     await setup(spec, post)
     const { runDir, run } = runInfo(spec)
     const req = spec.request
-    loaded = await loadRunModel(runDir, req.checkpoint, req.useEma ?? true)
+    const loaded = hold(await loadRunModel(runDir, req.checkpoint, req.useEma ?? true))
     const toy = run.config.dataset in TOYS
     const batchSize = toy ? Math.min(req.count, 512) : 32
     const batches: (() => tf.Tensor)[] = []
@@ -201,7 +208,7 @@ export async function runLikelihoodJob(spec: LikelihoodJobSpec, post: Post, cont
           seed: (req.seed ?? 0) + k,
           rtol: req.rtol ?? 1e-5,
           atol: req.atol ?? 1e-5,
-          signal: abort.signal
+          signal
         })
         nfe += r.nfe
         r.bpd.forEach((v) => bpd.push(v))
@@ -229,11 +236,5 @@ export async function runLikelihoodJob(spec: LikelihoodJobSpec, post: Post, cont
     }
     post({ type: 'log', level: 'info', message: toy ? `NLL ${result.nllNats.toFixed(4)} nats (NFE ${nfe})` : `${result.bitsPerDim!.toFixed(4)} ± ${result.bitsPerDimStdErr!.toFixed(4)} bits/dim (NFE ${nfe})` })
     post({ type: 'done', outcome: 'finished', step: loaded.checkpoint.step, trainMs: 0, result })
-  } catch (err) {
-    if (abort.signal.aborted) post({ type: 'done', outcome: 'cancelled', step: 0, trainMs: 0 })
-    else post({ type: 'failed', error: (err as Error).message, step: 0, trainMs: 0 })
-  } finally {
-    clearInterval(poll)
-    loaded?.dispose()
-  }
+  })
 }
