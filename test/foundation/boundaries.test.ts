@@ -67,3 +67,14 @@ describe('layer boundaries', () => {
     expect(direct.map((f) => path.relative(root, f))).toEqual([])
   })
 })
+
+describe('build hazards', () => {
+  // electron-vite's ESM shim finds "import" statements with a regex; a string literal ending in
+  // " import" is taken for one and the shim lands inside it, breaking the build.
+  it('no string literal in main-process code ends with the word "import"', () => {
+    const bad = ['src/engine', 'src/lab', 'src/shared', 'src/main']
+      .flatMap((d) => sources(d))
+      .filter((f) => /\simport['"`]/.test(fs.readFileSync(f, 'utf8').replace(/^\s*import .*$/gm, '')))
+    expect(bad.map((f) => path.relative(root, f))).toEqual([])
+  })
+})

@@ -48,7 +48,13 @@ describe('crash safety', () => {
     let lastCheckpointStep = 0
 
     for (let k = 0; k < KILLS; k++) {
-      await waitUntil(() => fs.existsSync(metricsFile) && readMetrics(metricsFile).some((m) => m.step > lastCheckpointStep), 60_000, `training after resume ${k}`)
+      // Train past the last checkpoint, and have at least one on disk (a kill before the very
+      // first checkpoint simply restarts from step 0, which says nothing about resuming).
+      await waitUntil(
+        () => fs.existsSync(metricsFile) && readMetrics(metricsFile).some((m) => m.step > lastCheckpointStep) && readManifest(path.join(runDir, 'checkpoints')).length > 0,
+        120_000,
+        `training after resume ${k}`
+      )
       // Random moment: checkpoints land every 7 steps, so many kills fall inside or near one.
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 600))
       proc.child.kill('SIGKILL')
@@ -69,9 +75,9 @@ describe('crash safety', () => {
       proc = startTraining(['train', '--resume', runId, ...base], metricsFile)
       // The resumed job first cuts metrics back to the checkpoint, then says so, then trains.
       const resumed = proc
-      await waitUntil(() => /Resumed from/.test(resumed.output()), 60_000, `resume ${k + 1} to start`)
+      await waitUntil(() => /Resumed from/.test(resumed.output()), 120_000, `resume ${k + 1} to start`)
       expect(resumed.output()).toContain(`at step ${lastCheckpointStep}`)
-      await waitUntil(() => readMetrics(metricsFile).some((m) => m.step > lastCheckpointStep), 60_000, `resume ${k + 1}`)
+      await waitUntil(() => readMetrics(metricsFile).some((m) => m.step > lastCheckpointStep), 120_000, `resume ${k + 1}`)
       const steps = readMetrics(metricsFile).map((m) => m.step)
       // Resume continued right after the last checkpoint: steps are consecutive, no gap, no duplicate.
       expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1))

@@ -91,7 +91,7 @@ async function entriesOf(path: string): Promise<{ dir: string | null; names: str
  */
 export async function findSources(info: ImageDatasetInfo, input: string | readonly string[]): Promise<Source[]> {
   const paths = typeof input === 'string' ? [input] : [...input]
-  if (paths.length === 0) throw new DatasetError('empty', info.name, 'no files given to import')
+  if (paths.length === 0) throw new DatasetError('empty', info.name, 'no files were given (pick the data set\'s files or their folder)')
   const byName = new Map<string, string>()
   const where = paths.join(', ')
   for (const p of paths) {
