@@ -43,12 +43,14 @@ async function download(trigger: () => Promise<void>): Promise<{ name: string; f
 beforeAll(async () => {
   service = createLabService({ dataDir: tempDir('score-lab-ui-'), shell: 'browser' })
   const rec = new EventRecorder(service.events)
-  const config: TrainConfig = { ...PRESETS.find((p) => p.name === 'toy-quick')!.config, steps: 150, checkpointEvery: 150, batchSize: 128, ema: 0.99 }
-  const started = await service.handlers['runs.start']({ config, name: 'toy for sampling' })
+  const config: TrainConfig = { ...PRESETS.find((p) => p.name === 'toy-quick')!.config, steps: 1500, checkpointEvery: 500, batchSize: 256, ema: 0.99 }
+  const t0 = Date.now()
+  const started = await service.handlers['runs.start']({ config, name: 'gmm · vp · 1.5k steps' })
   runId = started.runId
   const end = await rec.waitFor((e) => e.type === 'job' && e.job.id === started.jobId && !['queued', 'running'].includes(e.job.state), 120_000)
   expect(end.type === 'job' && end.job.state).toBe('finished')
   rec.stop()
+  console.log(`[sampling] trained the toy run in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   server = await startServer({ service, port: 0, staticDir: path.join(ROOT, 'out/renderer') })
   browser = await launchBrowser()
   page = await newPage(browser)
@@ -94,18 +96,8 @@ describe('data sets, sampling and comparison in browser mode', () => {
     expect(await card.getByTestId('dataset-error').innerText()).toMatch(/Could not import from \/nonexistent\/fashion/)
   })
 
-  it('says what to do for a run without checkpoints', async () => {
-    const empty = service.runs.create(service.runs.get(runId).config, 'not trained yet', null)
-    service.events.emit({ type: 'run', run: empty })
-    await page.getByTestId('nav-sample').click()
-    await page.getByTestId('sample-run').selectOption(empty.id)
-    await page.getByTestId('sample-no-checkpoints').waitFor()
-    expect(await page.getByTestId('sample-no-checkpoints').innerText()).toMatch(/No checkpoints yet — train this run first/)
-    expect(await page.getByTestId('sample-run-button').isDisabled()).toBe(true)
-    await screenshot(page, 'sample-0-no-checkpoint')
-  })
-
   it('samples with two samplers, scrubs the trajectory and exports a PNG of the grid size', async () => {
+    await page.getByTestId('nav-sample').click()
     await page.getByTestId('sample-run').selectOption(runId)
     await page.getByTestId('sample-checkpoint').waitFor()
     await page.getByTestId('sample-empty').waitFor()
@@ -190,5 +182,25 @@ describe('data sets, sampling and comparison in browser mode', () => {
     fs.copyFileSync(fig.file, path.join(ROOT, 'test-results', 'compare-figure.png'))
     expect(await page.getByTestId('compare-exported').innerText()).toMatch(new RegExp(`${layout.width}×${layout.height} px`))
     expect(errors).toEqual([])
+
+    // The light theme: a fresh page opens the Sample panel on the run's latest sample.
+    const light = await newPage(browser, 'light')
+    await light.goto(server.openUrl)
+    await light.getByTestId('nav-sample').click()
+    await light.getByTestId('sample-grid').waitFor({ timeout: 30_000 })
+    await screenshot(light, 'sample-3-light')
+    await light.context().close()
+  })
+
+  it('says what to do for a run without checkpoints', async () => {
+    const empty = service.runs.create(service.runs.get(runId).config, 'not trained yet', null)
+    service.events.emit({ type: 'run', run: empty })
+    await page.getByTestId('nav-sample').click()
+    await expect.poll(() => page.getByTestId('sample-run').locator(`option[value="${empty.id}"]`).count()).toBe(1)
+    await page.getByTestId('sample-run').selectOption(empty.id)
+    await page.getByTestId('sample-no-checkpoints').waitFor()
+    expect(await page.getByTestId('sample-no-checkpoints').innerText()).toMatch(/No checkpoints yet — train this run first/)
+    expect(await page.getByTestId('sample-run-button').isDisabled()).toBe(true)
+    await screenshot(page, 'sample-0-no-checkpoint')
   })
 })

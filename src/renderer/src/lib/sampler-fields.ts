@@ -11,22 +11,28 @@ const COMMON = new Set(['batchSize', 'seed', 'eps', 'n', 'denoise', 'every'])
 
 /** One line per setting, in a researcher's words. Unknown keys fall back to their name. */
 export const SETTING_HELP: Record<string, string> = {
-  steps: 'Discretisation steps from t = T to ε (noise levels L for ald); more is slower and usually cleaner',
-  snr: 'Langevin signal-to-noise ratio: sets the corrector step size (0.16 for VE on images, 0.01–0.1 for VP)',
-  nSteps: 'Corrector steps per noise level; each one costs an extra network call',
-  predictor: 'The predictor step of each noise level (none: corrector only)',
-  corrector: 'The corrector run before each predictor step (none: predictor only)',
+  steps: 'Steps from t = T down to ε (ald: noise levels L); more is slower, usually cleaner',
+  snr: 'Sets the Langevin step size (0.16 for VE images; 0.01–0.1 for VP)',
+  nSteps: 'Corrector steps per noise level; each costs one more NFE',
+  predictor: 'The step down to the next noise level (none: corrector only)',
+  corrector: 'Run before each predictor step (none: predictor only)',
   probabilityFlow: 'Predict along the probability-flow ODE instead of the reverse SDE',
-  method: 'rk45: adaptive Dormand–Prince, steps set by the tolerances; rk4 / euler: fixed steps',
-  rtol: 'Relative tolerance of the adaptive solver: smaller is more accurate and costs more NFE',
-  atol: 'Absolute tolerance of the adaptive solver',
+  method: 'rk45: adaptive, steps set by the tolerances; rk4 / euler: fixed steps',
+  rtol: 'Relative tolerance of rk45: smaller is more accurate, costs more NFE',
+  atol: 'Absolute tolerance of rk45',
   stepsPerLevel: 'Langevin steps at each noise level (T in NCSN)',
   stepLr: 'Step size ε of Langevin dynamics: α_i = ε·σ_i²/σ_L²',
-  eps: "End time ε: the reverse process stops at t = ε (empty: the SDE's default)",
-  seed: 'Same seed → the same starting noise, so samplers can be compared',
-  count: 'Images in the grid (points in the density plot of a 2-D toy run)',
-  useEma: 'Sample with the EMA of the weights (when the checkpoint has them): usually cleaner samples',
-  trajectoryFrames: 'Snapshots of x_t kept along the way for the scrubber and the GIF (0: none)'
+  eps: "Where the reverse process stops (empty: the SDE's default)",
+  seed: 'Same seed → same starting noise in every sampler',
+  count: 'Images in the grid (points for a 2-D toy run)',
+  useEma: 'Averaged weights from training: usually cleaner samples',
+  trajectoryFrames: 'Snapshots of x_t for the scrubber and the GIF (0: none)'
+}
+
+/** Labels for the settings whose key does not read well. */
+export const SETTING_LABELS: Record<string, string> = {
+  snr: 'SNR', nSteps: 'Corrector steps', probabilityFlow: 'Probability flow', rtol: 'rtol', atol: 'atol',
+  stepsPerLevel: 'Steps per level', stepLr: 'Step size ε', predictor: 'Predictor', corrector: 'Corrector', method: 'Method'
 }
 
 /** Choices for the string settings the engine knows (a text field for any other). */

@@ -112,7 +112,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     detailError.value[name] = undefined
     try {
       const [p, s] = await Promise.all([
-        previews.value[name] ? Promise.resolve(previews.value[name]!) : lab.datasets.preview({ name, perClass: 10, seed: 0 }),
+        previews.value[name] ? Promise.resolve(previews.value[name]!) : lab.datasets.preview({ name, perClass: 8, seed: 0 }),
         stats.value[name] ? Promise.resolve(stats.value[name]!) : lab.datasets.stats({ name })
       ])
       previews.value[name] = p

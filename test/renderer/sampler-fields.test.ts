@@ -1,0 +1,54 @@
+// The sampler settings form: fields from the catalogue defaults, problems in words, and the
+// export file names that carry the settings; the comparison figure's layout.
+import { describe, expect, it } from 'vitest'
+import { choiceProblems, commonProblems, initialChoice, sampleFileName, samplerFields } from '../../src/renderer/src/lib/sampler-fields'
+import { figureLayout } from '../../src/renderer/src/lib/compare-figure'
+import { integerScale } from '../../src/renderer/src/lib/download-url'
+import { listSamplers } from '../../src/engine/samplers'
+
+const catalog = Object.fromEntries(listSamplers().map((s) => [s.name, s.defaults]))
+
+describe('sampler fields', () => {
+  it('offers each sampler its own settings, never the keys the request carries itself', () => {
+    expect(samplerFields(catalog.pc!).map((f) => f.key)).toEqual(['predictor', 'corrector', 'snr', 'nSteps', 'probabilityFlow'])
+    expect(samplerFields(catalog.ode!).map((f) => [f.key, f.kind])).toEqual([['method', 'choice'], ['rtol', 'number'], ['atol', 'number']])
+    expect(samplerFields(catalog.euler_maruyama!)).toEqual([])
+    expect(samplerFields(catalog.ald!).map((f) => f.key)).toEqual(['stepsPerLevel', 'stepLr'])
+    for (const s of Object.values(catalog)) for (const f of samplerFields(s)) expect(f.help).not.toBe(f.key)
+  })
+
+  it('starts from the catalogue defaults (ald from its L, the others from the SDE)', () => {
+    expect(initialChoice('pc', catalog.pc)).toEqual({ sampler: 'pc', steps: null, settings: { predictor: 'reverse_diffusion', corrector: 'langevin', snr: 0.16, nSteps: 1, probabilityFlow: false } })
+    expect(initialChoice('ald', catalog.ald).steps).toBe(10)
+  })
+
+  it('says what is wrong with a value, next to its field', () => {
+    const c = initialChoice('pc', catalog.pc)
+    expect(choiceProblems(c, catalog.pc)).toEqual({})
+    expect(choiceProblems({ ...c, steps: 0, settings: { ...c.settings, snr: -1, nSteps: 1.5 } }, catalog.pc)).toEqual({
+      steps: 'A whole number from 1 to 100,000.',
+      snr: 'Must be more than 0.',
+      nSteps: 'Must be a whole number.'
+    })
+    expect(choiceProblems({ ...c, settings: { ...c.settings, snr: NaN } }, catalog.pc)).toEqual({ snr: 'Enter a number.' })
+    expect(choiceProblems({ sampler: '', steps: null, settings: {} }, undefined)).toEqual({ sampler: 'Choose a sampler.' })
+    expect(commonProblems({ seed: -1, count: 0, eps: 1 }, 300)).toEqual({
+      seed: 'A whole number ≥ 0.', count: 'A whole number from 1 to 4096.', eps: 'Between 0 and 1 (e.g. 1e-3), or empty.', frames: 'A whole number from 0 to 200.'
+    })
+  })
+
+  it('names exports after their settings: snr always, other settings when not the default', () => {
+    const settings = { predictor: 'reverse_diffusion', corrector: 'langevin', snr: 0.16, nSteps: 1, batchSize: 64, seed: 0, n: 500 }
+    expect(sampleFileName({ dataset: 'fashion-mnist', sampler: 'pc', settings, defaults: catalog.pc, seed: 0, ext: 'png' })).toBe('fashion-mnist_pc_snr0.16_seed0.png')
+    expect(sampleFileName({ dataset: 'mnist', sampler: 'pc', steps: 500, settings: { ...settings, nSteps: 2 }, defaults: catalog.pc, seed: 3, ext: 'gif' })).toBe('mnist_pc_n500_snr0.16_nSteps2_seed3.gif')
+    expect(sampleFileName({ dataset: 'toy-gmm', sampler: 'euler_maruyama', steps: 60, settings: {}, seed: 0, ext: 'png' })).toBe('toy-gmm_em_n60_seed0.png')
+  })
+
+  it('lays out a comparison figure in at most four columns with integer scaling', () => {
+    expect(figureLayout([{ width: 256, height: 256 }, { width: 256, height: 256 }])).toMatchObject({ cols: 2, scale: 1, width: 24 * 2 + 2 * 256 + 20 })
+    const small = figureLayout(Array.from({ length: 6 }, () => ({ width: 62, height: 62 })))
+    expect(small).toMatchObject({ cols: 4, scale: 5, cellW: 310 })
+    expect(integerScale(242, 600)).toBe(2)
+    expect(integerScale(1000, 600)).toBe(1)
+  })
+})
