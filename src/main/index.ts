@@ -1,7 +1,7 @@
 // Electron shell: one window with the renderer, the lab service served over IPC.
 // Security: contextIsolation + sandbox, no nodeIntegration, a strict CSP (in index.html and
 // as a header), navigation and new windows blocked (links open in the system browser).
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLabService } from '../lab/service'
@@ -9,6 +9,7 @@ import { createDispatch } from '../lab/dispatch'
 import { defaultDataDir } from '../lab/data-dir'
 import { EVENT_CHANNEL } from '../shared/procedures'
 import { registerIpc } from './ipc'
+import { registerDialogs } from './dialogs'
 // electron-vite bundles the job worker with main; plain Node shells use the tsx bootstrap instead.
 import createJobWorker from '../lab/worker/entry?nodeWorker'
 
@@ -75,6 +76,7 @@ void app.whenReady().then(() => {
     extraVersions: { electron: process.versions.electron, chrome: process.versions.chrome }
   })
   registerIpc(ipcMain, createDispatch(service.handlers), { devUrl, indexFile })
+  registerDialogs(ipcMain, dialog, { devUrl, indexFile })
   const win = createWindow()
   service.events.subscribe((event) => {
     if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event)

@@ -20,3 +20,8 @@ function onEvent(listener: (event: LabEvent) => void): () => void {
 }
 
 contextBridge.exposeInMainWorld('lab', buildApi(PROCEDURE_NAMES, invoke, onEvent, 'ipc'))
+// Native dialogs (Electron only): a path chosen by the user, or null when cancelled.
+contextBridge.exposeInMainWorld('labShell', {
+  openPath: (opts: { title?: string; folder?: boolean }) => ipcRenderer.invoke('shell:open-path', opts) as Promise<string | null>,
+  savePath: (opts: { title?: string; defaultName?: string }) => ipcRenderer.invoke('shell:save-path', opts) as Promise<string | null>
+})

@@ -56,3 +56,25 @@ describe('Electron IPC shell', () => {
     expect(isTrustedSender('http://localhost:5174/', { indexFile: INDEX, devUrl: 'http://localhost:5173' })).toBe(false)
   })
 })
+
+describe('native dialogs (Electron only)', () => {
+  it('return the chosen path to our window, and nothing to others', async () => {
+    const { registerDialogs, DIALOG_CHANNELS } = await import('../../src/main/dialogs')
+    const ipc = new FakeIpcMain()
+    const calls: unknown[] = []
+    registerDialogs(
+      ipc,
+      {
+        showOpenDialog: async (o) => (calls.push(o), { canceled: false, filePaths: ['/data/mnist'] }),
+        showSaveDialog: async (o) => (calls.push(o), { canceled: true })
+      },
+      { indexFile: INDEX }
+    )
+    const own = `file://${INDEX}`
+    expect(await ipc.invoke(DIALOG_CHANNELS.open, own, { folder: true, title: 'Import MNIST' })).toBe('/data/mnist')
+    expect(calls[0]).toEqual({ title: 'Import MNIST', properties: ['openDirectory'] })
+    expect(await ipc.invoke(DIALOG_CHANNELS.save, own, { defaultName: 'grid.png' })).toBeNull() // cancelled
+    expect(await ipc.invoke(DIALOG_CHANNELS.open, 'https://evil.example/', {})).toBeNull()
+    expect(calls).toHaveLength(2) // the untrusted call never opened a dialog
+  })
+})

@@ -32,3 +32,9 @@ if (window.lab) connection.value = { status: 'open' }
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
+
+/**
+ * Native file dialogs where the shell has them (Electron); null in browser mode, where the UI
+ * offers a path field for imports and a browser download for exports instead.
+ */
+export const nativeDialogs = window.labShell ?? null
