@@ -101,6 +101,9 @@ describe('runs and live training in browser mode', () => {
     await page.getByTestId('log-y').click()
     await page.waitForTimeout(300)
     await screenshot(page, 'training-3-stopped')
+    await page.getByTestId('preview-card').scrollIntoViewIfNeeded()
+    await screenshot(page, 'training-3-preview')
+    await page.getByTestId('training-header').scrollIntoViewIfNeeded()
   })
 
   it('lists the run with its settings, renames and tags it, filters and sorts, and downloads its points', async () => {
