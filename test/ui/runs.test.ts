@@ -48,6 +48,7 @@ describe('runs and live training in browser mode', () => {
     await page.getByTestId('f-checkpointEvery').fill('800')
     expect(await page.locator('[data-field="f-checkpointEvery"] [data-testid="field-error"]').innerText()).toMatch(/More than the 600 steps/)
     expect(await page.getByTestId('start-run').isDisabled()).toBe(true)
+    await page.locator('[data-field="f-lr"]').evaluate((el) => el.scrollIntoView({ block: 'start' }))
     await screenshot(page, 'runs-2-form-invalid')
     await page.getByTestId('f-lr').fill('0.001')
     await page.getByTestId('f-checkpointEvery').fill('200')
