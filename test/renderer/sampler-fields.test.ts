@@ -4,9 +4,15 @@ import { describe, expect, it } from 'vitest'
 import { choiceProblems, commonProblems, initialChoice, sampleFileName, samplerFields } from '../../src/renderer/src/lib/sampler-fields'
 import { figureLayout } from '../../src/renderer/src/lib/compare-figure'
 import { integerScale } from '../../src/renderer/src/lib/download-url'
-import { listSamplers } from '../../src/engine/samplers'
 
-const catalog = Object.fromEntries(listSamplers().map((s) => [s.name, s.defaults]))
+// The engine.catalog defaults of each sampler (as served by the lab; test/samplers checks the engine side).
+const common = { batchSize: 64, seed: 0, denoise: true, every: 0 }
+const catalog: Record<string, Record<string, unknown>> = {
+  euler_maruyama: common,
+  pc: { ...common, predictor: 'reverse_diffusion', corrector: 'langevin', snr: 0.16, nSteps: 1, probabilityFlow: false },
+  ald: { ...common, n: 10, stepsPerLevel: 100, stepLr: 2e-5 },
+  ode: { ...common, method: 'rk45', rtol: 1e-5, atol: 1e-5 }
+}
 
 describe('sampler fields', () => {
   it('offers each sampler its own settings, never the keys the request carries itself', () => {

@@ -77,6 +77,8 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await screenshot(page, 'datasets-1-not-present')
 
     await card.getByTestId('dataset-get').click()
+    // Copying takes a moment: catch the progress bar if it is still there (best effort, never a failure).
+    if (await card.getByTestId('dataset-progress').isVisible()) await screenshot(page, 'datasets-1b-getting')
     await expect.poll(() => card.getAttribute('data-state'), { timeout: 120_000, interval: 250 }).toBe('verified')
     await page.getByTestId('dataset-preview').waitFor({ timeout: 120_000 })
     await page.getByTestId('dataset-stats').waitFor({ timeout: 120_000 })
@@ -94,6 +96,18 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await card.getByTestId('dataset-import-go').click()
     await card.getByTestId('dataset-error').waitFor()
     expect(await card.getByTestId('dataset-error').innerText()).toMatch(/Could not import from \/nonexistent\/fashion/)
+    await screenshot(page, 'datasets-3-import-error')
+
+    // Verify keeps it verified; Delete asks first, then the set is gone (and can be got again).
+    await card.getByTestId('dataset-verify').click()
+    await expect.poll(() => card.getByTestId('dataset-verify').innerText()).toBe('Verify')
+    expect(await card.getAttribute('data-state')).toBe('verified')
+    await card.getByTestId('dataset-delete').click()
+    await page.getByTestId('confirm-dataset-delete').waitFor()
+    await screenshot(page, 'datasets-4-delete-confirm')
+    await page.getByTestId('confirm-dataset-delete').click()
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('not-present')
+    expect(await card.getByTestId('dataset-get').isVisible()).toBe(true)
   })
 
   it('samples with two samplers, scrubs the trajectory and exports a PNG of the grid size', async () => {

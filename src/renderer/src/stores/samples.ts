@@ -196,6 +196,25 @@ export const useSamplesStore = defineStore('samples', () => {
     void loadHistory()
   })
 
+  // Follow the run list: start from the run selected in Runs (or the newest), and pick again
+  // when the chosen run is deleted.
+  watch(
+    () => [runsStore.loaded, runsStore.runs.map((r) => r.id).join(',')] as const,
+    ([loaded]) => {
+      const ids = runsStore.runs.map((r) => r.id)
+      if (!loaded || (runId.value && ids.includes(runId.value))) return
+      void selectRun(runsStore.selectedId && ids.includes(runsStore.selectedId) ? runsStore.selectedId : (ids[0] ?? null))
+    },
+    { immediate: true }
+  )
+  // A run that trains on writes new checkpoints: read the list again when one is due or training ends.
+  watch(
+    () => (run.value ? `${run.value.status}:${Math.floor(run.value.step / run.value.config.checkpointEvery)}` : null),
+    (now, before) => {
+      if (now && before && now !== before) void refreshCheckpoints()
+    }
+  )
+
   return {
     runId, checkpoint, checkpoints, checkpointsState, checkpointsError, common, choice, trajectoryFrames, entries,
     sampleJobId, sampleError, current, compareJobId, compareError, compared, history, historyError, images, imageErrors,
