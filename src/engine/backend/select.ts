@@ -8,7 +8,7 @@ import os from 'node:os'
 import { existsSync } from 'node:fs'
 import { tf } from '../tf'
 import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName } from './types'
-import { prepareNodeWasmThreads, registerWasmTrainingKernels } from './wasm-kernels'
+import { prepareNodeWasmThreads, registerWasmTrainingKernels, unrefWasmThreadWorkers } from './wasm-kernels'
 
 const require = createRequire(import.meta.url)
 
@@ -144,6 +144,7 @@ async function tryWasm(opts: SelectOptions): Promise<TryResult> {
     }
   }
   await setBackendOrThrow('wasm')
+  unrefWasmThreadWorkers()
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
   const actual = wasm.getThreadsCount()
   return {

@@ -495,3 +495,12 @@ export function prepareNodeWasmThreads(threads: number): () => void {
     ;(os as { cpus: typeof os.cpus }).cpus = origCpus
   }
 }
+
+/**
+ * The pthreads that XNNPACK's pool keeps blocked in Atomics.wait hold ref'd worker_threads, so a
+ * Node process using them would never exit on its own: unref them once the backend is up.
+ */
+export function unrefWasmThreadWorkers(): void {
+  const backend = tf.findBackend('wasm') as unknown as { wasm?: { PThread?: { runningWorkers?: Array<{ unref?: () => void }> } } } | null
+  for (const w of backend?.wasm?.PThread?.runningWorkers ?? []) w.unref?.()
+}
