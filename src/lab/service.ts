@@ -18,6 +18,7 @@ import { datasetHandlers } from './datasets-api'
 import { sampleHandlers } from './samples-api'
 import { importTorchRun } from './import-torch'
 import { createScoreFieldService } from './score-field'
+import { checkpointHandlers } from './checkpoints-api'
 
 const require = createRequire(import.meta.url)
 
@@ -91,6 +92,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'engine.catalog': async () => catalog(),
     ...datasetHandlers(datasets, jobs),
     ...sampleHandlers(runs, jobs, dataDir, opts.jobBackend),
+    ...checkpointHandlers(runs, jobs),
     'runs.list': async () => runs.list(),
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),

@@ -355,6 +355,17 @@ export const procedures = {
       .strict(),
     output: z.object({ jobId: z.string() })
   },
+  'checkpoints.delete': {
+    input: z.object({ runId: z.string().min(1).max(128), file: z.string().min(1).max(200) }).strict(),
+    output: z.array(CheckpointInfoSchema)
+  },
+  /** Writes the checkpoint (ours, or the PyTorch tutorial layout) and a JSON config beside it. */
+  'checkpoints.export': {
+    input: z
+      .object({ runId: z.string().min(1).max(128), file: z.string().min(1).max(200), path: z.string().min(1).max(4096), format: z.enum(['safetensors', 'torch']) })
+      .strict(),
+    output: z.object({ path: z.string(), configPath: z.string(), bytes: z.number() })
+  },
   'jobs.list': { input: Empty, output: z.array(JobInfoSchema) },
   'jobs.pause': { input: JobRef, output: JobInfoSchema },
   'jobs.resume': { input: JobRef, output: JobInfoSchema },

@@ -27,6 +27,8 @@ export const PROCEDURE_NAMES = [
   'samples.image',
   'samples.export',
   'likelihood.start',
+  'checkpoints.delete',
+  'checkpoints.export',
   'jobs.list',
   'jobs.pause',
   'jobs.resume',

@@ -33,6 +33,26 @@ describe('importing PyTorch tutorial weights', () => {
     expect([sample.width, sample.height]).toEqual([62, 62])
   })
 
+  it('exports a checkpoint in both formats (with its JSON config) and deletes it', async () => {
+    const [run] = service.runs.list()
+    const file = service.runs.checkpoints(run!.id)[0]!.file
+    const dir = tempDir()
+    const torch = await call('checkpoints.export', { runId: run!.id, file, path: path.join(dir, 'model.safetensors'), format: 'torch' })
+    expect(torch.ok, torch.ok ? '' : torch.error.message).toBe(true)
+    // The exported PyTorch layout imports again: a full round trip through the tutorial format.
+    const again = await call('runs.importTorch', { path: path.join(dir, 'model.safetensors'), dataset: 'fashion-mnist', name: 'round trip' })
+    expect(again.ok).toBe(true)
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'))).toMatchObject({ step: 0, format: 'torch', config: { model: 'scorenet' } })
+    const ours = await call('checkpoints.export', { runId: run!.id, file, path: path.join(dir, 'ours.safetensors'), format: 'safetensors' })
+    expect(ours.ok && (ours.result as { bytes: number }).bytes).toBe(fs.statSync(path.join(service.runs.checkpointsDir(run!.id), file)).size)
+    const nowhere = await call('checkpoints.export', { runId: run!.id, file, path: '/nonexistent/dir/x.safetensors', format: 'safetensors' })
+    expect(nowhere).toMatchObject({ ok: false, error: { code: 'bad_request' } })
+    const del = await call('checkpoints.delete', { runId: (again as { result: { id: string } }).result.id, file: 'ckpt-00000000.safetensors' })
+    expect(del).toMatchObject({ ok: true, result: [] })
+    expect(await call('checkpoints.delete', { runId: run!.id, file: 'nope.safetensors' })).toMatchObject({ ok: false, error: { code: 'not_found' } })
+    await call('runs.delete', { runId: (again as { result: { id: string } }).result.id })
+  })
+
   it('refuses a file that is not a tutorial state_dict, naming it', async () => {
     const junk = path.join(tempDir(), 'junk.safetensors')
     fs.writeFileSync(junk, 'definitely not safetensors')
