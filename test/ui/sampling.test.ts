@@ -95,7 +95,7 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await card.getByTestId('dataset-import-path').fill('/nonexistent/fashion')
     await card.getByTestId('dataset-import-go').click()
     await card.getByTestId('dataset-error').waitFor()
-    expect(await card.getByTestId('dataset-error').innerText()).toMatch(/Could not import from \/nonexistent\/fashion/)
+    expect(await card.getByTestId('dataset-error').innerText()).toMatch(/^Could not import: \/nonexistent\/fashion: no such file/)
     await screenshot(page, 'datasets-3-import-error')
 
     // Verify keeps it verified; Delete asks first, then the set is gone (and can be got again).
@@ -158,6 +158,7 @@ describe('data sets, sampling and comparison in browser mode', () => {
     const odePng = await download(() => page.getByTestId('export-png').click())
     expect(odePng.name).toMatch(/^toy-gmm_ode_rtol0\.001_atol0\.001_seed0\.png$/)
     expect(pngSize(odePng.file)).toEqual({ width: 256, height: 256 })
+    await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0))
     await screenshot(page, 'sample-2-ode')
 
     // Both grids: the earlier one comes back from the list below.

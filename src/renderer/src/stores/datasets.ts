@@ -85,16 +85,15 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   async function importFrom(name: string, path: string): Promise<boolean> {
     return run(name, 'import', async () => {
-      forgetDetails(name)
-      upsert(await lab.datasets.import({ name, path: path.trim() }))
-    }, `import from ${path.trim()}`)
+      const listing = await lab.datasets.import({ name, path: path.trim() })
+      forgetDetails(name) // new files: new stats and preview
+      upsert(listing)
+      if (selectedName.value === name) void loadDetails(name)
+    }, 'import')
   }
 
   async function verify(name: string): Promise<void> {
-    await run(name, 'verify', async () => {
-      forgetDetails(name)
-      upsert(await lab.datasets.verify({ name }))
-    }, 'verify the files')
+    await run(name, 'verify', async () => upsert(await lab.datasets.verify({ name })), 'verify the files')
   }
 
   async function remove(name: string): Promise<void> {
