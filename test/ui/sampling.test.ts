@@ -98,10 +98,22 @@ describe('data sets, sampling and comparison in browser mode', () => {
     expect(await card.getByTestId('dataset-error').innerText()).toMatch(/^Could not import: \/nonexistent\/fashion: no such file/)
     await screenshot(page, 'datasets-3-import-error')
 
-    // Verify keeps it verified; Delete asks first, then the set is gone (and can be got again).
+    // Damaged files: Verify finds them corrupt and says what is wrong; Get repairs them.
+    const dir = path.join(service.dataDir, 'datasets', 'fashion-mnist')
+    const images = fs.readdirSync(dir).find((f) => f.startsWith('train-images'))!
+    const fd = fs.openSync(path.join(dir, images), 'r+')
+    fs.writeSync(fd, Buffer.alloc(4096, 7), 0, 4096, 1_000_000)
+    fs.closeSync(fd)
     await card.getByTestId('dataset-verify').click()
-    await expect.poll(() => card.getByTestId('dataset-verify').innerText()).toBe('Verify')
-    expect(await card.getAttribute('data-state')).toBe('verified')
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 60_000 }).toBe('corrupt')
+    expect(await card.getByTestId('dataset-problem').innerText()).toMatch(/failed verification: .+\. Get them again \(import system copy\) or delete them/)
+    await page.getByTestId('dataset-detail-empty').waitFor()
+    await screenshot(page, 'datasets-3b-corrupt')
+    await card.getByTestId('dataset-get').click()
+    await expect.poll(() => card.getAttribute('data-state'), { timeout: 120_000, interval: 250 }).toBe('verified')
+    await page.getByTestId('dataset-preview').waitFor({ timeout: 60_000 })
+
+    // Delete asks first, then the set is gone (and can be got again).
     await card.getByTestId('dataset-delete').click()
     await page.getByTestId('confirm-dataset-delete').waitFor()
     await screenshot(page, 'datasets-4-delete-confirm')
