@@ -32,18 +32,24 @@ export interface JobManagerOptions {
   workerFactory: WorkerFactory
   events: EventBus
   runs: RunStore
-  /** How many compute jobs run at once (default 1). */
+  /** How many training jobs run at once (default 1: two would fight for the device). */
   concurrency?: number
+  /** How many sampling/likelihood jobs run at once, beside training (default 1). */
+  samplingConcurrency?: number
 }
+
+/** Training has its own lane so a researcher can sample a checkpoint while a run trains. */
+type Lane = 'train' | 'sample'
+const laneOf = (kind: JobInfo['kind']): Lane => (kind === 'train' ? 'train' : 'sample')
 
 export class JobManager {
   private jobs = new Map<string, Job>()
   private queue: string[] = []
-  private running = 0
-  private readonly concurrency: number
+  private running: Record<Lane, Set<string>> = { train: new Set(), sample: new Set() }
+  private readonly limits: Record<Lane, number>
 
   constructor(private readonly opts: JobManagerOptions) {
-    this.concurrency = opts.concurrency ?? 1
+    this.limits = { train: opts.concurrency ?? 1, sample: opts.samplingConcurrency ?? 1 }
   }
 
   list(): JobInfo[] {
@@ -167,16 +173,22 @@ export class JobManager {
   }
 
   private pump(): void {
-    while (this.running < this.concurrency && this.queue.length > 0) {
-      const id = this.queue.shift()!
+    // First come, first served within each lane; a full lane does not hold up the other.
+    for (const id of [...this.queue]) {
       const job = this.jobs.get(id)!
-      if (job.abortedBeforeStart) continue
+      const lane = laneOf(job.info.kind)
+      if (job.abortedBeforeStart) {
+        this.queue = this.queue.filter((q) => q !== id)
+        continue
+      }
+      if (this.running[lane].size >= this.limits[lane]) continue
+      this.queue = this.queue.filter((q) => q !== id)
+      this.running[lane].add(id)
       this.launch(job)
     }
   }
 
   private launch(job: Job): void {
-    this.running++
     job.info = { ...job.info, state: 'running', startedAt: Date.now() }
     this.emitJob(job)
     if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null })
@@ -255,7 +267,8 @@ export class JobManager {
   }
 
   private finish(job: Job, state: 'finished' | 'failed' | 'cancelled', error: string | null): void {
-    const wasRunning = job.worker !== null && isLive(job.info.state)
+    const lane = this.running[laneOf(job.info.kind)]
+    const wasRunning = lane.delete(job.info.id)
     job.info = { ...job.info, state, error, endedAt: Date.now(), fraction: state === 'finished' ? 1 : job.info.fraction, etaSeconds: null }
     this.emitJob(job)
     if (job.worker) {
@@ -263,10 +276,7 @@ export class JobManager {
       job.worker = null
       void w.terminate()
     }
-    if (wasRunning) {
-      this.running--
-      this.pump()
-    }
+    if (wasRunning) this.pump()
   }
 
   private post(job: Job, msg: ToWorker): void {

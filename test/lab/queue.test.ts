@@ -1,0 +1,118 @@
+// The job queue with scripted fake workers: lanes, first-come order, crashes and a failing
+// worker factory, without tfjs (fast and deterministic).
+import { EventEmitter } from 'node:events'
+import type { Worker } from 'node:worker_threads'
+import { describe, expect, it } from 'vitest'
+import { JobManager } from '../../src/lab/jobs/manager'
+import { EventBus } from '../../src/lab/events'
+import { RunStore } from '../../src/lab/runs/store'
+import { PRESETS } from '../../src/lab/catalog'
+import type { FromWorker, ToWorker } from '../../src/lab/jobs/protocol'
+import { tempDir } from '../helpers/service'
+
+class FakeWorker extends EventEmitter {
+  received: ToWorker[] = []
+  terminated = false
+  postMessage(msg: ToWorker) {
+    this.received.push(msg)
+  }
+  send(msg: FromWorker) {
+    this.emit('message', msg)
+  }
+  terminate() {
+    this.terminated = true
+    return Promise.resolve(0)
+  }
+}
+
+function setup(factory?: () => Worker) {
+  const workers: FakeWorker[] = []
+  const dataDir = tempDir()
+  const runs = new RunStore(dataDir)
+  const jobs = new JobManager({
+    events: new EventBus(),
+    runs,
+    workerFactory:
+      factory ??
+      (() => {
+        const w = new FakeWorker()
+        workers.push(w)
+        return w as unknown as Worker
+      })
+  })
+  const config = PRESETS[0]!.config
+  const train = () => {
+    const run = runs.create(config, undefined, null)
+    return jobs.submit({ kind: 'train', runId: run.id, dataDir, config, resume: false })
+  }
+  const sample = () => {
+    const run = runs.create(config, undefined, null)
+    return jobs.submit({ kind: 'sample', runId: run.id, dataDir, request: { runId: run.id, sampler: 'ode', seed: 0, count: 4, useEma: false } })
+  }
+  return { jobs, workers, train, sample, runs }
+}
+
+describe('job queue', () => {
+  it('runs one training job at a time, beside one sampling job', () => {
+    const { jobs, workers, train, sample } = setup()
+    const a = train()
+    const b = train()
+    const s = sample()
+    expect(jobs.get(a.id).state).toBe('running')
+    expect(jobs.get(b.id).state).toBe('queued') // the device is busy training
+    expect(jobs.get(s.id).state).toBe('running') // sampling has its own lane
+    expect(workers).toHaveLength(2)
+    workers[0]!.send({ type: 'done', outcome: 'finished', step: 10, trainMs: 5 })
+    expect(jobs.get(a.id).state).toBe('finished')
+    expect(jobs.get(b.id).state).toBe('running')
+    expect(workers[0]!.terminated).toBe(true)
+  })
+
+  it('a crashed worker fails its job with the reason and the next job starts', () => {
+    const { jobs, workers, train, runs } = setup()
+    const a = train()
+    const b = train()
+    workers[0]!.emit('error', Object.assign(new Error('Worker terminated due to reaching memory limit: JS heap out of memory'), { code: 'ERR_WORKER_OUT_OF_MEMORY' }))
+    expect(jobs.get(a.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/ran out of memory.*smaller batch/) })
+    expect(runs.get(a.runId!).status).toBe('failed')
+    expect(jobs.get(b.id).state).toBe('running')
+    workers[1]!.emit('exit', 1)
+    expect(jobs.get(b.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/exited unexpectedly/) })
+  })
+
+  it('a worker that cannot start fails its job and does not block the queue', () => {
+    let calls = 0
+    const { jobs, train } = setup(() => {
+      calls++
+      if (calls === 1) throw new Error('EAGAIN: cannot create thread')
+      return new FakeWorker() as unknown as Worker
+    })
+    const a = train()
+    const b = train()
+    expect(jobs.get(a.id)).toMatchObject({ state: 'failed', error: expect.stringMatching(/Could not start a worker thread: EAGAIN/) })
+    expect(jobs.get(b.id).state).toBe('running')
+  })
+
+  it('cancelling a queued job removes it without starting a worker', () => {
+    const { jobs, workers, train } = setup()
+    train()
+    const b = train()
+    jobs.cancel(b.id)
+    expect(jobs.get(b.id).state).toBe('cancelled')
+    expect(workers).toHaveLength(1)
+    expect(() => jobs.cancel(b.id)).toThrow(/already cancelled/)
+  })
+
+  it('pause and resume go to the worker; pausing a job that is not running is refused', () => {
+    const { jobs, workers, train, sample } = setup()
+    const a = train()
+    jobs.pause(a.id)
+    expect(workers[0]!.received.at(-1)).toEqual({ type: 'pause' })
+    workers[0]!.send({ type: 'state', state: 'paused' })
+    expect(jobs.get(a.id).state).toBe('paused')
+    jobs.resume(a.id)
+    expect(workers[0]!.received.at(-1)).toEqual({ type: 'resume' })
+    const s = sample()
+    expect(() => jobs.pause(s.id)).toThrow(/Only training jobs can be paused/)
+  })
+})
