@@ -49,6 +49,15 @@ export interface LabService {
   close(): Promise<void>
 }
 
+/** A positive job count from the environment, or undefined (the default applies). */
+function envCount(name: string): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new Error(`${name} must be a whole number from 1 to 16, got "${raw}"`)
+  return n
+}
+
 export function appVersion(): string {
   return (require('../../package.json') as { version: string }).version
 }
@@ -57,7 +66,13 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const dataDir = ensureDataDir(opts.dataDir)
   const events = new EventBus()
   const runs = new RunStore(dataDir)
-  const jobs = new JobManager({ workerFactory: opts.workerFactory ?? tsxWorkerFactory(), events, runs, concurrency: opts.concurrency })
+  const jobs = new JobManager({
+    workerFactory: opts.workerFactory ?? tsxWorkerFactory(),
+    events,
+    runs,
+    concurrency: opts.concurrency ?? envCount('SCORE_LAB_TRAINING_JOBS'),
+    samplingConcurrency: envCount('SCORE_LAB_SAMPLING_JOBS')
+  })
   const datasets = new DatasetStore(dataDir, opts.datasets)
   // A run left "running" by a process that died (SIGKILL, power loss) is interrupted, not running.
   runs.markInterrupted(jobs.liveRunIds())
