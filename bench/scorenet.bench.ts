@@ -160,53 +160,74 @@ export async function run(ctx: BenchContext): Promise<void> {
   }
   if (engines.includes('cpu') && !ctx.args['cpu-train']) skipped['cpu train'] = 'not timed: ≈180 s per step at batch 64 (perf-baseline.md: 181 s); --cpu-train times one step'
 
-  // Summaries: median over rounds of the per-round medians.
-  const summary: Record<string, Partial<Record<Metric, number>> & { device?: string; note?: string }> = {}
+  // Summaries: median over rounds of the per-round medians, and the best step over all rounds
+  // (on a machine shared with other work the minimum is the steadier estimate of the engine).
+  type Summary = Partial<Record<Metric, number>> & { device?: string; note?: string }
+  const summary: Record<string, Summary> = {}
+  const best: Record<string, Summary> = {}
   for (const [e, rs] of Object.entries(results)) {
     const ok = rs.filter((x) => x.ok)
     if (!ok.length) {
       skipped[e] = rs[0]?.reason ?? 'failed'
       continue
     }
-    const s: Partial<Record<Metric, number>> & { device?: string; note?: string } = { device: ok[0]!.device, note: ok[0]!.note }
+    const s: Summary = { device: ok[0]!.device, note: ok[0]!.note }
+    const b: Summary = { device: ok[0]!.device, note: ok[0]!.note }
     for (const m of METRICS) {
       const v = ok.map((x) => x.stats[m]?.median_ms).filter((x): x is number => typeof x === 'number')
       if (v.length) s[m] = median(v)
+      const mins = ok.map((x) => x.stats[m]?.min_ms).filter((x): x is number => typeof x === 'number')
+      if (mins.length) b[m] = Math.min(...mins)
     }
     summary[e] = s
+    best[e] = b
   }
-  const pt = summary.pytorch
   const fl64 = flopEstimate(64)
   const fl1 = flopEstimate(1)
   const gflops = (m: Metric, ms: number) => (m === 'train' ? fl64.trainFlops : m === 'em64' ? fl64.fwdFlops : fl1.fwdFlops) / ms / 1e6
-  const ratio = (e: string, m: Metric) => (pt?.[m] && summary[e]?.[m] ? summary[e]![m]! / pt[m]! : undefined)
+  const ratioIn = (tab: Record<string, Summary>) => (e: string, m: Metric) => (tab.pytorch?.[m] && tab[e]?.[m] ? tab[e]![m]! / tab.pytorch[m]! : undefined)
+  const ratio = ratioIn(summary)
   ctx.record('rounds', rounds)
   ctx.record('raw', results)
   ctx.record('summary', summary)
+  ctx.record('best', best)
   ctx.record('skipped', skipped)
   ctx.record('ratios', Object.fromEntries(Object.keys(summary).filter((e) => e !== 'pytorch').map((e) => [e, Object.fromEntries(METRICS.map((m) => [m, ratio(e, m)]))])))
+  ctx.record('bestRatios', Object.fromEntries(Object.keys(best).filter((e) => e !== 'pytorch').map((e) => [e, Object.fromEntries(METRICS.map((m) => [m, ratioIn(best)(e, m)]))])))
   ctx.record('flops', { train64: fl64.trainFlops, fwd64: fl64.fwdFlops, fwd1: fl1.fwdFlops })
 
   const f = (x: number | undefined, d = 1) => (x === undefined ? '–' : x.toFixed(d))
-  const rows = Object.entries(summary).map(([e, s]) => {
-    const cells = [e === 'pytorch' ? 'PyTorch' : `tfjs \`${e}\``, s.device ?? '']
-    for (const m of METRICS) {
-      const ms = s[m]
-      cells.push(ms === undefined ? '–' : `${f(ms, m === 'em1' ? 2 : 1)}`)
-      cells.push(e === 'pytorch' ? '1.00×' : ratio(e, m) === undefined ? '–' : `${f(ratio(e, m), 2)}×`)
-      cells.push(ms === undefined ? '–' : f(gflops(m, ms), 1))
-    }
-    return `| ${cells.join(' | ')} |`
-  })
+  const table = (tab: Record<string, Summary>) =>
+    Object.entries(tab).map(([e, s]) => {
+      const r = ratioIn(tab)
+      const cells = [e === 'pytorch' ? 'PyTorch' : `tfjs \`${e}\``, s.device ?? '']
+      for (const m of METRICS) {
+        const ms = s[m]
+        cells.push(ms === undefined ? '–' : `${f(ms, m === 'em1' ? 2 : 1)}`)
+        cells.push(e === 'pytorch' ? '1.00×' : r(e, m) === undefined ? '–' : `${f(r(e, m), 2)}×`)
+        cells.push(ms === undefined ? '–' : f(gflops(m, ms), 1))
+      }
+      return `| ${cells.join(' | ')} |`
+    })
+  const header = ['| engine | device | train @64 ms | ratio | GFLOP/s | EM @64 ms | ratio | GFLOP/s | EM @1 ms | ratio | GFLOP/s |', '|---|---|---|---|---|---|---|---|---|---|---|']
+  const load = os.loadavg()
   ctx.markdown(
     [
       `Tutorial ScoreNet (1,115,425 parameters). ${rounds} interleaved round(s); each figure is the median over steps, then over rounds (ms per step). ` +
         `Ratio = tfjs time / PyTorch time (goal, issue 5: train ≤ 2×, EM @64 ≤ 2×, EM @1 ≤ 3×). ` +
         `GFLOP/s counts conv+dense only (train @64 = ${(fl64.trainFlops / 1e9).toFixed(3)} GFLOP, forward @64 = ${(fl64.fwdFlops / 1e9).toFixed(3)} GFLOP); this machine's peak is about ${PEAK}.`,
       '',
-      '| engine | device | train @64 ms | ratio | GFLOP/s | EM @64 ms | ratio | GFLOP/s | EM @1 ms | ratio | GFLOP/s |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
-      ...rows,
+      '**Median** step (median over steps, then over rounds):',
+      '',
+      ...header,
+      ...table(summary),
+      '',
+      '**Best** step (minimum over all steps and rounds; steadier when other processes share the cores):',
+      '',
+      ...header,
+      ...table(best),
+      '',
+      `Load average at the end: ${load.map((l) => l.toFixed(2)).join(' / ')} on ${os.cpus().length} cores.`,
       '',
       ...Object.entries(summary).map(([e, s]) => `- ${e}: ${s.note}`),
       ...Object.entries(skipped).map(([e, why]) => `- ${e}: skipped — ${why}`)
