@@ -31,6 +31,12 @@ describe('LossSeries', () => {
     expect(wall.raw[0]!.x).toBe(points[0]!.wallTime)
   })
 
+  it('maps steps to epochs with the run batch size over the training-set size', () => {
+    const s = new LossSeries('epoch', 0, 64 / 60_000)
+    s.sync([pt(1), pt(937), pt(1875)])
+    expect(s.raw.map((p) => Number(p.x.toFixed(4)))).toEqual([0.0011, 0.9995, 2])
+  })
+
   it('rebuilds after a resume redoes steps, and keeps a missing loss as a gap', () => {
     const points = Array.from({ length: 10 }, (_, i) => pt(i + 1))
     const s = new LossSeries('step', 0.5)

@@ -6,7 +6,8 @@
 import type { MetricPoint } from '@shared/contract'
 import { EmaSmoother, type XY } from './smoothing'
 
-export type XAxis = 'step' | 'relative' | 'wall'
+/** 'epoch' = step · batch size / training-set size (image data sets only). */
+export type XAxis = 'step' | 'epoch' | 'relative' | 'wall'
 
 export class LossSeries {
   raw: XY[] = []
@@ -18,7 +19,9 @@ export class LossSeries {
 
   constructor(
     readonly xAxis: XAxis,
-    readonly weight: number
+    readonly weight: number,
+    /** Epochs per step (batch size / training-set size), for the epoch axis. */
+    readonly epochsPerStep = 0
   ) {
     this.smoother = new EmaSmoother(weight)
   }
@@ -33,7 +36,8 @@ export class LossSeries {
     const smooth: XY[] = []
     for (let i = this.done; i < points.length; i++) {
       const p = points[i]!
-      const x = this.xAxis === 'step' ? p.step : this.xAxis === 'relative' ? (p.wallTime - this.t0) / 1000 : p.wallTime
+      const x =
+        this.xAxis === 'step' ? p.step : this.xAxis === 'epoch' ? p.step * this.epochsPerStep : this.xAxis === 'relative' ? (p.wallTime - this.t0) / 1000 : p.wallTime
       const y = p.loss ?? Number.NaN
       raw.push({ x, y })
       smooth.push({ x, y: this.smoother.next(y) })

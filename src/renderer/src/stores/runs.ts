@@ -1,10 +1,13 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref } from 'vue'
-import type { CheckpointInfo, LabEvent, MetricPoint, RunSummary, TrainConfig } from '@shared/contract'
+import type { CheckpointInfo, LabEvent, MetricPoint, ProcOutput, RunSummary, TrainConfig } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { mergePoints } from '../lib/metric-points'
 
 export type RunPatch = { name?: string; notes?: string; tags?: string[] }
+export type CheckpointFormat = 'safetensors' | 'torch'
+export type CheckpointExport = ProcOutput<'checkpoints.export'>
+export type ScoreField = ProcOutput<'runs.scoreField'>
 type MetricsState = 'loading' | 'ready' | 'error'
 
 /** Live statuses: the run has a job that can be paused or stopped. */
@@ -165,6 +168,33 @@ export const useRunsStore = defineStore('runs', () => {
     if (selectedId.value === runId) void select(runs.value[0]?.id ?? null)
   }
 
+  /** Deletes one checkpoint of the selected run (the lab refuses while it trains). */
+  async function deleteCheckpoint(file: string): Promise<void> {
+    const runId = selectedId.value
+    if (!runId) return
+    const list = await lab.checkpoints.delete({ runId, file })
+    if (selectedId.value === runId) checkpoints.value = [...list].sort((a, b) => b.step - a.step)
+  }
+
+  /** Writes a checkpoint of the selected run to `path` on the lab's machine, with a JSON config beside it. */
+  async function exportCheckpoint(file: string, path: string, format: CheckpointFormat): Promise<CheckpointExport> {
+    if (!selectedId.value) throw new Error('no run is selected')
+    return lab.checkpoints.export({ runId: selectedId.value, file, path, format })
+  }
+
+  /** A PyTorch tutorial state_dict becomes a new run, which is selected. */
+  async function importTorch(path: string, dataset: string, name?: string): Promise<RunSummary> {
+    const run = await lab.runs.importTorch({ path, dataset, name: name?.trim() || undefined })
+    upsertRun(run)
+    await select(run.id)
+    return run
+  }
+
+  /** The learned (and true, where known) score of a 2-D run at time t on an n×n grid. */
+  function scoreField(runId: string, t: number, n: number): Promise<ScoreField> {
+    return lab.runs.scoreField({ runId, t, n })
+  }
+
   function upsertRun(run: RunSummary): void {
     const i = runs.value.findIndex((r) => r.id === run.id)
     if (i === -1) runs.value = [run, ...runs.value]
@@ -203,7 +233,8 @@ export const useRunsStore = defineStore('runs', () => {
   return {
     runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, preview, metricsVersion, metricsState, metricsError,
     selected, chartRunIds,
-    load, select, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent
+    load, select, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent,
+    deleteCheckpoint, exportCheckpoint, importTorch, scoreField
   }
 })
 

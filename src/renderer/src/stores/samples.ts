@@ -87,6 +87,14 @@ export const useSamplesStore = defineStore('samples', () => {
     current.value = history.value.find((s) => !s.compareId) ?? null
   }
 
+  /** "Sample from" a checkpoint elsewhere (the training view): this run, this checkpoint. */
+  async function selectCheckpoint(id: string, file: string): Promise<void> {
+    await selectRun(id)
+    if (runId.value !== id) return
+    if (!checkpoints.value.some((c) => c.file === file)) await refreshCheckpoints()
+    checkpoint.value = checkpoints.value.some((c) => c.file === file) ? file : null
+  }
+
   async function refreshCheckpoints(): Promise<void> {
     const id = runId.value
     if (!id) return
@@ -219,7 +227,7 @@ export const useSamplesStore = defineStore('samples', () => {
     runId, checkpoint, checkpoints, checkpointsState, checkpointsError, common, choice, trajectoryFrames, entries,
     sampleJobId, sampleError, current, compareJobId, compareError, compared, history, historyError, images, imageErrors,
     run, sampleJob, compareJob, sampleState, compareState,
-    selectRun, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show
+    selectRun, selectCheckpoint, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show
   }
 })
 
