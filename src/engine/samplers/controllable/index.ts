@@ -1,0 +1,64 @@
+// Controllable generation (score_sde's controllable_generation.py): inpainting, colorisation and
+// class-conditional sampling. They are not in the SAMPLERS registry: each needs inputs that are
+// not user settings (a reference image and mask, a grey image, a classifier function), which
+// SAMPLERS' `run(scoreFn, sde, opts)` has no place for. Each has a zod schema of its settings
+// (the PC ones, plus the class label for conditional sampling); the extra inputs come at run time.
+import { z } from 'zod'
+import type { ScoreFn, Sde } from '../../sde/types'
+import { CommonSettingsSchema } from '..'
+import { CORRECTORS } from '../correctors'
+import { PC_DEFAULTS } from '../pc'
+import { PREDICTORS } from '../predictors'
+import type { SampleResult, SamplerOptions } from '../types'
+import { sampleColorize, type ColorizeInputs } from './colorize'
+import { sampleConditional, type ConditionalInputs } from './conditional'
+import { sampleInpaint, type InpaintInputs } from './inpaint'
+
+const names = (o: object) => Object.keys(o) as [string, ...string[]]
+
+const PcFields = CommonSettingsSchema.extend({
+  predictor: z.enum(names(PREDICTORS)).default(PC_DEFAULTS.predictor),
+  corrector: z.enum(names(CORRECTORS)).default(PC_DEFAULTS.corrector),
+  snr: z.number().positive().default(PC_DEFAULTS.snr).describe('Langevin signal-to-noise ratio'),
+  nSteps: z.number().int().positive().default(PC_DEFAULTS.nSteps).describe('Corrector steps per noise level'),
+  probabilityFlow: z.boolean().default(PC_DEFAULTS.probabilityFlow).describe('Predict along the probability-flow ODE')
+})
+
+export const InpaintSettingsSchema = PcFields.describe('Inpainting: known entries (mask 1) held to the reference')
+export const ColorizeSettingsSchema = PcFields.describe('Colorisation: grey level known, colour generated')
+export const ConditionalSettingsSchema = PcFields.extend({
+  label: z.number().int().nonnegative().default(0).describe('Class to sample'),
+  classifierScale: z.number().nonnegative().default(1).describe('Multiplies ∇ log p_t(y | x) (1: exact Bayes)')
+}).describe('Class-conditional: score + ∇ log p_t(y | x) of a noise-conditional classifier')
+
+type Runtime = Pick<SamplerOptions, 'shape' | 'x' | 'onStep' | 'signal'>
+
+function parse(name: string, schema: z.ZodObject, settings: Record<string, unknown>): Record<string, unknown> & { batchSize: number } {
+  const parsed = schema.strict().safeParse(settings)
+  if (!parsed.success) throw new Error(`${name}: ${z.prettifyError(parsed.error)}`)
+  return parsed.data as Record<string, unknown> & { batchSize: number }
+}
+
+/** Validates user settings (unknown keys are errors), fills defaults and inpaints. */
+export async function runInpaint(scoreFn: ScoreFn, sde: Sde, settings: Record<string, unknown>, runtime: Runtime & InpaintInputs): Promise<SampleResult> {
+  return sampleInpaint(scoreFn, sde, { ...parse('inpaint', InpaintSettingsSchema, settings), ...runtime })
+}
+
+/** Validates user settings, fills defaults and colorises. */
+export async function runColorize(scoreFn: ScoreFn, sde: Sde, settings: Record<string, unknown>, runtime: Runtime & ColorizeInputs): Promise<SampleResult> {
+  return sampleColorize(scoreFn, sde, { ...parse('colorize', ColorizeSettingsSchema, settings), ...runtime })
+}
+
+/** Validates user settings (label, classifierScale and the PC ones), fills defaults and samples class `label`. */
+export async function runConditional(
+  scoreFn: ScoreFn, sde: Sde, settings: Record<string, unknown>, runtime: Runtime & Pick<ConditionalInputs, 'classifier'>
+): Promise<SampleResult> {
+  const s = parse('conditional', ConditionalSettingsSchema, settings) as ReturnType<typeof parse> & { label: number; classifierScale: number }
+  return sampleConditional(scoreFn, sde, { ...s, ...runtime })
+}
+
+export { sampleWithReplacement, toBatchTensor, type Replacement } from './replacement'
+export { sampleInpaint, type InpaintInputs, type InpaintOptions } from './inpaint'
+export { sampleColorize, decouple, couple, toGrey, COLOR_MATRIX, type ColorizeInputs, type ColorizeOptions } from './colorize'
+export { sampleConditional, conditionalScore, type ClassifierFn, type ClassLabels, type ConditionalInputs, type ConditionalOptions } from './conditional'
+export { gmmClassifier } from './gmm-classifier'
