@@ -21,6 +21,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const jobIds = ref<Record<string, string>>({})
   const busy = ref<Record<string, 'get' | 'import' | 'verify' | 'delete' | 'cancel' | undefined>>({})
   const errors = ref<Record<string, string | undefined>>({})
+  /** What happened last that is not an error (a cancelled download). */
+  const notes = ref<Record<string, string | undefined>>({})
   const stats = ref<Record<string, DatasetStats | undefined>>({})
   const previews = ref<Record<string, DatasetPreview | undefined>>({})
   const detailError = ref<Record<string, string | undefined>>({})
@@ -59,6 +61,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   async function run(name: string, what: NonNullable<(typeof busy.value)[string]>, fn: () => Promise<void>, verb: string): Promise<boolean> {
     busy.value[name] = what
     errors.value[name] = undefined
+    notes.value[name] = undefined
     try {
       await fn()
       return true
@@ -132,7 +135,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
       for (const [name, state] of states) {
         if (!state || state === 'queued' || state === 'running' || state === 'paused') continue
         const job = jobs.job(jobIds.value[name])
-        if (state === 'failed') errors.value[name] = `Getting the files failed: ${job?.error ?? 'unknown error'}`
+        if (state === 'failed') errors.value[name] = `Getting the files failed: ${job?.error ?? 'unknown error'}. Try again, or import files you already have.`
+        if (state === 'cancelled') notes.value[name] = 'Cancelled. Files that finished downloading are kept: getting it again fetches only the rest.'
         delete jobIds.value[name]
         void load()
       }
@@ -140,7 +144,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   )
 
   return {
-    sets, loaded, error, selectedName, jobIds, busy, errors, stats, previews, detailError,
+    sets, loaded, error, selectedName, jobIds, busy, errors, notes, stats, previews, detailError,
     selected, imageSets, toySets,
     load, get, cancel, importFrom, verify, remove, loadDetails, jobOf
   }
