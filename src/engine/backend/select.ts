@@ -122,6 +122,9 @@ async function tryWasm(opts: SelectOptions): Promise<TryResult> {
   // One thread unless asked (opts.wasmThreads or SCORE_LAB_WASM_THREADS): on a shared 2-core
   // machine (CI, tests running in parallel) the threaded build measured slower, see bench/README.
   const envThreads = process.env.SCORE_LAB_WASM_THREADS ? Number(process.env.SCORE_LAB_WASM_THREADS) : undefined
+  if (envThreads !== undefined && !(Number.isInteger(envThreads) && envThreads >= 1)) {
+    throw new Error(`SCORE_LAB_WASM_THREADS must be a whole number of threads (1 or more), got "${process.env.SCORE_LAB_WASM_THREADS}"`)
+  }
   const threads = Math.max(1, Math.min(os.availableParallelism?.() ?? os.cpus().length, Math.floor(opts.wasmThreads ?? envThreads ?? 1)))
   registerWasmTrainingKernels()
   let note = ''
