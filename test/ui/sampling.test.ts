@@ -170,6 +170,17 @@ describe('data sets, sampling and comparison in browser mode', () => {
     const odePng = await download(() => page.getByTestId('export-png').click())
     expect(odePng.name).toMatch(/^toy-gmm_ode_rtol0\.001_atol0\.001_seed0\.png$/)
     expect(pngSize(odePng.file)).toEqual({ width: 256, height: 256 })
+    // Saving on the lab's machine (browser mode on a remote box): a missing folder is refused in words.
+    await page.getByTestId('save-on-lab-open').click()
+    expect(await page.getByTestId('save-on-lab-path').inputValue()).toBe(`${service.dataDir}/${odePng.name}`)
+    await page.getByTestId('save-on-lab-path').fill('/nonexistent/folder/grid.png')
+    await page.getByTestId('save-on-lab-go').click()
+    expect(await page.getByTestId('save-on-lab-error').innerText()).toMatch(/Folder \/nonexistent\/folder does not exist/)
+    const onLab = path.join(tempDir('score-lab-save-'), 'grid.png')
+    await page.getByTestId('save-on-lab-path').fill(onLab)
+    await page.getByTestId('save-on-lab-go').click()
+    await page.getByTestId('save-on-lab-done').waitFor()
+    expect(pngSize(onLab)).toEqual({ width: 256, height: 256 })
     await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0))
     await screenshot(page, 'sample-2-ode')
 

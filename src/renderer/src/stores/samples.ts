@@ -175,6 +175,11 @@ export const useSamplesStore = defineStore('samples', () => {
     }
   }
 
+  /** Writes a sample's PNG or GIF to a path on the lab's machine (browser mode on a remote box). */
+  async function saveOnLab(record: SampleRecord, path: string, what: 'png' | 'gif'): Promise<{ path: string; bytes: number }> {
+    return lab.samples.export({ runId: record.runId, id: record.id, path: path.trim(), what })
+  }
+
   function show(record: SampleRecord): void {
     current.value = record
     void loadImages(record)
@@ -227,7 +232,7 @@ export const useSamplesStore = defineStore('samples', () => {
     runId, checkpoint, checkpoints, checkpointsState, checkpointsError, common, choice, trajectoryFrames, entries,
     sampleJobId, sampleError, current, compareJobId, compareError, compared, history, historyError, images, imageErrors,
     run, sampleJob, compareJob, sampleState, compareState,
-    selectRun, selectCheckpoint, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show
+    selectRun, selectCheckpoint, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show, saveOnLab
   }
 })
 
