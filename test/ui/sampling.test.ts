@@ -181,6 +181,8 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await page.getByTestId('save-on-lab-go').click()
     await page.getByTestId('save-on-lab-done').waitFor()
     expect(pngSize(onLab)).toEqual({ width: 256, height: 256 })
+    await page.getByTestId('sample-history').scrollIntoViewIfNeeded()
+    await screenshot(page, 'sample-2b-saved-history')
     await page.evaluate(() => document.querySelector('main.content')?.scrollTo(0, 0))
     await screenshot(page, 'sample-2-ode')
 
