@@ -111,7 +111,8 @@ async function main(): Promise<void> {
   if (!args['no-write']) {
     const dir = path.join(here, 'results')
     mkdirSync(dir, { recursive: true })
-    const base = path.join(dir, `${date}-${host}`)
+    // A partial run (--only) gets its own file so it never replaces a full run's results.
+    const base = path.join(dir, `${date}-${host}${only ? `-${only.join('+')}` : ''}`)
     writeFileSync(base + '.json', JSON.stringify(json, null, 1) + '\n')
     writeFileSync(base + '.md', text + '\n')
     console.log(`\nwrote ${path.relative(root, base)}.json and .md`)
