@@ -39,8 +39,11 @@ export function conditionalScore(scoreFn: ScoreFn, classifier: ClassifierFn, y: 
         const top = Math.max(...labels)
         if (top >= K) throw new Error(`class label ${top} is out of range for a classifier with ${K} classes`)
         // Σ_b log p(y_b | x_b): samples are independent, so its gradient is each sample's own.
-        const picked = tf.gather(tf.reshape(tf.logSoftmax(logits), [-1]), tf.tensor1d(labels.map((l, b) => b * K + l), 'int32'))
-        return tf.sum(picked) as tf.Scalar
+        // A constant one-hot mask, not tf.gather (its gradient is a slow segment sum on the cpu backend) nor
+        // tf.oneHot (which refuses K = 1).
+        const oneHot = new Float32Array(labels.length * K)
+        labels.forEach((l, b) => { oneHot[b * K + l] = 1 })
+        return tf.sum(tf.mul(tf.logSoftmax(logits), tf.tensor2d(oneHot, [labels.length, K]))) as tf.Scalar
       }
       const grad = tf.grad(logLikelihood)(x)
       return tf.add(scoreFn(x, t), scale === 1 ? grad : tf.mul(grad, scale))
