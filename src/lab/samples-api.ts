@@ -70,7 +70,8 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, dataDir: string
       return {
         pngDataUrl: dataUrl(path.join(dir, r.png), 'image/png'),
         gifDataUrl: r.gif ? dataUrl(path.join(dir, r.gif), 'image/gif') : null,
-        frames
+        frames,
+        referenceDataUrl: r.reference ? dataUrl(path.join(dir, r.reference), 'image/png') : null
       }
     },
     'samples.export': async ({ runId, id, path: target, what }) => {

@@ -222,8 +222,19 @@ export const SamplerChoiceSchema = z.object({
   settings: SamplerSettings.optional()
 })
 
+/** Controllable generation (score_sde): with the predictor–corrector sampler only. */
+export const ConditionSchema = z.discriminatedUnion('kind', [
+  /** Fill in the masked part of data-set images (the rest is held to the image). */
+  z.object({ kind: z.literal('inpaint'), mask: z.enum(['left', 'right', 'top', 'bottom', 'center', 'checker']), split: z.enum(['train', 'test']) }).strict(),
+  /** Colour grey versions of data-set images (3-channel data sets). */
+  z.object({ kind: z.literal('colorize'), split: z.enum(['train', 'test']) }).strict(),
+  /** Sample one class through a noise-conditional classifier (exact for toy-gmm). */
+  z.object({ kind: z.literal('class'), label: z.number().int().min(0).max(999), scale: z.number().nonnegative().max(100).optional() }).strict()
+])
+export type Condition = z.infer<typeof ConditionSchema>
+
 export const SampleRequestSchema = SampleCommonSchema.extend(SamplerChoiceSchema.shape)
-  .extend({ trajectoryFrames: z.number().int().min(0).max(200).optional() })
+  .extend({ trajectoryFrames: z.number().int().min(0).max(200).optional(), condition: ConditionSchema.optional() })
   .strict()
 export type SampleRequest = z.infer<typeof SampleRequestSchema>
 
@@ -246,7 +257,10 @@ export const SampleRecordSchema = z.object({
   width: z.number().int(),
   height: z.number().int(),
   /** Set for the entries of a comparison. */
-  compareId: z.string().nullable()
+  compareId: z.string().nullable(),
+  /** Controllable generation: the condition, and the PNG of the (masked or grey) references. */
+  condition: ConditionSchema.nullable().optional(),
+  reference: z.string().nullable().optional()
 })
 export type SampleRecord = z.infer<typeof SampleRecordSchema>
 
@@ -334,7 +348,7 @@ export const procedures = {
   'samples.list': { input: RunRef, output: z.array(SampleRecordSchema) },
   'samples.image': {
     input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128) }).strict(),
-    output: z.object({ pngDataUrl: z.string(), gifDataUrl: z.string().nullable(), frames: z.array(z.string()) })
+    output: z.object({ pngDataUrl: z.string(), gifDataUrl: z.string().nullable(), frames: z.array(z.string()), referenceDataUrl: z.string().nullable() })
   },
   'samples.export': {
     input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128), path: z.string().min(1).max(4096), what: z.enum(['png', 'gif']) }).strict(),

@@ -55,6 +55,20 @@ describe('sampling jobs', () => {
     expect(await call('runs.scoreField', { runId: service.runs.create({ ...toyConfig, dataset: 'mnist', model: 'scorenet' }, 'img', null).id, t: 0.5, n: 8 })).toMatchObject({ ok: false, error: { code: 'bad_request' } })
   })
 
+  it('samples one class of the mixture through its exact classifier, and refuses conditions that do not apply', async () => {
+    const { jobId } = await ok<{ jobId: string }>('samples.start', { runId: toyRun, sampler: 'pc', steps: 30, seed: 1, count: 300, useEma: true, condition: { kind: 'class', label: 2 } })
+    const { samples } = (await finished(jobId)) as { samples: SampleRecord[] }
+    expect(samples[0]).toMatchObject({ condition: { kind: 'class', label: 2 }, reference: null })
+    const fail = async (input: object, pattern: RegExp) => {
+      const { jobId } = await ok<{ jobId: string }>('samples.start', { runId: toyRun, seed: 0, count: 8, useEma: true, ...input })
+      const end = await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && e.job.state === 'failed')
+      expect(end.type === 'job' && end.job.error).toMatch(pattern)
+    }
+    await fail({ sampler: 'ode', condition: { kind: 'class', label: 0 } }, /predictor–corrector sampler/)
+    await fail({ sampler: 'pc', condition: { kind: 'class', label: 99 } }, /no class 99/)
+    await fail({ sampler: 'pc', condition: { kind: 'inpaint', mask: 'left', split: 'test' } }, /needs an image run/)
+  })
+
   it('refuses to sample a run without a checkpoint, and unknown samplers', async () => {
     const run = service.runs.create(toyConfig, 'empty', null)
     expect(await call('samples.start', { runId: run.id, sampler: 'ode', seed: 0, count: 4, useEma: false })).toMatchObject({ ok: false, error: { code: 'conflict' } })
@@ -121,6 +135,15 @@ describe('sampling jobs', () => {
     const cmp = await ok<{ jobId: string }>('samples.compare', { runId, seed: 1, count: 4, useEma: false, entries })
     const { samples } = (await finished(cmp.jobId)) as { samples: SampleRecord[] }
     expect(samples).toHaveLength(6)
+    // Inpainting the right half of test images: the masked references are saved beside the samples.
+    const inp = await ok<{ jobId: string }>('samples.start', { runId, sampler: 'pc', steps: 2, seed: 3, count: 4, useEma: false, condition: { kind: 'inpaint', mask: 'right', split: 'test' } })
+    const [painted] = ((await finished(inp.jobId)) as { samples: SampleRecord[] }).samples
+    const images = await ok<{ referenceDataUrl: string | null }>('samples.image', { runId, id: painted!.id })
+    const ref = decodePng(new Uint8Array(Buffer.from(images.referenceDataUrl!.split(',')[1]!, 'base64')))
+    expect([ref.width, ref.height]).toEqual([62, 62])
+    const col = await ok<{ jobId: string }>('samples.start', { runId, sampler: 'pc', steps: 2, seed: 3, count: 4, useEma: false, condition: { kind: 'colorize', split: 'test' } })
+    const colEnd = await rec.waitFor((e) => e.type === 'job' && e.job.id === col.jobId && e.job.state === 'failed')
+    expect(colEnd.type === 'job' && colEnd.job.error).toMatch(/needs colour images; fashion-mnist has 1 channel/)
     for (const s of samples) {
       const png = new Uint8Array(fs.readFileSync(path.join(service.dataDir, 'runs', runId, 'samples', s.png)))
       const img = decodePng(png)

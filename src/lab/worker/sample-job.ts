@@ -6,7 +6,7 @@ import path from 'node:path'
 import crypto from 'node:crypto'
 import { tf } from '../../engine/tf'
 import { parseBackendName, selectBackend } from '../../engine/backend/select'
-import { runSampler, logLikelihood } from '../../engine/samplers'
+import { runSampler, logLikelihood, type StepInfo } from '../../engine/samplers'
 import { makeGrid, type RgbaImage } from '../../engine/images/grid'
 import { scatterImage } from '../../engine/images/scatter'
 import { encodePng } from '../../engine/images/png'
@@ -15,10 +15,11 @@ import { writeFileAtomicSync } from '../../engine/io/atomic-write'
 import { Batcher } from '../../engine/data/batcher'
 import { createToy, TOYS } from '../../engine/toy'
 import { Rng } from '../../engine/rng'
-import { RunSummarySchema, type SampleRecord, type SampleRequest } from '../../shared/contract'
+import { RunSummarySchema, type SampleRecord, type SampleRequest, type TrainConfig } from '../../shared/contract'
 import { DatasetStore } from '../datasets/store'
 import type { CompareJobSpec, FromWorker, LikelihoodJobSpec, SampleJobSpec } from '../jobs/protocol'
 import { loadRunModel, type LoadedModel } from './model-loader'
+import { conditioned } from './condition'
 import type { JobControl } from './train-job'
 
 type Post = (msg: FromWorker) => void
@@ -43,14 +44,19 @@ function picture(data: Float32Array, shape: number[], centered: boolean): RgbaIm
 }
 
 interface OneSample {
-  request: Pick<SampleRequest, 'sampler' | 'steps' | 'denoise' | 'settings' | 'seed' | 'count' | 'eps'> & { trajectoryFrames?: number }
+  request: Pick<SampleRequest, 'sampler' | 'steps' | 'denoise' | 'settings' | 'seed' | 'count' | 'eps' | 'condition'> & { trajectoryFrames?: number }
   compareId: string | null
   /** Share of the job's progress this sample covers: [from, to). */
   span: [number, number]
 }
 
-async function sampleOnce(loaded: LoadedModel, runDir: string, centered: boolean, job: OneSample, post: Post, signal: AbortSignal): Promise<SampleRecord> {
+async function sampleOnce(loaded: LoadedModel, runDir: string, config: TrainConfig, dataDir: string, job: OneSample, post: Post, signal: AbortSignal): Promise<SampleRecord> {
   const r = job.request
+  const centered = config.centered
+  if (r.condition && r.sampler !== 'pc') {
+    throw new Error(`Controllable generation (${r.condition.kind}) runs on the predictor–corrector sampler: choose "pc", not "${r.sampler}".`)
+  }
+  const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, r.count, r.seed) : null
   const frames: Float32Array[] = []
   const wanted = r.trajectoryFrames ?? 0
   const settings: Record<string, unknown> = {
@@ -64,10 +70,10 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, centered: boolean
   }
   const started = performance.now()
   let lastPost = 0
-  const result = await runSampler(r.sampler, loaded.scoreFn, loaded.sde, settings, {
+  const runtime = {
     shape: loaded.shape,
     signal,
-    onStep: (info) => {
+    onStep: (info: StepInfo) => {
       if (info.x) frames.push(info.x)
       const now = performance.now()
       if (now - lastPost > 200) {
@@ -77,14 +83,20 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, centered: boolean
         post({ type: 'progress', fraction: f, etaSeconds: info.progress > 0 ? (elapsed * (1 - info.progress)) / info.progress : null, rate: info.i / elapsed, unit: 'steps/s' })
       }
     }
-  })
+  }
+  const result = cond ? await cond.run(loaded.scoreFn, loaded.sde, settings, runtime) : await runSampler(r.sampler, loaded.scoreFn, loaded.sde, settings, runtime)
   const samples = await result.samples.data() as Float32Array
   result.samples.dispose()
   const id = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${r.sampler}-${crypto.randomBytes(2).toString('hex')}`
   const dir = path.join(runDir, 'samples')
   fs.mkdirSync(dir, { recursive: true })
   const img = picture(samples, loaded.shape, centered)
-  const meta = { sampler: r.sampler, settings, checkpoint: loaded.checkpoint.file, step: loaded.checkpoint.step, ema: loaded.usedEma, nfe: result.nfe, seconds: result.seconds }
+  let reference: string | null = null
+  if (cond?.reference) {
+    reference = `${id}-reference.png`
+    writeFileAtomicSync(path.join(dir, reference), encodePng(picture(cond.reference, loaded.shape, centered), { condition: r.condition }))
+  }
+  const meta = { sampler: r.sampler, settings, condition: r.condition ?? null, checkpoint: loaded.checkpoint.file, step: loaded.checkpoint.step, ema: loaded.usedEma, nfe: result.nfe, seconds: result.seconds }
   writeFileAtomicSync(path.join(dir, `${id}.png`), encodePng(img, meta))
   let gif: string | null = null
   if (wanted > 0 && frames.length > 0) {
@@ -113,7 +125,9 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, centered: boolean
     gif,
     width: img.width,
     height: img.height,
-    compareId: job.compareId
+    compareId: job.compareId,
+    condition: r.condition ?? null,
+    reference
   }
   // The record is written last: a sample is listed only once all its files exist.
   writeFileAtomicSync(path.join(dir, `${id}.json`), JSON.stringify(record, null, 2))
@@ -159,7 +173,7 @@ export function runSampleJob(spec: SampleJobSpec | CompareJobSpec, post: Post, c
           }))
     const records: SampleRecord[] = []
     for (const job of jobs) {
-      records.push(await sampleOnce(loaded, runDir, run.config.centered, job, post, signal))
+      records.push(await sampleOnce(loaded, runDir, run.config, spec.dataDir, job, post, signal))
       post({ type: 'log', level: 'info', message: `${job.request.sampler}: NFE ${records.at(-1)!.nfe}, ${records.at(-1)!.seconds.toFixed(2)} s` })
     }
     post({ type: 'progress', fraction: 1, etaSeconds: 0, rate: null, unit: 'steps/s' })
