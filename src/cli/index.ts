@@ -24,6 +24,8 @@ Commands:
   sample --checkpoint RUN|PATH --sampler em|rd|ancestral|pc|ald|ode [--corrector langevin|none]
          [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]
          --out FILE.png [--gif FILE.gif]                         Sample a grid (PNG with its settings inside)
+         [--inpaint left|right|top|bottom|center|checker | --colorize | --class K] [--split test|train]
+                                                                 Controllable generation (pc sampler)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
   likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
   ${DATASETS_USAGE}

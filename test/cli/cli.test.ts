@@ -59,6 +59,10 @@ describe('score-lab CLI', () => {
     expect(like.json).toHaveProperty('bitsPerDim')
     expect(like.json.nfe).toBeGreaterThan(0)
 
+    const cond = cli('sample', '--checkpoint', runId, '--sampler', 'pc', '--steps', '20', '--n', '200', '--class', '1', '--out', path.join(dataDir, 'out', 'class1.png'), '--json')
+    expect(cond.code, cond.stderr).toBe(0)
+    expect(cond.json).toMatchObject({ nfe: 40, reference: null })
+
     const runs = cli('runs', 'list', '--json')
     expect(runs.json.map((r: any) => r.id)).toContain(runId)
   })
@@ -74,7 +78,8 @@ describe('score-lab CLI', () => {
       [['compare', '--checkpoint', 'no-such-run', '--samplers', 'em,warp', '--out', '/tmp/x'], /unknown sampler "warp"/],
       [['datasets', 'get', 'imagenet'], /imagenet/],
       [['frobnicate'], /unknown command "frobnicate"/],
-      [['train', '--resume', 'nope'], /No run "nope"/]
+      [['train', '--resume', 'nope'], /No run "nope"/],
+      [['sample', '--checkpoint', 'r', '--out', '/tmp/x.png', '--inpaint', 'diagonal'], /--inpaint takes the region to fill in/]
     ]
     for (const [args, pattern] of cases) {
       const r = cli(...args)

@@ -1,7 +1,7 @@
 // score-lab sample | compare | likelihood: sampling jobs on a run's checkpoint.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { SampleRecord } from '../../shared/contract'
+import type { Condition, SampleRecord } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
 
@@ -20,6 +20,9 @@ export const SAMPLE_OPTIONS = {
   out: { type: 'string' },
   gif: { type: 'string' },
   split: { type: 'string' },
+  inpaint: { type: 'string' },
+  colorize: { type: 'boolean' },
+  class: { type: 'string' },
   'no-ema': { type: 'boolean' }
 } as const
 
@@ -76,11 +79,29 @@ function copyOut(cli: Cli, runId: string, file: string, to: string): string {
   return dest
 }
 
+/** --inpaint MASK | --colorize | --class K → the request's condition (controllable generation). */
+function conditionFrom(f: Flags): Condition | undefined {
+  const given = [f.inpaint !== undefined, f.colorize === true, f.class !== undefined].filter(Boolean).length
+  if (given > 1) throw new UsageError('give one of --inpaint, --colorize and --class')
+  const split = f.split ?? 'test'
+  if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`)
+  if (f.inpaint !== undefined) {
+    const masks = ['left', 'right', 'top', 'bottom', 'center', 'checker'] as const
+    if (!(masks as readonly string[]).includes(f.inpaint)) throw new UsageError(`--inpaint takes the region to fill in: ${masks.join(', ')}`)
+    return { kind: 'inpaint', mask: f.inpaint as (typeof masks)[number], split }
+  }
+  if (f.colorize) return { kind: 'colorize', split }
+  if (f.class !== undefined) return { kind: 'class', label: int('class', f.class)! }
+  return undefined
+}
+
 export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   const { runId, checkpoint } = resolveCheckpoint(cli, f.checkpoint)
   if (!f.out) throw new UsageError('--out FILE.png is required')
   const sampler = samplerName(f.sampler ?? 'pc')
+  const condition = conditionFrom(f)
   const { jobId } = await cli.call('samples.start', {
+    condition,
     runId,
     checkpoint,
     sampler,
@@ -96,7 +117,8 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   const r = samples[0]!
   const out = copyOut(cli, runId, r.png, f.out)
   const gif = f.gif && r.gif ? copyOut(cli, runId, r.gif, f.gif) : null
-  cli.result({ out, gif, nfe: r.nfe, seconds: r.seconds, sampler: r.sampler, checkpoint: r.checkpoint }, `${out} (${r.sampler}, NFE ${r.nfe}, ${r.seconds.toFixed(2)} s)`)
+  const reference = r.reference ? copyOut(cli, runId, r.reference, out.replace(/\.png$/i, '') + '.reference.png') : null
+  cli.result({ out, gif, reference, nfe: r.nfe, seconds: r.seconds, sampler: r.sampler, checkpoint: r.checkpoint }, `${out} (${r.sampler}, NFE ${r.nfe}, ${r.seconds.toFixed(2)} s)`)
   return 0
 }
 
