@@ -8,9 +8,9 @@
 import { tf } from '../tf'
 import type { ScoreFn, Sde } from '../sde/types'
 import { getCorrector } from './correctors'
-import { getPredictor } from './predictors'
+import { getPredictor, type Update } from './predictors'
 import { Progress, disposeExcept } from './progress'
-import { initialX, resolveCommon, timeGrid, withSteps } from './setup'
+import { initialX, resolveCommon, timeGrid, withSteps, type Resolved } from './setup'
 import type { SampleResult, SamplerOptions } from './types'
 
 export interface PcSettings {
@@ -26,10 +26,29 @@ export interface PcSettings {
 
 export const PC_DEFAULTS: PcSettings = { predictor: 'reverse_diffusion', corrector: 'langevin', snr: 0.16, nSteps: 1, probabilityFlow: false }
 
-export async function samplePc(scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions & Partial<PcSettings>): Promise<SampleResult> {
+/**
+ * Hooks that turn plain PC sampling into a constrained one (controllable generation): `start`
+ * maps x_T to the first state, `project` is applied to every corrector and predictor update.
+ * Both run inside tf.tidy and return new tensors.
+ */
+export interface PcHooks {
+  start?: (xT: tf.Tensor) => tf.Tensor
+  project?: (u: Update, t: tf.Tensor1D) => Update
+}
+
+export function samplePc(scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions & Partial<PcSettings>): Promise<SampleResult> {
+  return runPc(scoreFn, sde, opts)
+}
+
+/** The one PC loop; `makeHooks` receives the resolved options (noise stream, batch shape). */
+export async function runPc(
+  scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions & Partial<PcSettings>, makeHooks?: (r: Resolved) => PcHooks, label = 'pc'
+): Promise<SampleResult> {
   const s = { ...PC_DEFAULTS, ...definedOnly(opts) }
   const r = resolveCommon(sde, opts)
-  if (r.n < 2) throw new Error(`pc needs n >= 2 steps, got ${r.n}`)
+  if (r.n < 2) throw new Error(`${label} needs n >= 2 steps, got ${r.n}`)
+  const hooks = makeHooks?.(r) ?? {}
+  const project = hooks.project ?? ((u: Update) => u)
   const stepSde = withSteps(sde, r.n)
   const ctx = { sde: stepSde, scoreFn, noise: r.noise }
   const predictor = getPredictor(s.predictor, { ...ctx, probabilityFlow: s.probabilityFlow })
@@ -40,6 +59,11 @@ export async function samplePc(scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions 
   const progress = new Progress(opts, sde, sde.T, r.eps, r.n)
 
   let x = initialX(sde, opts, r)
+  if (hooks.start) {
+    const xT = x
+    x = tf.tidy(() => hooks.start!(xT))
+    xT.dispose()
+  }
   let xMean = x
   try {
     await progress.report(0, sde.T, x)
@@ -48,8 +72,8 @@ export async function samplePc(scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions 
       const cur = x
       const next = tf.tidy(() => {
         const t = tf.fill([B], ts[i]) as tf.Tensor1D
-        const c = corrector.update(cur, t)
-        return predictor.update(c.x, t, dt)
+        const c = project(corrector.update(cur, t), t)
+        return project(predictor.update(c.x, t, dt), t)
       })
       x = next.x
       xMean = next.xMean

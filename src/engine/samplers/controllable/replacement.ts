@@ -19,11 +19,7 @@
 // conditional. Use a corrector (the default langevin, snr 0.16) and enough steps.
 import { tf } from '../../tf'
 import type { ScoreFn, Sde } from '../../sde/types'
-import { getCorrector } from '../correctors'
-import { PC_DEFAULTS, definedOnly, type PcSettings } from '../pc'
-import { getPredictor, type Update } from '../predictors'
-import { Progress, disposeExcept } from '../progress'
-import { resolveCommon, timeGrid, withSteps } from '../setup'
+import { runPc, type PcSettings } from '../pc'
 import type { SampleResult, SamplerOptions } from '../types'
 
 export interface Replacement {
@@ -40,67 +36,37 @@ export interface Replacement {
 const identity = (x: tf.Tensor): tf.Tensor => x
 
 /** PC sampling with the known part replaced after every update (see the file header). NFE as samplePc. */
-export async function sampleWithReplacement(
+export function sampleWithReplacement(
   scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions & Partial<PcSettings>, rep: Replacement
 ): Promise<SampleResult> {
-  const s = { ...PC_DEFAULTS, ...definedOnly(opts) }
-  const r = resolveCommon(sde, opts)
-  if (r.n < 2) throw new Error(`controllable PC needs n >= 2 steps, got ${r.n}`)
-  for (const [name, v] of [['known', rep.known], ['mask', rep.mask]] as const) {
-    if (v.shape.join() !== r.fullShape.join()) throw new Error(`${name} has shape [${v.shape}], expected [${r.fullShape}]`)
-  }
   const toWork = rep.toWork ?? identity
   const fromWork = rep.fromWork ?? identity
-  const stepSde = withSteps(sde, r.n)
-  const ctx = { sde: stepSde, scoreFn, noise: r.noise }
-  const predictor = getPredictor(s.predictor, { ...ctx, probabilityFlow: s.probabilityFlow })
-  const corrector = getCorrector(s.corrector, { ...ctx, snr: s.snr, nSteps: s.nSteps })
-  const ts = timeGrid(sde.T, r.eps, r.n)
-  const dt = (sde.T - r.eps) / (r.n - 1)
-  const B = r.fullShape[0]
-  const progress = new Progress(opts, sde, sde.T, r.eps, r.n)
-
-  /** Replaces the known part of an update (runs inside tf.tidy). */
-  const replace = (u: Update, t: tf.Tensor1D): Update => {
-    const { mean, std } = sde.marginalProb(rep.known, t)
-    const z = r.noise.normal(r.fullShape)
-    const keep = tf.sub(1, rep.mask)
-    const knownX = tf.add(mean, tf.mul(z, tf.reshape(std, [B, ...new Array<number>(r.fullShape.length - 1).fill(1)])))
-    const x = fromWork(tf.add(tf.mul(toWork(u.x), keep), tf.mul(knownX, rep.mask)))
-    const xMean = fromWork(tf.add(tf.mul(toWork(u.xMean), keep), tf.mul(mean, rep.mask)))
-    return { x, xMean }
-  }
-
-  // Start: the known values themselves, prior noise (or the caller's x_T) elsewhere (score_sde).
-  let x = tf.tidy(() => {
-    const latent = opts.x ? opts.x : r.noise.initial(sde, r.fullShape)
-    if (latent.shape.join() !== r.fullShape.join()) throw new Error(`x has shape [${latent.shape}], expected [${r.fullShape}]`)
-    return fromWork(tf.add(tf.mul(rep.known, rep.mask), tf.mul(toWork(latent), tf.sub(1, rep.mask))))
-  })
-  let xMean = x
-  try {
-    await progress.report(0, sde.T, x)
-    for (let i = 0; i < r.n; i++) {
-      const prev = [x, xMean]
-      const cur = x
-      const next = tf.tidy(() => {
-        const t = tf.fill([B], ts[i]) as tf.Tensor1D
-        const c = replace(corrector.update(cur, t), t)
-        return replace(predictor.update(c.x, t, dt), t)
-      })
-      x = next.x
-      xMean = next.xMean
-      disposeExcept(prev, [x, xMean])
-      progress.nfe += predictor.nfe + corrector.nfe
-      await progress.report(i + 1, i + 1 < r.n ? ts[i + 1] : Math.max(r.eps - dt, 0), x)
-    }
-  } catch (err) {
-    disposeExcept([x, xMean])
-    throw err
-  }
-  const samples = r.denoise ? xMean : x
-  disposeExcept([x, xMean], [samples])
-  return progress.result(samples, r.n)
+  return runPc(
+    scoreFn,
+    sde,
+    opts,
+    (r) => {
+      for (const [name, v] of [['known', rep.known], ['mask', rep.mask]] as const) {
+        if (v.shape.join() !== r.fullShape.join()) throw new Error(`${name} has shape [${v.shape}], expected [${r.fullShape}]`)
+      }
+      const B = r.fullShape[0]
+      return {
+        // Start: the known values themselves, prior noise (or the caller's x_T) elsewhere (score_sde).
+        start: (xT) => fromWork(tf.add(tf.mul(rep.known, rep.mask), tf.mul(toWork(xT), tf.sub(1, rep.mask)))),
+        // After every update: the known part becomes a fresh draw of the reference's forward marginal.
+        project: (u, t) => {
+          const { mean, std } = sde.marginalProb(rep.known, t)
+          const z = r.noise.normal(r.fullShape)
+          const keep = tf.sub(1, rep.mask)
+          const knownX = tf.add(mean, tf.mul(z, tf.reshape(std, [B, ...new Array<number>(r.fullShape.length - 1).fill(1)])))
+          const x = fromWork(tf.add(tf.mul(toWork(u.x), keep), tf.mul(knownX, rep.mask)))
+          const xMean = fromWork(tf.add(tf.mul(toWork(u.xMean), keep), tf.mul(mean, rep.mask)))
+          return { x, xMean }
+        }
+      }
+    },
+    'controllable PC'
+  )
 }
 
 /**
