@@ -20,14 +20,13 @@ import {
   gaussianFourierProjection,
   gelu,
   layerNorm,
-  ParamStore,
   swish,
   torchDefaultInit,
   uniquePrefix,
-  type ParamSpec,
-  type TorchLayout
+  type ParamSpec
 } from './layers'
 import type { TorchCompatibleModel } from './scorenet'
+import { StoredModel } from './stored-model'
 
 export const MixerOptionsSchema = z
   .object({
@@ -89,24 +88,15 @@ export function mixerSpecs(cfg: MixerConfig): ParamSpec[] {
   return specs
 }
 
-export class Mixer implements TorchCompatibleModel {
+export class Mixer extends StoredModel implements TorchCompatibleModel {
   readonly name = 'mixer'
-  readonly params: ReadonlyMap<string, tf.Variable>
-  readonly buffers: ReadonlyMap<string, tf.Variable>
-  readonly torchLayouts: ReadonlyMap<string, TorchLayout>
-  readonly config: Record<string, unknown>
-  private readonly store: ParamStore
 
   constructor(
     readonly cfg: MixerConfig,
     private readonly sde: Sde,
     seed: number
   ) {
-    this.store = new ParamStore(mixerSpecs(cfg), seed, uniquePrefix('mixer'))
-    this.params = this.store.params
-    this.buffers = this.store.buffers
-    this.torchLayouts = this.store.layouts
-    this.config = structuredClone(cfg) as Record<string, unknown>
+    super(mixerSpecs(cfg), seed, uniquePrefix('mixer'), cfg as unknown as Record<string, unknown>)
   }
 
   score(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
@@ -140,13 +130,6 @@ export class Mixer implements TorchCompatibleModel {
     })
   }
 
-  numParams(): number {
-    return this.store.numParams()
-  }
-
-  dispose(): void {
-    this.store.dispose()
-  }
 }
 
 export function createMixer(opts: ModelOptions): Mixer {

@@ -11,7 +11,8 @@ import type { Sde } from '../sde/types'
 import { perSample } from '../sde/base'
 import type { ModelOptions } from './index'
 import type { ScoreModel } from './types'
-import { dense, gaussianFourierProjection, ParamStore, swish, torchDefaultInit, uniquePrefix, type ParamSpec, type TorchLayout } from './layers'
+import { StoredModel } from './stored-model'
+import { dense, gaussianFourierProjection, swish, torchDefaultInit, uniquePrefix, type ParamSpec } from './layers'
 
 export const MlpOptionsSchema = z
   .object({
@@ -45,24 +46,15 @@ export function mlpSpecs(cfg: MlpConfig): ParamSpec[] {
   return specs
 }
 
-export class Mlp implements ScoreModel {
+export class Mlp extends StoredModel implements ScoreModel {
   readonly name = 'mlp'
-  readonly params: ReadonlyMap<string, tf.Variable>
-  readonly buffers: ReadonlyMap<string, tf.Variable>
-  readonly torchLayouts: ReadonlyMap<string, TorchLayout>
-  readonly config: Record<string, unknown>
-  private readonly store: ParamStore
 
   constructor(
     readonly cfg: MlpConfig,
     private readonly sde: Sde,
     seed: number
   ) {
-    this.store = new ParamStore(mlpSpecs(cfg), seed, uniquePrefix('mlp'))
-    this.params = this.store.params
-    this.buffers = this.store.buffers
-    this.torchLayouts = this.store.layouts
-    this.config = structuredClone(cfg) as Record<string, unknown>
+    super(mlpSpecs(cfg), seed, uniquePrefix('mlp'), cfg as unknown as Record<string, unknown>)
   }
 
   score(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
@@ -81,13 +73,6 @@ export class Mlp implements ScoreModel {
     })
   }
 
-  numParams(): number {
-    return this.store.numParams()
-  }
-
-  dispose(): void {
-    this.store.dispose()
-  }
 }
 
 export function createMlp(opts: ModelOptions): Mlp {

@@ -23,13 +23,13 @@ import {
   dense,
   gaussianFourierProjection,
   groupNorm,
-  ParamStore,
   swish,
   torchDefaultInit,
   uniquePrefix,
   type ParamSpec,
   type TorchLayout
 } from './layers'
+import { StoredModel } from './stored-model'
 
 export const ScoreNetOptionsSchema = z
   .object({
@@ -136,25 +136,16 @@ export function scoreNetSpecs(cfg: ScoreNetConfig): ParamSpec[] {
   return specs
 }
 
-export class ScoreNet implements TorchCompatibleModel {
-  readonly params: ReadonlyMap<string, tf.Variable>
-  readonly buffers: ReadonlyMap<string, tf.Variable>
-  readonly torchLayouts: ReadonlyMap<string, TorchLayout>
-  readonly config: Record<string, unknown>
-  private readonly store: ParamStore
-
+export class ScoreNet extends StoredModel implements TorchCompatibleModel {
   constructor(
     readonly name: string,
     readonly cfg: ScoreNetConfig,
     private readonly sde: Sde,
     seed: number
   ) {
-    this.store = new ParamStore(scoreNetSpecs(cfg), seed, uniquePrefix(name))
-    this.params = this.store.params
-    this.buffers = this.store.buffers
-    this.torchLayouts = this.store.layouts
+    // outputPadding is derived from the shape, so the stored config leaves it out.
     const { outputPadding: _derived, ...rest } = cfg
-    this.config = structuredClone(rest) as Record<string, unknown>
+    super(scoreNetSpecs(cfg), seed, uniquePrefix(name), rest as unknown as Record<string, unknown>)
   }
 
   score(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
@@ -188,13 +179,6 @@ export class ScoreNet implements TorchCompatibleModel {
     })
   }
 
-  numParams(): number {
-    return this.store.numParams()
-  }
-
-  dispose(): void {
-    this.store.dispose()
-  }
 }
 
 /** Registry factory for `scorenet` (the tutorial's defaults; options may widen it). */
