@@ -67,6 +67,20 @@ export const PRESETS: { name: string; description: string; config: TrainConfig }
   }
 ]
 
+const PRESET_FOR: Record<string, string> = {
+  'toy-gmm': 'toy-quick',
+  'toy-rings': 'toy-quick',
+  'toy-moons': 'toy-quick',
+  'fashion-mnist': 'fashion-mnist-tutorial',
+  mnist: 'mnist-tutorial',
+  cifar10: 'cifar10-color'
+}
+
+/** The preset that trains well on a data set (the CLI's defaults, and what imported weights run under). */
+export function presetFor(dataset: string): (typeof PRESETS)[number] | undefined {
+  return PRESETS.find((p) => p.name === PRESET_FOR[dataset])
+}
+
 export function catalog(): ProcOutput<'engine.catalog'> {
   return {
     models: Object.keys(MODELS).map((name) => ({ name, description: MODEL_INFO[name]?.description ?? name, shapes: MODEL_INFO[name]?.shapes ?? '' })),

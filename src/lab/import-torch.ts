@@ -8,16 +8,14 @@ import { createSde } from '../engine/sde'
 import { Trainer } from '../engine/train'
 import { saveCheckpoint } from '../engine/checkpoint/checkpoint'
 import { SafetensorsError } from '../engine/io/safetensors'
-import { PRESETS } from './catalog'
+import { presetFor } from './catalog'
 import { HandlerError } from './dispatch'
 import type { RunStore } from './runs/store'
 import { writeManifest } from './runs/store'
 import type { RunSummary, TrainConfig } from '../shared/contract'
 
-const PRESET_FOR: Record<string, string> = { mnist: 'mnist-tutorial', 'fashion-mnist': 'fashion-mnist-tutorial', cifar10: 'cifar10-color' }
-
 export async function importTorchRun(runs: RunStore, file: string, dataset: string, name?: string): Promise<RunSummary> {
-  const preset = PRESETS.find((p) => p.name === PRESET_FOR[dataset])
+  const preset = dataset.startsWith('toy-') ? undefined : presetFor(dataset)
   if (!preset) throw new HandlerError({ code: 'bad_request', message: `Import needs an image data set (mnist, fashion-mnist or cifar10), not "${dataset}".` })
   let bytes: Uint8Array
   try {

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { PRESETS } from '../../lab/catalog'
+import { presetFor } from '../../lab/catalog'
 import type { TrainConfig } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
@@ -24,20 +24,11 @@ export const TRAIN_OPTIONS = {
 /** Short SDE names of the CLI → registry keys. */
 const SDE_ALIASES: Record<string, string> = { ve: 'vesde', vp: 'vpsde', subvp: 'subvpsde', 've-tutorial': 'vesde_tutorial' }
 
-const PRESET_FOR: Record<string, string> = {
-  'toy-gmm': 'toy-quick',
-  'toy-rings': 'toy-quick',
-  'toy-moons': 'toy-quick',
-  'fashion-mnist': 'fashion-mnist-tutorial',
-  mnist: 'mnist-tutorial',
-  cifar10: 'cifar10-color'
-}
-
 type TrainFlags = { [K in keyof typeof TRAIN_OPTIONS]?: string }
 
 export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, number>): TrainConfig {
   if (!flags.dataset) throw new UsageError('--dataset is required (mnist, fashion-mnist, cifar10, toy-gmm, toy-rings, toy-moons)')
-  const preset = PRESETS.find((p) => p.name === PRESET_FOR[flags.dataset!])
+  const preset = presetFor(flags.dataset)
   if (!preset) throw new UsageError(`unknown data set "${flags.dataset}" (choose mnist, fashion-mnist, cifar10, toy-gmm, toy-rings, toy-moons)`)
   const c: TrainConfig = structuredClone({ ...preset.config, dataset: flags.dataset })
   if (flags.model) c.model = flags.model

@@ -43,7 +43,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
   fsyncDir(dir)
 }
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   // Makes the rename itself durable; some platforms (Windows) cannot open folders, which is fine.
   try {
     const fd = fs.openSync(dir, 'r')

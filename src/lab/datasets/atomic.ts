@@ -3,21 +3,13 @@
 import { randomBytes } from 'node:crypto'
 import { copyFile, open, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { fsyncDir } from '../../engine/io/atomic-write'
 
 export const tempName = (path: string) => `${path}.tmp-${randomBytes(4).toString('hex')}`
 
 /** fsyncs a folder so a rename in it survives a crash; skipped where folders cannot be opened (Windows). */
 export async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r')
-    try {
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-  } catch {
-    // Best effort by design: the data is already fsynced, only the directory entry may lag.
-  }
+  fsyncDir(dir)
 }
 
 async function syncFile(path: string): Promise<void> {
