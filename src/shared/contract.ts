@@ -115,7 +115,9 @@ export const RunSummarySchema = z.object({
   notes: z.string(),
   tags: z.array(z.string()),
   error: z.string().nullable(),
-  jobId: z.string().nullable()
+  jobId: z.string().nullable(),
+  /** The process training it (so another lab process on the same data folder leaves it alone). */
+  owner: z.object({ pid: z.number().int(), host: z.string() }).nullable().optional()
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 

@@ -2,6 +2,7 @@
 // stop, resume from checkpoint, and a complete run folder.
 import fs from 'node:fs'
 import path from 'node:path'
+import os from 'node:os'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLabService } from '../../src/lab/service'
 import { createDispatch } from '../../src/lab/dispatch'
@@ -111,5 +112,17 @@ describe('training jobs in worker threads', () => {
     first.runs.update(run.id, { status: 'running' })
     const second = createLabService({ dataDir, shell: 'cli' })
     expect(second.runs.get(run.id).status).toBe('interrupted')
+  })
+
+  it('leaves alone a run that another live process on this machine is training', () => {
+    const dataDir = tempDir()
+    const first = createLabService({ dataDir, shell: 'cli' })
+    const alive = first.runs.create(tiny(), 'trained by the GUI', null)
+    first.runs.update(alive.id, { status: 'running', owner: { pid: process.ppid, host: os.hostname() } })
+    const dead = first.runs.create(tiny(), 'killed', null)
+    first.runs.update(dead.id, { status: 'running', owner: { pid: 2 ** 22 + 12345, host: os.hostname() } })
+    const cli = createLabService({ dataDir, shell: 'cli' }) // e.g. `score-lab runs list` meanwhile
+    expect(cli.runs.get(alive.id).status).toBe('running')
+    expect(cli.runs.get(dead.id)).toMatchObject({ status: 'interrupted', owner: null })
   })
 })

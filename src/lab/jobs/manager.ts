@@ -2,6 +2,7 @@
 // A queue keeps one compute job at a time by default (two would fight for the device).
 // A worker that throws, crashes or runs out of memory fails its job with the reason; the lab stays up.
 import crypto from 'node:crypto'
+import os from 'node:os'
 import type { Worker } from 'node:worker_threads'
 import type { JobInfo, RunSummary } from '../../shared/contract'
 import type { EventBus } from '../events'
@@ -165,7 +166,7 @@ export class JobManager {
       this.queue = this.queue.filter((q) => q !== id)
       job.abortedBeforeStart = true
       this.finish(job, how === 'stop' && job.info.kind === 'train' ? 'cancelled' : 'cancelled', null)
-      if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'stopped', jobId: null })
+      if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'stopped', jobId: null, owner: null })
       return job.info
     }
     this.post(job, { type: how })
@@ -191,7 +192,7 @@ export class JobManager {
   private launch(job: Job): void {
     job.info = { ...job.info, state: 'running', startedAt: Date.now() }
     this.emitJob(job)
-    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null })
+    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null, owner: { pid: process.pid, host: os.hostname() } })
     let worker: Worker
     try {
       worker = this.opts.workerFactory()
@@ -250,11 +251,11 @@ export class JobManager {
         break
       case 'done':
         if (msg.result) job.info = { ...job.info, result: msg.result }
-        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: msg.outcome === 'finished' ? 'finished' : 'stopped', step: msg.step, jobId: null, trainMs: msg.trainMs })
+        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: msg.outcome === 'finished' ? 'finished' : 'stopped', step: msg.step, jobId: null, owner: null, trainMs: msg.trainMs })
         this.finish(job, msg.outcome === 'cancelled' ? 'cancelled' : 'finished', null)
         break
       case 'failed':
-        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: 'failed', error: msg.error, step: msg.step, jobId: null, trainMs: msg.trainMs })
+        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: 'failed', error: msg.error, step: msg.step, jobId: null, owner: null, trainMs: msg.trainMs })
         this.finish(job, 'failed', msg.error)
         break
     }
@@ -262,7 +263,7 @@ export class JobManager {
 
   private fail(job: Job, error: string): void {
     if (!isLive(job.info.state)) return
-    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'failed', error, jobId: null })
+    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'failed', error, jobId: null, owner: null })
     this.finish(job, 'failed', error)
   }
 

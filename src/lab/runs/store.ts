@@ -2,6 +2,7 @@
 // state), metrics.jsonl (every metric point), checkpoints/ (safetensors + manifest.json) and
 // samples/. run.json and the manifest are replaced atomically; nothing is edited in place.
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import { writeFileAtomicSync } from '../../engine/io/atomic-write'
@@ -131,15 +132,28 @@ export class RunStore {
     return readManifest(this.checkpointsDir(id))
   }
 
-  /** Runs that claim to be running with no live job died with their process: mark them interrupted. */
+  /**
+   * Runs that claim to be running with no live job died with their process: mark them
+   * interrupted. A run owned by another live process on this machine (the GUI while the CLI
+   * lists runs, say) is left alone.
+   */
   markInterrupted(liveRunIds: Set<string>): RunSummary[] {
     const changed: RunSummary[] = []
     for (const run of this.list()) {
-      if ((run.status === 'running' || run.status === 'paused' || run.status === 'queued') && !liveRunIds.has(run.id)) {
-        changed.push(this.update(run.id, { status: 'interrupted', jobId: null }))
-      }
+      if (!(run.status === 'running' || run.status === 'paused' || run.status === 'queued') || liveRunIds.has(run.id)) continue
+      if (run.owner && run.owner.pid !== process.pid && run.owner.host === os.hostname() && processAlive(run.owner.pid)) continue
+      changed.push(this.update(run.id, { status: 'interrupted', jobId: null, owner: null }))
     }
     return changed
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, owned by another user
   }
 }
 
