@@ -15,7 +15,7 @@ export const MAX_FRAME_BYTES = 1_000_000
 
 const Str = z.string().max(MAX_STRING)
 
-export const BackendNameSchema = z.enum(['tensorflow', 'webgpu', 'wasm', 'cpu'])
+export const BackendNameSchema = z.enum(['tensorflow', 'webgpu', 'native', 'wasm', 'cpu'])
 
 export const BackendAttemptSchema = z.object({
   name: BackendNameSchema,

@@ -1,4 +1,4 @@
-// Every network gives the same forward pass on the wasm backend as on the pure-JS cpu backend
+// Every network gives the same forward pass on the wasm and native backends as on the pure-JS cpu backend
 // (same weights, same inputs), so nothing in them assumes one backend.
 import { describe, expect, it } from 'vitest'
 import { tf } from '../../src/engine/tf'
@@ -13,7 +13,7 @@ const CASES = [
   { name: 'mixer', shape: [28, 28, 1] }
 ]
 
-async function forward(backend: 'cpu' | 'wasm', name: string, shape: number[]): Promise<Float32Array> {
+async function forward(backend: 'cpu' | 'wasm' | 'native', name: string, shape: number[]): Promise<Float32Array> {
   await selectBackend({ force: backend })
   const m = createModel(name, { shape, sde, seed: 11 })
   try {
@@ -26,11 +26,11 @@ async function forward(backend: 'cpu' | 'wasm', name: string, shape: number[]): 
   }
 }
 
-describe('networks on cpu and wasm', () => {
-  for (const { name, shape } of CASES) {
-    it(`${name}: wasm forward matches cpu (rel L2 < 1e-5)`, async () => {
+describe('networks on cpu, wasm and native', () => {
+  for (const { name, shape } of CASES) for (const other of ['wasm', 'native'] as const) {
+    it(`${name}: ${other} forward matches cpu (rel L2 < 1e-5)`, async () => {
       const a = await forward('cpu', name, shape)
-      const b = await forward('wasm', name, shape)
+      const b = await forward(other, name, shape)
       let num = 0
       let den = 0
       for (let i = 0; i < a.length; i++) {

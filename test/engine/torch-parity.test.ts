@@ -97,11 +97,11 @@ function lossAndGrads(sde: Sde) {
 const report: string[] = []
 afterAll(() => console.log(`parity vs PyTorch (fixture t = ${Array.from(ts).join(', ')}):\n  ${report.join('\n  ')}`))
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of ['cpu', 'wasm', 'native'] as const) {
   describe(`scorenet parity with PyTorch on ${backend}`, () => {
     it('score within rel L2 1e-5 and the tutorial loss within 1e-5 relative (float32 std as in PyTorch)', async () => {
-      await selectBackend({ force: backend })
-      expect(tf.getBackend()).toBe(backend)
+      expect((await selectBackend({ force: backend })).name).toBe(backend)
+      expect(tf.getBackend()).toBe(backend === 'native' ? 'wasm' : backend) // native = wasm + C++ kernels
       const { score, loss, metadata } = run(tutorialVe())
       expect(metadata.model).toBe('tutorial-scorenet')
       const all = compare(score, refScore)

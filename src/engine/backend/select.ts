@@ -1,5 +1,5 @@
 // Chooses the TensorFlow.js backend at start. Order: libtensorflow (CUDA or CPU) →
-// WebGPU on a real adapter → wasm (SIMD) → pure-JS cpu. SCORE_LAB_BACKEND forces one.
+// WebGPU on a real adapter → native (wasm + Score Lab's C++ kernels) → wasm (SIMD) → pure-JS cpu. SCORE_LAB_BACKEND forces one.
 // Every skipped backend records a reason and, where there is one, the exact fix, so the
 // UI, the CLI and `score-lab doctor` can say in plain words why it is not in use.
 import { createRequire } from 'node:module'
@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs'
 import { tf } from '../tf'
 import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName } from './types'
 import { prepareNodeWasmThreads, registerWasmTrainingKernels, unrefWasmThreadWorkers } from './wasm-kernels'
+import { nativeStatus, useNativeKernels } from './native-kernels'
+import { NATIVE_BUILD_HINT } from './native-addon'
 
 const require = createRequire(import.meta.url)
 
@@ -62,8 +64,13 @@ async function tryBackend(name: BackendName, opts: SelectOptions, forced: boolea
         return await tryTensorflow()
       case 'webgpu':
         return await tryWebgpu(opts, forced)
-      case 'wasm':
-        return await tryWasm(opts)
+      case 'native':
+        return await tryNative(opts)
+      case 'wasm': {
+        const r = await tryWasm(opts)
+        useNativeKernels(false)
+        return r
+      }
       case 'cpu':
         await setBackendOrThrow('cpu')
         return { result: { name, ok: true }, device: `CPU (pure JavaScript, 1 thread)` }
@@ -156,6 +163,20 @@ async function tryWasm(opts: SelectOptions): Promise<TryResult> {
   }
 }
 
+class NativeUnavailableError extends Error {}
+
+async function tryNative(opts: SelectOptions): Promise<TryResult> {
+  const status = nativeStatus()
+  if (!status.available) throw new NativeUnavailableError(status.reason)
+  const base = await tryWasm(opts)
+  if (!useNativeKernels(true)) throw new NativeUnavailableError(nativeStatus().reason)
+  const wasmPart = base.device.replace(/^CPU \(/, '').replace(/\)$/, '')
+  return {
+    result: { name: 'native', ok: true },
+    device: `CPU (native ${status.kernel} kernels, ${status.threads} thread${status.threads === 1 ? '' : 's'}; other ops ${wasmPart})`
+  }
+}
+
 interface GpuLike {
   requestAdapter(): Promise<{ info?: Record<string, string>; isFallbackAdapter?: boolean } | null>
 }
@@ -213,6 +234,9 @@ export function explain(name: BackendName, err: unknown): { reason: string; fix?
       return { reason: 'the optional package "webgpu" (Dawn for Node) is not installed', fix: 'npm install webgpu' }
     }
     return { reason: `WebGPU failed to start: ${firstLine(msg)}` }
+  }
+  if (name === 'native' && err instanceof NativeUnavailableError) {
+    return { reason: msg, fix: NATIVE_BUILD_HINT }
   }
   return { reason: `${name} backend failed to start: ${firstLine(msg)}` }
 }

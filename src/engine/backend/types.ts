@@ -1,5 +1,9 @@
-/** Backends in the order Score Lab prefers them. `tensorflow` is libtensorflow through tfjs-node(-gpu). */
-export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const
+/**
+ * Backends in the order Score Lab prefers them. `tensorflow` is libtensorflow through
+ * tfjs-node(-gpu); `native` is the wasm backend with Score Lab's C++ kernels (native/) for
+ * convolutions and GroupNorm.
+ */
+export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKEND_NAMES)[number]
 
 /** What happened when one backend was tried, in words a researcher can act on. */

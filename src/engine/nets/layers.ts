@@ -10,6 +10,7 @@
 // Both frameworks compute cross-correlations and define the transposed conv as the adjoint of
 // conv2d, so no spatial flip is needed (checked numerically in test/engine/layers.test.ts).
 import { tf } from '../tf' // also registers every op's gradient (see tf.ts)
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, nativeKernelsActive } from '../backend/native-kernels'
 
 /** How a parameter is laid out in PyTorch, to convert on import/export (see torch-import.ts). */
 export type TorchLayout = 'linear' | 'conv2d' | 'conv_transpose2d' | 'same'
@@ -98,6 +99,39 @@ export function groupNorm(x: tf.Tensor, groups: number, gamma: tf.Tensor, beta: 
     const xn = tf.mul(tf.sub(xr, mean), tf.rsqrt(tf.add(variance, eps)))
     return tf.add(tf.mul(tf.reshape(xn, [b, h, w, c]), gamma), beta)
   })
+}
+
+/**
+ * swish(GroupNorm(x + bias[b, c])) — scorenet's block after each conv — with bias [B, C].
+ * With the native kernels active it is one fused kernel each way (the composite costs ~15 wasm
+ * ops and as many passes over the activations); otherwise it is built from the ops above.
+ */
+export function groupNormSwish(x: tf.Tensor, bias: tf.Tensor, groups: number, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
+  const [b, , , c] = x.shape as [number, number, number, number]
+  if (bias.rank !== 2 || bias.shape[0] !== b || bias.shape[1] !== c) {
+    throw new Error(`groupNormSwish: bias must be [${b}, ${c}], got [${bias.shape.join(', ')}]`)
+  }
+  if (c % groups !== 0) throw new Error(`GroupNorm: ${c} channels are not divisible into ${groups} groups`)
+  if (!nativeKernelsActive() || x.dtype !== 'float32') {
+    return tf.tidy(() => swish(groupNorm(tf.add(x, tf.reshape(bias, [b, 1, 1, c])), groups, gamma, beta, eps)))
+  }
+  const attrs = { groups, eps, swish: true }
+  const fused = tf.customGrad((...args: unknown[]) => {
+    const [xi, bi, g, be] = args as tf.Tensor[]
+    const save = args[4] as (ts: tf.Tensor[]) => void
+    const [y, mean, rstd] = tf.engine().runKernel(GROUP_NORM_KERNEL, { x: xi!, bias: bi!, gamma: g!, beta: be! }, attrs as never) as tf.Tensor[]
+    save([xi!, bi!, g!, be!, mean!, rstd!])
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sb, sg, sbe, sm, sr] = saved
+        const [dx, dgamma, dbeta, dbias] = tf.engine().runKernel(
+          GROUP_NORM_GRAD_KERNEL, { dy, x: sx!, bias: sb!, gamma: sg!, beta: sbe!, mean: sm!, rstd: sr! }, attrs as never) as tf.Tensor[]
+        return [dx!, dbias!, dgamma!, dbeta!]
+      }
+    }
+  })
+  return fused(x, bias, gamma, beta)
 }
 
 /** LayerNorm over the last axis (PyTorch eps 1e-5). */

@@ -22,7 +22,7 @@ import {
   conv2dTranspose,
   dense,
   gaussianFourierProjection,
-  groupNorm,
+  groupNormSwish,
   swish,
   torchDefaultInit,
   uniquePrefix,
@@ -157,12 +157,9 @@ export class ScoreNet extends StoredModel implements TorchCompatibleModel {
       const P = (n: string) => this.store.get(n)
       const B = x.shape[0]
       const embed = swish(dense(gaussianFourierProjection(t, P('embed.0.W')), P('embed.1.weight'), P('embed.1.bias')))
-      // Dense(embed)[..., None, None] in NCHW is a per-channel bias; in NHWC it is [B,1,1,C].
-      const timeBias = (n: string) => {
-        const d = dense(embed, P(`${n}.dense.weight`), P(`${n}.dense.bias`))
-        return tf.reshape(d, [B, 1, 1, d.shape[1]!])
-      }
-      const block = (h: tf.Tensor, d: string, gn: string, g: number) => swish(groupNorm(tf.add(h, timeBias(d)), g, P(`${gn}.weight`), P(`${gn}.bias`)))
+      // Dense(embed)[..., None, None] in NCHW is a per-channel bias: [B, C] here.
+      const timeBias = (n: string) => dense(embed, P(`${n}.dense.weight`), P(`${n}.dense.bias`))
+      const block = (h: tf.Tensor, d: string, gn: string, g: number) => groupNormSwish(h, timeBias(d), g, P(`${gn}.weight`), P(`${gn}.bias`))
 
       const h1 = block(conv2d(x, P('conv1.weight'), 1), 'dense1', 'gnorm1', groups[0])
       const h2 = block(conv2d(h1, P('conv2.weight'), 2), 'dense2', 'gnorm2', groups[1])

@@ -1,0 +1,15 @@
+{
+  "targets": [
+    {
+      "target_name": "score_lab_native",
+      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/norm.cc", "src/pool.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "xcode_settings": {
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17"],
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES"
+      },
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "Optimization": 2 } }
+    }
+  ]
+}

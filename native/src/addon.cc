@@ -1,0 +1,211 @@
+// N-API surface of the native kernels. Arrays are Float32Array views (for the wasm backend,
+// views into its heap, so nothing is copied); geometry comes as an Int32Array. Every length is
+// checked here against the geometry before a kernel touches memory: a wrong call throws a
+// TypeError/RangeError in JavaScript instead of corrupting the heap.
+#include <node_api.h>
+
+#include <cstdint>
+#include <string>
+
+#include "conv.h"
+#include "gemm.h"
+#include "norm.h"
+#include "pool.h"
+
+namespace {
+
+struct Arr {
+  float* data = nullptr;
+  size_t length = 0;
+};
+
+bool fail(napi_env env, const std::string& msg) {
+  napi_throw_range_error(env, "ERR_SCORE_LAB_NATIVE", msg.c_str());
+  return false;
+}
+
+bool getF32(napi_env env, napi_value v, const char* name, Arr& out, bool optional = false) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (optional && (t == napi_null || t == napi_undefined)) return true;
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  if (!is) return fail(env, std::string(name) + " must be a Float32Array");
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t offset;
+  napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset);
+  if (type != napi_float32_array) return fail(env, std::string(name) + " must be a Float32Array");
+  out.data = static_cast<float*>(data);
+  out.length = length;
+  return true;
+}
+
+bool getI32(napi_env env, napi_value v, size_t n, int32_t* out) {
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (is) napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr);
+  if (!is || type != napi_int32_array || length != n) return fail(env, "geometry must be an Int32Array of length " + std::to_string(n));
+  const int32_t* d = static_cast<const int32_t*>(data);
+  for (size_t i = 0; i < n; i++) out[i] = d[i];
+  return true;
+}
+
+bool need(napi_env env, const Arr& a, size_t n, const char* name) {
+  if (a.length != n) return fail(env, std::string(name) + " has " + std::to_string(a.length) + " elements, expected " + std::to_string(n));
+  return true;
+}
+
+bool args(napi_env env, napi_callback_info info, size_t n, napi_value* argv) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < n) return fail(env, "expected " + std::to_string(n) + " arguments");
+  return true;
+}
+
+// geometry: B H W C OH OW CO KH KW sh sw dh dw top left
+bool convGeom(napi_env env, napi_value v, sl::ConvGeom& g) {
+  int32_t a[15];
+  if (!getI32(env, v, 15, a)) return false;
+  g = {a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14]};
+  for (int i = 0; i < 13; i++)
+    if (a[i] < 1) return fail(env, "convolution geometry must be positive");
+  if (g.top < 0 || g.left < 0) return fail(env, "negative padding");
+  return true;
+}
+
+size_t sz(long long a, long long b, long long c, long long d) { return static_cast<size_t>(a * b * c * d); }
+
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  sl::ConvGeom g;
+  Arr x, w, y;
+  if (!args(env, info, 4, argv) || !getF32(env, argv[0], "x", x) || !getF32(env, argv[1], "filter", w) || !getF32(env, argv[2], "y", y) ||
+      !convGeom(env, argv[3], g))
+    return nullptr;
+  if (!need(env, x, sz(g.B, g.H, g.W, g.C), "x") || !need(env, w, sz(g.KH, g.KW, g.C, g.CO), "filter") ||
+      !need(env, y, sz(g.B, g.OH, g.OW, g.CO), "y"))
+    return nullptr;
+  sl::conv2dForward(g, x.data, w.data, y.data);
+  return nullptr;
+}
+
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  sl::ConvGeom g;
+  Arr dy, w, dx;
+  if (!args(env, info, 4, argv) || !getF32(env, argv[0], "dy", dy) || !getF32(env, argv[1], "filter", w) ||
+      !getF32(env, argv[2], "dx", dx) || !convGeom(env, argv[3], g))
+    return nullptr;
+  if (!need(env, dy, sz(g.B, g.OH, g.OW, g.CO), "dy") || !need(env, w, sz(g.KH, g.KW, g.C, g.CO), "filter") ||
+      !need(env, dx, sz(g.B, g.H, g.W, g.C), "dx"))
+    return nullptr;
+  sl::conv2dBackpropInput(g, dy.data, w.data, dx.data);
+  return nullptr;
+}
+
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  sl::ConvGeom g;
+  Arr x, dy, dw;
+  if (!args(env, info, 4, argv) || !getF32(env, argv[0], "x", x) || !getF32(env, argv[1], "dy", dy) || !getF32(env, argv[2], "dw", dw) ||
+      !convGeom(env, argv[3], g))
+    return nullptr;
+  if (!need(env, x, sz(g.B, g.H, g.W, g.C), "x") || !need(env, dy, sz(g.B, g.OH, g.OW, g.CO), "dy") ||
+      !need(env, dw, sz(g.KH, g.KW, g.C, g.CO), "dw"))
+    return nullptr;
+  sl::conv2dBackpropFilter(g, x.data, dy.data, dw.data);
+  return nullptr;
+}
+
+// geometry: B HW C G swish hasBias, plus eps as a number
+bool normGeom(napi_env env, napi_value v, napi_value eps, sl::NormGeom& g) {
+  int32_t a[6];
+  if (!getI32(env, v, 6, a)) return false;
+  double e = 0;
+  if (napi_get_value_double(env, eps, &e) != napi_ok || !(e > 0)) return fail(env, "eps must be a positive number");
+  g = {a[0], a[1], a[2], a[3], static_cast<float>(e), a[4], a[5]};
+  if (g.B < 1 || g.HW < 1 || g.C < 1 || g.G < 1 || g.C % g.G != 0) return fail(env, "GroupNorm geometry: channels must divide into groups");
+  return true;
+}
+
+napi_value GroupNormForward(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  sl::NormGeom g;
+  Arr x, bias, gamma, beta, y, mean, rstd;
+  if (!args(env, info, 9, argv) || !normGeom(env, argv[7], argv[8], g) || !getF32(env, argv[0], "x", x) ||
+      !getF32(env, argv[1], "bias", bias, true) || !getF32(env, argv[2], "gamma", gamma) || !getF32(env, argv[3], "beta", beta) ||
+      !getF32(env, argv[4], "y", y) || !getF32(env, argv[5], "mean", mean) || !getF32(env, argv[6], "rstd", rstd))
+    return nullptr;
+  const size_t n = sz(g.B, g.HW, g.C, 1);
+  if (!need(env, x, n, "x") || !need(env, y, n, "y") || !need(env, gamma, g.C, "gamma") || !need(env, beta, g.C, "beta") ||
+      !need(env, mean, sz(g.B, g.G, 1, 1), "mean") || !need(env, rstd, sz(g.B, g.G, 1, 1), "rstd") ||
+      (g.hasBias && !need(env, bias, sz(g.B, g.C, 1, 1), "bias")))
+    return nullptr;
+  sl::groupNormForward(g, x.data, bias.data, gamma.data, beta.data, y.data, mean.data, rstd.data);
+  return nullptr;
+}
+
+napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[14];
+  sl::NormGeom g;
+  Arr dy, x, bias, gamma, beta, mean, rstd, dx, dbias, dgamma, dbeta;
+  if (!args(env, info, 13, argv) || !normGeom(env, argv[11], argv[12], g) || !getF32(env, argv[0], "dy", dy) ||
+      !getF32(env, argv[1], "x", x) || !getF32(env, argv[2], "bias", bias, true) || !getF32(env, argv[3], "gamma", gamma) ||
+      !getF32(env, argv[4], "beta", beta) || !getF32(env, argv[5], "mean", mean) || !getF32(env, argv[6], "rstd", rstd) ||
+      !getF32(env, argv[7], "dx", dx) || !getF32(env, argv[8], "dbias", dbias, true) || !getF32(env, argv[9], "dgamma", dgamma) ||
+      !getF32(env, argv[10], "dbeta", dbeta))
+    return nullptr;
+  const size_t n = sz(g.B, g.HW, g.C, 1);
+  if (!need(env, dy, n, "dy") || !need(env, x, n, "x") || !need(env, dx, n, "dx") || !need(env, gamma, g.C, "gamma") ||
+      !need(env, beta, g.C, "beta") || !need(env, dgamma, g.C, "dgamma") || !need(env, dbeta, g.C, "dbeta") ||
+      !need(env, mean, sz(g.B, g.G, 1, 1), "mean") || !need(env, rstd, sz(g.B, g.G, 1, 1), "rstd") ||
+      (g.hasBias && (!need(env, bias, sz(g.B, g.C, 1, 1), "bias") || !need(env, dbias, sz(g.B, g.C, 1, 1), "dbias"))))
+    return nullptr;
+  sl::groupNormBackward(g, dy.data, x.data, bias.data, gamma.data, beta.data, mean.data, rstd.data, dx.data, dbias.data, dgamma.data,
+                        dbeta.data);
+  return nullptr;
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, kernel, threads;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, sl::gemmKernelName(), NAPI_AUTO_LENGTH, &kernel);
+  napi_create_int32(env, sl::threads(), &threads);
+  napi_set_named_property(env, obj, "kernel", kernel);
+  napi_set_named_property(env, obj, "threads", threads);
+  return obj;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t n = 0;
+  if (!args(env, info, 1, argv)) return nullptr;
+  if (napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1 || n > 256) {
+    fail(env, "threads must be a whole number from 1 to 256");
+    return nullptr;
+  }
+  sl::setThreads(n);
+  return nullptr;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  const napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"groupNormForward", nullptr, GroupNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"groupNormBackward", nullptr, GroupNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}

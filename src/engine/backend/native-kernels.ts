@@ -1,0 +1,182 @@
+// Native kernels for the wasm backend: Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (the
+// FLOPs of a conv net) and a fused GroupNorm(+bias, +swish) with its gradient, run by the C++
+// addon directly on the wasm heap (Float32Array views; nothing is copied). Everything else stays
+// on wasm's SIMD kernels.
+//
+// Why native code: WebAssembly SIMD is 128 bits wide and (without relaxed-SIMD, behind a flag in
+// Node 20) has no fused multiply-add, so its peak is a quarter of AVX+FMA's; bench/README.md has
+// the measurements that ruled out reaching issue 5's 2× goal with wasm kernels alone.
+//
+// `useNativeKernels(true)` swaps the kernels in and keeps wasm's own for `useNativeKernels(false)`,
+// so one process can time and compare both (the `native` and `wasm` backends in select.ts).
+import { tf } from '../tf'
+import { loadNativeAddon, type NativeAddon } from './native-addon'
+import { registerWasmTrainingKernels } from './wasm-kernels'
+
+type TensorInfo = tf.TensorInfo
+type KernelArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo
+  typedArrayFromHeap(t: TensorInfo): Float32Array
+}
+
+const BACKEND = 'wasm'
+export const GROUP_NORM_KERNEL = 'ScoreLabGroupNorm'
+export const GROUP_NORM_GRAD_KERNEL = 'ScoreLabGroupNormGrad'
+
+let addon: NativeAddon | null = null
+let active = false
+/** wasm's own kernels, restored by useNativeKernels(false). */
+const saved = new Map<string, tf.KernelConfig | undefined>()
+
+function fallback(name: string, args: KernelArgs): TensorInfo | TensorInfo[] {
+  const k = saved.get(name)
+  if (!k) throw new Error(`${name}: the native kernel does not handle this case and wasm has no kernel for it`)
+  return k.kernelFunc(args as never) as TensorInfo | TensorInfo[]
+}
+
+/** [B H W C OH OW CO KH KW sh sw dh dw top left] from tfjs' conv info. */
+function geometry(info: tf.backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left
+  ])
+}
+
+const isFloatNhwc = (attrs: Record<string, unknown>, ...ts: TensorInfo[]) =>
+  (attrs.dataFormat ?? 'NHWC') === 'NHWC' && ts.every((t) => t.dtype === 'float32')
+
+function conv2D(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo }
+  const attrs = args.attrs ?? {}
+  if (!isFloatNhwc(attrs, x, filter)) return fallback('Conv2D', args)
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides as number, (attrs.dilations ?? 1) as number, attrs.pad as never, attrs.dimRoundingMode as never)
+  const backend = args.backend as WasmBackendLike
+  const out = backend.makeOutput(info.outShape, 'float32')
+  // Views after the allocation: makeOutput may grow (and so detach) the heap.
+  addon!.conv2d(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), geometry(info))
+  return out
+}
+
+function conv2DBackpropInput(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
+  const attrs = args.attrs ?? {}
+  if (!isFloatNhwc(attrs, dy, filter)) return fallback('Conv2DBackpropInput', args)
+  const inputShape = attrs.inputShape as [number, number, number, number]
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], attrs.strides as number, 1, attrs.pad as never, attrs.dimRoundingMode as never)
+  if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args)
+  const backend = args.backend as WasmBackendLike
+  const out = backend.makeOutput(inputShape, 'float32')
+  addon!.conv2dBackpropInput(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), geometry(info))
+  return out
+}
+
+function conv2DBackpropFilter(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo }
+  const attrs = args.attrs ?? {}
+  if (!isFloatNhwc(attrs, x, dy)) return fallback('Conv2DBackpropFilter', args)
+  const filterShape = attrs.filterShape as [number, number, number, number]
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, attrs.strides as number, 1, attrs.pad as never, attrs.dimRoundingMode as never)
+  if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args)
+  const backend = args.backend as WasmBackendLike
+  const out = backend.makeOutput(filterShape, 'float32')
+  addon!.conv2dBackpropFilter(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), geometry(info))
+  return out
+}
+
+export interface GroupNormAttrs {
+  groups: number
+  eps: number
+  swish: boolean
+}
+
+function normGeometry(x: TensorInfo, attrs: GroupNormAttrs, hasBias: boolean): Int32Array {
+  const [b, h, w, c] = x.shape as [number, number, number, number]
+  return Int32Array.from([b, h * w, c, attrs.groups, attrs.swish ? 1 : 0, hasBias ? 1 : 0])
+}
+
+/** Inputs x [B,H,W,C], bias [B,C] (optional), gamma [C], beta [C] → [y, mean [B,G], rstd [B,G]]. */
+function groupNorm(args: KernelArgs): TensorInfo[] {
+  const { x, bias, gamma, beta } = args.inputs as Record<string, TensorInfo>
+  const attrs = args.attrs as unknown as GroupNormAttrs
+  const backend = args.backend as WasmBackendLike
+  const B = x!.shape[0]!
+  const y = backend.makeOutput(x!.shape, 'float32')
+  const mean = backend.makeOutput([B, attrs.groups], 'float32')
+  const rstd = backend.makeOutput([B, attrs.groups], 'float32')
+  const v = (t: TensorInfo | undefined) => (t ? backend.typedArrayFromHeap(t) : null)
+  addon!.groupNormForward(v(x)!, v(bias), v(gamma)!, v(beta)!, v(y)!, v(mean)!, v(rstd)!, normGeometry(x!, attrs, Boolean(bias)), attrs.eps)
+  return [y, mean, rstd]
+}
+
+/** Inputs dy, x, bias?, gamma, beta, mean, rstd → [dx, dgamma, dbeta, dbias?]. */
+function groupNormGrad(args: KernelArgs): TensorInfo[] {
+  const { dy, x, bias, gamma, beta, mean, rstd } = args.inputs as Record<string, TensorInfo>
+  const attrs = args.attrs as unknown as GroupNormAttrs
+  const backend = args.backend as WasmBackendLike
+  const C = x!.shape[3]!
+  const dx = backend.makeOutput(x!.shape, 'float32')
+  const dgamma = backend.makeOutput([C], 'float32')
+  const dbeta = backend.makeOutput([C], 'float32')
+  const dbias = bias ? backend.makeOutput(bias.shape, 'float32') : undefined
+  const v = (t: TensorInfo | undefined) => (t ? backend.typedArrayFromHeap(t) : null)
+  addon!.groupNormBackward(
+    v(dy)!, v(x)!, v(bias), v(gamma)!, v(beta)!, v(mean)!, v(rstd)!, v(dx)!, v(dbias), v(dgamma)!, v(dbeta)!,
+    normGeometry(x!, attrs, Boolean(bias)), attrs.eps)
+  return dbias ? [dx, dgamma, dbeta, dbias] : [dx, dgamma, dbeta]
+}
+
+const OVERRIDES: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]> = {
+  Conv2D: conv2D,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  [GROUP_NORM_KERNEL]: groupNorm,
+  [GROUP_NORM_GRAD_KERNEL]: groupNormGrad
+}
+
+/** What the native kernels run on, or why they are unavailable. */
+export function nativeStatus(): { available: boolean; reason: string; kernel?: string; threads?: number } {
+  const { addon: a, reason } = loadNativeAddon()
+  if (!a) return { available: false, reason }
+  const { kernel, threads } = a.info()
+  return { available: true, reason: '', kernel, threads }
+}
+
+/**
+ * Swaps the native kernels in (true) or restores wasm's own (false). Returns false when the
+ * addon is unavailable (nativeStatus() says why). Safe to call repeatedly.
+ */
+export function useNativeKernels(on: boolean): boolean {
+  registerWasmTrainingKernels()
+  if (on === active) return true
+  if (on) {
+    addon = loadNativeAddon().addon
+    if (!addon) return false
+    for (const [name, kernelFunc] of Object.entries(OVERRIDES)) {
+      const prev = tf.getKernel(name, BACKEND)
+      saved.set(name, prev)
+      if (prev) tf.unregisterKernel(name, BACKEND)
+      tf.registerKernel({ kernelName: name, backendName: BACKEND, setupFunc: prev?.setupFunc, kernelFunc: kernelFunc as never })
+    }
+  } else {
+    for (const [name, prev] of saved) {
+      tf.unregisterKernel(name, BACKEND)
+      if (prev) tf.registerKernel(prev)
+    }
+    saved.clear()
+  }
+  active = on
+  return true
+}
+
+/** True while the native kernels are registered and the wasm backend is the active one. */
+export function nativeKernelsActive(): boolean {
+  return active && tf.getBackend() === BACKEND
+}
