@@ -8,6 +8,7 @@
 #include <string>
 
 #include "conv.h"
+#include "copy.h"
 #include "gemm.h"
 #include "norm.h"
 #include "pool.h"
@@ -172,6 +173,24 @@ napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// geometry: outer srcStride srcOffset dstStride dstOffset len — dst[o·dS + dO + i] = src[o·sS + sO + i]
+// for o < outer, i < len: one input of a Concat or one output of a SplitV along any axis.
+napi_value CopyBlocks(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  Arr src, dst;
+  int32_t g[6];
+  if (!args(env, info, 3, argv) || !getF32(env, argv[0], "src", src) || !getF32(env, argv[1], "dst", dst) || !getI32(env, argv[2], 6, g))
+    return nullptr;
+  const long long outer = g[0], sS = g[1], sO = g[2], dS = g[3], dO = g[4], len = g[5];
+  if (outer < 0 || sS < 0 || sO < 0 || dS < 0 || dO < 0 || len < 0) return fail(env, "copyBlocks geometry must not be negative"), nullptr;
+  if (outer > 0 && len > 0) {
+    if ((outer - 1) * sS + sO + len > static_cast<long long>(src.length)) return fail(env, "copyBlocks reads past the end of src"), nullptr;
+    if ((outer - 1) * dS + dO + len > static_cast<long long>(dst.length)) return fail(env, "copyBlocks writes past the end of dst"), nullptr;
+    sl::copyBlocks(src.data, dst.data, outer, sS, sO, dS, dO, len);
+  }
+  return nullptr;
+}
+
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, kernel, threads;
   napi_create_object(env, &obj);
@@ -203,6 +222,7 @@ NAPI_MODULE_INIT() {
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"groupNormForward", nullptr, GroupNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"groupNormBackward", nullptr, GroupNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"copyBlocks", nullptr, CopyBlocks, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

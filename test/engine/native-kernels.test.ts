@@ -69,6 +69,8 @@ describe('native addon', () => {
     expect(() => addon.groupNormForward(new Float32Array(24), null, c6, c6, new Float32Array(24), new Float32Array(4), new Float32Array(4), ng, 1e-5)).toThrow(/divide into groups/)
     expect(() => addon.groupNormForward(new Float32Array(24), null, c6, c6, new Float32Array(24), new Float32Array(3), new Float32Array(3), Int32Array.from([1, 4, 6, 3, 1, 0]), Number.NaN)).toThrow(/eps/)
     expect(() => addon.setThreads(0)).toThrow(/1 to 256/)
+    expect(() => addon.copyBlocks(new Float32Array(8), new Float32Array(8), Int32Array.from([2, 4, 0, 4, 1, 4]))).toThrow(/writes past the end of dst/)
+    expect(() => addon.copyBlocks(new Float32Array(8), new Float32Array(9), Int32Array.from([2, 4, 1, 4, 0, 4]))).toThrow(/reads past the end of src/)
   })
 
   test('one thread and all threads give the same convolutions (within float rounding of the split sums)', () => {
@@ -94,6 +96,28 @@ describe('native addon', () => {
   })
 })
 
+describe('Concat and SplitV (its gradient) as block copies', () => {
+  for (const axis of [0, 1, 2, 3, -1]) {
+    test(`axis ${axis}: values and gradients match cpu`, async () => {
+      // three inputs with different sizes (1, 2, 3) along the axis
+      const shapes = [1, 2, 3].map((k) => [2, 3, 4, 5].map((d, i) => (i === (axis + 4) % 4 ? k : d)))
+      const data = shapes.map((s, i) => randn(s.reduce((a, b) => a * b, 1), 40 + i))
+      const f = () => {
+        const ins = data.map((d, i) => tf.tensor(d, shapes[i]!))
+        const w = tf.randomNormal(tf.concat(ins, axis).shape, 0, 1, 'float32', 3)
+        const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => tf.sum(tf.mul(tf.concat(xs, axis), w)))(ins)
+        return [tf.concat(ins, axis), value, ...grads].map((t) => t.dataSync().slice() as Float32Array)
+      }
+      await tf.setBackend('cpu')
+      const ref = tf.tidy(f)
+      await tf.setBackend('wasm')
+      const got = tf.tidy(f)
+      // Copies are exact; only the summed value differs by float rounding order.
+      got.forEach((g, i) => expect(relL2(g, ref[i]!)).toBeLessThan(i === 1 ? 1e-5 : 1e-12))
+    })
+  }
+})
+
 describe('fused GroupNorm + bias + swish', () => {
   const CASES = [
     { shape: [2, 5, 5, 8], groups: 4 },
@@ -105,7 +129,7 @@ describe('fused GroupNorm + bias + swish', () => {
   for (const { shape, groups } of CASES) {
     test(`x [${shape}] in ${groups} groups: value and the gradients of x, bias, gamma, beta match the composite ops on cpu`, async () => {
       const [b, , , c] = shape
-      const n = shape.reduce((p, q) => p * q, 1)
+      const n = (shape as readonly number[]).reduce((p, q) => p * q, 1)
       const xs = randn(n, 11, 2, 0.5)
       const bs = randn(b * c, 12)
       const gs = randn(c, 13, 0.3, 1)

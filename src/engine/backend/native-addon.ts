@@ -21,6 +21,8 @@ export interface NativeAddon {
     mean: Float32Array, rstd: Float32Array, dx: Float32Array, dbias: Float32Array | null,
     dgamma: Float32Array, dbeta: Float32Array, geom: Int32Array, eps: number
   ): void
+  /** dst[o·dS + dO + i] = src[o·sS + sO + i] for o < outer, i < len; geom = [outer, sS, sO, dS, dO, len]. */
+  copyBlocks(src: Float32Array, dst: Float32Array, geom: Int32Array): void
   info(): { kernel: string; threads: number }
   setThreads(n: number): void
 }

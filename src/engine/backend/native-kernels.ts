@@ -116,6 +116,48 @@ function groupNorm(args: KernelArgs): TensorInfo[] {
   return [y, mean, rstd]
 }
 
+/** Concat along any axis of float32 tensors: one strided block copy per input. */
+function concat(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const inputs = Object.values(args.inputs)
+  if (inputs.length < 2 || inputs.some((t) => t.dtype !== 'float32')) return fallback('Concat', args)
+  const rank = inputs[0]!.shape.length
+  const axis = tf.util.parseAxisParam(args.attrs!.axis as number, inputs[0]!.shape)[0]!
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis)
+  const backend = args.backend as WasmBackendLike
+  const out = backend.makeOutput(outShape, 'float32')
+  const outer = outShape.slice(0, axis).reduce((a, b) => a * b, 1)
+  const total = outShape.slice(axis, rank).reduce((a, b) => a * b, 1)
+  const dst = backend.typedArrayFromHeap(out)
+  let offset = 0
+  for (const t of inputs) {
+    const inner = t.shape.slice(axis).reduce((a, b) => a * b, 1)
+    if (inner > 0) addon!.copyBlocks(backend.typedArrayFromHeap(t), dst, Int32Array.from([outer, inner, 0, total, offset, inner]))
+    offset += inner
+  }
+  return out
+}
+
+/** SplitV (concat's gradient) along any axis: one strided block copy per output. */
+function splitV(args: KernelArgs): TensorInfo | TensorInfo[] {
+  const { x } = args.inputs as { x: TensorInfo }
+  if (x.dtype !== 'float32') return fallback('SplitV', args)
+  const axis = tf.util.parseAxisParam(args.attrs!.axis as number, x.shape)[0]!
+  const sizes = tf.backend_util.prepareSplitSize(x as never, args.attrs!.numOrSizeSplits as number[], axis)
+  const backend = args.backend as WasmBackendLike
+  const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === axis ? s : d)), 'float32'))
+  const src = backend.typedArrayFromHeap(x) // after the allocations, which may grow the heap
+  const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1)
+  const rest = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1)
+  const total = x.shape[axis]! * rest
+  let offset = 0
+  outs.forEach((o, i) => {
+    const inner = sizes[i]! * rest
+    if (inner > 0) addon!.copyBlocks(src, backend.typedArrayFromHeap(o), Int32Array.from([outer, total, offset, inner, 0, inner]))
+    offset += inner
+  })
+  return outs
+}
+
 /** Inputs dy, x, bias?, gamma, beta, mean, rstd → [dx, dgamma, dbeta, dbias?]. */
 function groupNormGrad(args: KernelArgs): TensorInfo[] {
   const { dy, x, bias, gamma, beta, mean, rstd } = args.inputs as Record<string, TensorInfo>
@@ -137,8 +179,32 @@ const OVERRIDES: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]>
   Conv2D: conv2D,
   Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
+  Concat: concat,
+  SplitV: splitV,
   [GROUP_NORM_KERNEL]: groupNorm,
   [GROUP_NORM_GRAD_KERNEL]: groupNormGrad
+}
+
+// The fused GroupNorm's gradient, registered once (gradients are global, keyed by kernel name;
+// this kernel only exists while the native kernels are active). It saves the inputs and the
+// statistics by reference (customGrad would copy them through Identity) and runs the gradient
+// kernel once for all four inputs, in the backward pass's own scope.
+let gradientRegistered = false
+function registerGroupNormGradient(): void {
+  if (gradientRegistered) return
+  gradientRegistered = true
+  tf.registerGradient({
+    kernelName: GROUP_NORM_KERNEL,
+    inputsToSave: ['x', 'bias', 'gamma', 'beta'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, bias, gamma, beta, mean, rstd] = saved
+      const dyY = Array.isArray(dy) ? dy[0]! : dy
+      const [dx, dgamma, dbeta, dbias] = tf.engine().runKernel(
+        GROUP_NORM_GRAD_KERNEL, { dy: dyY, x: x!, bias: bias!, gamma: gamma!, beta: beta!, mean: mean!, rstd: rstd! }, attrs as never) as tf.Tensor[]
+      return { x: () => dx!, bias: () => dbias!, gamma: () => dgamma!, beta: () => dbeta! }
+    }
+  })
 }
 
 /** What the native kernels run on, or why they are unavailable. */
@@ -159,6 +225,7 @@ export function useNativeKernels(on: boolean): boolean {
   if (on) {
     addon = loadNativeAddon().addon
     if (!addon) return false
+    registerGroupNormGradient()
     for (const [name, kernelFunc] of Object.entries(OVERRIDES)) {
       const prev = tf.getKernel(name, BACKEND)
       saved.set(name, prev)

@@ -10,7 +10,7 @@
 // Both frameworks compute cross-correlations and define the transposed conv as the adjoint of
 // conv2d, so no spatial flip is needed (checked numerically in test/engine/layers.test.ts).
 import { tf } from '../tf' // also registers every op's gradient (see tf.ts)
-import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, nativeKernelsActive } from '../backend/native-kernels'
+import { GROUP_NORM_KERNEL, nativeKernelsActive } from '../backend/native-kernels'
 
 /** How a parameter is laid out in PyTorch, to convert on import/export (see torch-import.ts). */
 export type TorchLayout = 'linear' | 'conv2d' | 'conv_transpose2d' | 'same'
@@ -115,23 +115,8 @@ export function groupNormSwish(x: tf.Tensor, bias: tf.Tensor, groups: number, ga
   if (!nativeKernelsActive() || x.dtype !== 'float32') {
     return tf.tidy(() => swish(groupNorm(tf.add(x, tf.reshape(bias, [b, 1, 1, c])), groups, gamma, beta, eps)))
   }
-  const attrs = { groups, eps, swish: true }
-  const fused = tf.customGrad((...args: unknown[]) => {
-    const [xi, bi, g, be] = args as tf.Tensor[]
-    const save = args[4] as (ts: tf.Tensor[]) => void
-    const [y, mean, rstd] = tf.engine().runKernel(GROUP_NORM_KERNEL, { x: xi!, bias: bi!, gamma: g!, beta: be! }, attrs as never) as tf.Tensor[]
-    save([xi!, bi!, g!, be!, mean!, rstd!])
-    return {
-      value: y!,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sb, sg, sbe, sm, sr] = saved
-        const [dx, dgamma, dbeta, dbias] = tf.engine().runKernel(
-          GROUP_NORM_GRAD_KERNEL, { dy, x: sx!, bias: sb!, gamma: sg!, beta: sbe!, mean: sm!, rstd: sr! }, attrs as never) as tf.Tensor[]
-        return [dx!, dbias!, dgamma!, dbeta!]
-      }
-    }
-  })
-  return fused(x, bias, gamma, beta)
+  // The kernel also returns the statistics its gradient (native-kernels.ts) needs; the tape keeps those.
+  return tf.tidy(() => (tf.engine().runKernel(GROUP_NORM_KERNEL, { x, bias, gamma, beta }, { groups, eps, swish: true }) as tf.Tensor[])[0]!)
 }
 
 /** LayerNorm over the last axis (PyTorch eps 1e-5). */
