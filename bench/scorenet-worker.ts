@@ -27,6 +27,8 @@ const EM_STEPS = Number(opt('em-steps', '20'))
 const EM1_STEPS = Number(opt('em1-steps', '100'))
 const WARMUP = Number(opt('warmup', '2'))
 const THREADS = argv.includes('--threads') ? Number(opt('threads', '1')) : undefined
+// native:N — the C++ kernels' thread pool reads this when the addon loads
+if (BACKEND === 'native' && THREADS !== undefined) process.env.SCORE_LAB_NATIVE_THREADS = String(THREADS)
 const NET = opt('net', 'auto') // auto | engine | tutorial
 
 interface Stats {

@@ -7,7 +7,7 @@
 //
 // Options (after `npm run bench --`):
 //   --rounds N           interleaved rounds (default 2, quick 1)
-//   --backends a,b       tfjs backends to try (default wasm,wasm:2,webgpu,cpu); NAME:N = N threads (wasm)
+//   --backends a,b       tfjs backends to try (default native,native:1,wasm,wasm:2,webgpu,cpu); NAME:N = N threads (native, wasm)
 //   --cpu-train          also time cpu's training step (≈3 min per step at batch 64)
 //   --webgpu-software    also time a software WebGPU adapter (SwiftShader: correct, very slow)
 //   --no-pytorch         skip PyTorch
@@ -25,7 +25,24 @@ import { flopEstimate } from './tutorial-scorenet'
 const PYTHON = '/usr/bin/python3'
 const REF_PY = '/work/shared/reference/ref_scorenet.py'
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-openmp'
-const PEAK = '150–200 GFLOP/s (2 cores, AVX-512 FMA; issue 5)'
+/** Peak float32 GFLOP/s from the CPU's flags and clock: two FMA pipes of the widest vector it exposes. */
+function peak(): string {
+  let flags = ''
+  let mhz = 0
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8')
+    flags = /^flags\s*:(.*)$/m.exec(info)?.[1] ?? ''
+    mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? 0)
+  } catch {}
+  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags)
+  const [lanes, isa] = has('avx512f') ? [16, 'AVX-512'] : has('avx') ? [8, 'AVX'] : [4, 'SSE']
+  const fma = has('fma') || has('avx512f')
+  const perCycle = 2 * lanes * (fma ? 2 : 1) // two vector pipes; an FMA counts two FLOPs
+  const cores = os.cpus().length
+  if (!mhz) return `unknown (no clock in /proc/cpuinfo; ${cores} cores, ${isa}${fma ? '+FMA' : ''})`
+  return `${Math.round((cores * mhz * perCycle) / 1000)} GFLOP/s (${cores} cores × ${(mhz / 1000).toFixed(2)} GHz × ${perCycle} FLOP/cycle: ${isa}${fma ? '+FMA' : ''}, two pipes)`
+}
+const PEAK = peak()
 
 type Metric = 'train' | 'em64' | 'em1'
 const METRICS: Metric[] = ['train', 'em64', 'em1']
@@ -114,7 +131,7 @@ const median = (a: number[]) => {
 
 export async function run(ctx: BenchContext): Promise<void> {
   const rounds = Number(ctx.args.rounds ?? (ctx.quick ? 1 : 2))
-  const backends = String(ctx.args.backends ?? 'wasm,wasm:2,webgpu,cpu').split(',')
+  const backends = String(ctx.args.backends ?? 'native,native:1,wasm,wasm:2,webgpu,cpu').split(',')
   const extra: string[] = []
   if (typeof ctx.args.net === 'string') extra.push('--net', ctx.args.net)
   const skipped: Record<string, string> = {}
@@ -135,7 +152,7 @@ export async function run(ctx: BenchContext): Promise<void> {
       ctx.log(`${b}: skipped (${skipped[b]})`)
       continue
     }
-    if (b.includes(':') && !new RegExp(`${b.split(':')[1]} threads`).test(probe.device ?? '')) {
+    if (b.includes(':') && !new RegExp(`\\b${b.split(':')[1]} threads?\\b`).test(probe.device ?? '')) {
       skipped[b] = `asked for ${b.split(':')[1]} threads, got: ${probe.device}`
       ctx.log(`${b}: skipped (${skipped[b]})`)
       continue

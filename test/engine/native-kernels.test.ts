@@ -10,6 +10,7 @@ import { selectBackend } from '../../src/engine/backend/select'
 import { loadNativeAddon, type NativeAddon } from '../../src/engine/backend/native-addon'
 import { nativeKernelsActive, nativeStatus, useNativeKernels } from '../../src/engine/backend/native-kernels'
 import { groupNormSwish } from '../../src/engine/nets/layers'
+import { nativeSelfCheck } from '../../src/engine/backend/native-self-check'
 import { createModel } from '../../src/engine/nets'
 import { createSde } from '../../src/engine/sde'
 import { Trainer } from '../../src/engine/train'
@@ -93,6 +94,35 @@ describe('native addon', () => {
     expect(relL2(many[0]!, one[0]!)).toBe(0) // split over output rows: identical sums
     expect(relL2(many[1]!, one[1]!)).toBe(0)
     expect(relL2(many[2]!, one[2]!)).toBeLessThan(1e-6) // split over the reduction
+  })
+})
+
+describe('the parity self-check select.ts runs before using native', () => {
+  test('passes on the real kernels; a wrong kernel fails it and the default selection falls back to wasm, saying why', async () => {
+    const good = nativeSelfCheck()
+    expect(good.ok).toBe(true)
+    expect(good.worst).toBeLessThan(1e-5)
+    // The loader's cached entry is what useNativeKernels(true) reads; swap in an addon whose
+    // conv2d gets one element wrong.
+    const cache = loadNativeAddon()
+    const broken = Object.create(addon, {
+      conv2d: {
+        value: (x: Float32Array, w: Float32Array, y: Float32Array, geom: Int32Array) => {
+          addon.conv2d(x, w, y, geom)
+          y[0]! += 1
+        }
+      }
+    }) as NativeAddon
+    cache.addon = broken
+    try {
+      expect(nativeSelfCheck().ok).toBe(false)
+      const info = await selectBackend({ force: undefined })
+      expect(info.name).not.toBe('native')
+      expect(info.attempts.find((a) => a.name === 'native')?.reason).toMatch(/disagree with wasm's/)
+    } finally {
+      cache.addon = addon
+    }
+    expect((await selectBackend({ force: 'native' })).name).toBe('native')
   })
 })
 

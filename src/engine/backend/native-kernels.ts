@@ -247,3 +247,4 @@ export function useNativeKernels(on: boolean): boolean {
 export function nativeKernelsActive(): boolean {
   return active && tf.getBackend() === BACKEND
 }
+

@@ -10,6 +10,7 @@ import { tf } from '../tf'
 import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName } from './types'
 import { prepareNodeWasmThreads, registerWasmTrainingKernels, unrefWasmThreadWorkers } from './wasm-kernels'
 import { nativeStatus, useNativeKernels } from './native-kernels'
+import { nativeSelfCheck } from './native-self-check'
 import { NATIVE_BUILD_HINT } from './native-addon'
 
 const require = createRequire(import.meta.url)
@@ -170,6 +171,11 @@ async function tryNative(opts: SelectOptions): Promise<TryResult> {
   if (!status.available) throw new NativeUnavailableError(status.reason)
   const base = await tryWasm(opts)
   if (!useNativeKernels(true)) throw new NativeUnavailableError(nativeStatus().reason)
+  const check = nativeSelfCheck()
+  if (!check.ok) {
+    useNativeKernels(false)
+    throw new NativeUnavailableError(`the native kernels disagree with wasm's on a small training step (relative error ${check.worst.toExponential(1)} > 1e-4), so they are not used`)
+  }
   const wasmPart = base.device.replace(/^CPU \(/, '').replace(/\)$/, '')
   return {
     result: { name: 'native', ok: true },
