@@ -36,7 +36,7 @@ Commands:
 
 Global options:
   --data-dir DIR    Data folder (default: SCORE_LAB_HOME, else the app's per-user folder)
-  --backend NAME    Force a backend: tensorflow, webgpu, wasm, cpu (same as SCORE_LAB_BACKEND)
+  --backend NAME    Force a backend: tensorflow, webgpu, native, wasm, cpu (same as SCORE_LAB_BACKEND)
   --json            Print one JSON object as the last line of stdout
   -h, --help        Show this help`
 
