@@ -34,7 +34,7 @@ describe('backend selection', () => {
   })
 
   it('rejects unknown backend names', () => {
-    expect(() => parseBackendName('cuda')).toThrow(/Unknown backend "cuda".*tensorflow, webgpu, wasm, cpu/)
+    expect(() => parseBackendName('cuda')).toThrow(/Unknown backend "cuda".*tensorflow, webgpu, native, wasm, cpu/)
     expect(parseBackendName(undefined)).toBeUndefined()
   })
 

@@ -43,7 +43,7 @@ describe('training jobs in worker threads', () => {
     const { run, checkpoints } = await ok<{ run: any; checkpoints: any[] }>('runs.get', { runId })
     expect(run.status).toBe('finished')
     expect(run.step).toBe(400)
-    expect(run.backend).toMatch(/^(wasm|cpu|webgpu|tensorflow) \(/)
+    expect(run.backend).toMatch(/^(native|wasm|cpu|webgpu|tensorflow) \(/)
     expect(run.bestLoss).toBeGreaterThan(0)
     // keep-last 2 plus the best one
     expect(checkpoints.map((c) => c.step)).toEqual(expect.arrayContaining([300, 400]))

@@ -79,7 +79,7 @@ describe('runs and live training in browser mode', () => {
     await page.getByTestId('training-continue').click()
     await expect.poll(count, { timeout: 60_000, interval: 200 }).toBeGreaterThan(paused) // the curve grows again
     expect(await status()).toBe('running')
-    expect(await page.getByTestId('training-backend').innerText()).toMatch(/wasm|cpu|webgpu|tensorflow/i)
+    expect(await page.getByTestId('training-backend').innerText()).toMatch(/\b(native|wasm|cpu|webgpu|tensorflow)\b/i)
     await screenshot(page, 'training-2-running')
   })
 

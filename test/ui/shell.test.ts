@@ -25,7 +25,7 @@ describe('app shell in browser mode', () => {
     await page.goto(server.openUrl)
     await page.getByTestId('backend-badge').waitFor()
     const badge = await page.getByTestId('backend-badge').innerText()
-    expect(badge.toLowerCase()).toMatch(/wasm|cpu|webgpu|tensorflow/)
+    expect(badge.toLowerCase()).toMatch(/^\s*(native|wasm|cpu|webgpu|tensorflow)\b/)
     expect(await page.getByTestId('data-dir').innerText()).toBe(dataDir)
     expect(await page.getByTestId('status-bar').innerText()).toMatch(/Browser mode · connected/)
     expect(page.url()).not.toContain('token=')
