@@ -8,7 +8,9 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+// GCC/Clang only: the micro-kernel uses their target attribute and CPU-feature builtins (MSVC gets the
+// portable kernel).
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define SL_X86 1
 #include <immintrin.h>
 #endif

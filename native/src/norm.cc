@@ -12,13 +12,19 @@
 
 #include "pool.h"
 
+#if defined(_MSC_VER)
+#define SL_INLINE __forceinline
+#else
+#define SL_INLINE __attribute__((always_inline)) inline
+#endif
+
 namespace sl {
 namespace {
 using idx = std::ptrdiff_t;
 
 // e^x to ~2 ulp for |x| ≤ 87 (Cephes' expf: range reduction by ln 2, degree-6 polynomial),
 // branch-free so that loops calling it vectorise. Out-of-range inputs saturate.
-__attribute__((always_inline)) inline float expApprox(float x) {
+SL_INLINE float expApprox(float x) {
   x = std::max(-87.f, std::min(88.f, x));
   // Round to nearest by the 1.5·2^23 trick: std::floor/nearbyint need SSE4.1 to vectorise.
   const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
@@ -37,7 +43,7 @@ __attribute__((always_inline)) inline float expApprox(float x) {
   return p * scale;
 }
 
-__attribute__((always_inline)) inline float sigmoid(float z) { return 1.f / (1.f + expApprox(-z)); }
+SL_INLINE float sigmoid(float z) { return 1.f / (1.f + expApprox(-z)); }
 
 }  // namespace
 
