@@ -40,11 +40,11 @@ inline void range(idx n, int parts, int i, idx& lo, idx& hi) {
   hi = n * (i + 1) / parts;
 }
 
-// Enough rows per piece that a piece is worth a thread wake-up (~64 kFLOP).
+// Split only work worth a thread wake-up (tens of µs): below ~2 MFLOP one thread is faster.
 int piecesFor(idx rows, idx flopsPerRow) {
   const idx work = rows * flopsPerRow;
   const int t = threads();
-  if (t <= 1 || work < (1 << 16)) return 1;
+  if (t <= 1 || work < (1 << 21)) return 1;
   return static_cast<int>(std::min<idx>(t, rows));
 }
 
