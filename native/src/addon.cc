@@ -5,6 +5,8 @@
 #include <node_api.h>
 
 #include <cstdint>
+#include <exception>
+#include <new>
 #include <string>
 
 #include "conv.h"
@@ -57,6 +59,19 @@ bool getI32(napi_env env, napi_value v, size_t n, int32_t* out) {
   return true;
 }
 
+// C++ exceptions (std::bad_alloc from a scratch buffer) must not cross into Node: they become a
+// JavaScript Error, and the caller's output tensor is simply left unwritten.
+template <typename F>
+void guarded(napi_env env, F&& f) {
+  try {
+    f();
+  } catch (const std::bad_alloc&) {
+    napi_throw_error(env, "ERR_SCORE_LAB_NATIVE", "native kernel: out of memory for its scratch buffers");
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "ERR_SCORE_LAB_NATIVE", (std::string("native kernel failed: ") + e.what()).c_str());
+  }
+}
+
 bool need(napi_env env, const Arr& a, size_t n, const char* name) {
   if (a.length != n) return fail(env, std::string(name) + " has " + std::to_string(a.length) + " elements, expected " + std::to_string(n));
   return true;
@@ -92,7 +107,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   if (!need(env, x, sz(g.B, g.H, g.W, g.C), "x") || !need(env, w, sz(g.KH, g.KW, g.C, g.CO), "filter") ||
       !need(env, y, sz(g.B, g.OH, g.OW, g.CO), "y"))
     return nullptr;
-  sl::conv2dForward(g, x.data, w.data, y.data);
+  guarded(env, [&] { sl::conv2dForward(g, x.data, w.data, y.data); });
   return nullptr;
 }
 
@@ -106,7 +121,7 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   if (!need(env, dy, sz(g.B, g.OH, g.OW, g.CO), "dy") || !need(env, w, sz(g.KH, g.KW, g.C, g.CO), "filter") ||
       !need(env, dx, sz(g.B, g.H, g.W, g.C), "dx"))
     return nullptr;
-  sl::conv2dBackpropInput(g, dy.data, w.data, dx.data);
+  guarded(env, [&] { sl::conv2dBackpropInput(g, dy.data, w.data, dx.data); });
   return nullptr;
 }
 
@@ -120,7 +135,7 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   if (!need(env, x, sz(g.B, g.H, g.W, g.C), "x") || !need(env, dy, sz(g.B, g.OH, g.OW, g.CO), "dy") ||
       !need(env, dw, sz(g.KH, g.KW, g.C, g.CO), "dw"))
     return nullptr;
-  sl::conv2dBackpropFilter(g, x.data, dy.data, dw.data);
+  guarded(env, [&] { sl::conv2dBackpropFilter(g, x.data, dy.data, dw.data); });
   return nullptr;
 }
 
@@ -148,7 +163,7 @@ napi_value GroupNormForward(napi_env env, napi_callback_info info) {
       !need(env, mean, sz(g.B, g.G, 1, 1), "mean") || !need(env, rstd, sz(g.B, g.G, 1, 1), "rstd") ||
       (g.hasBias && !need(env, bias, sz(g.B, g.C, 1, 1), "bias")))
     return nullptr;
-  sl::groupNormForward(g, x.data, bias.data, gamma.data, beta.data, y.data, mean.data, rstd.data);
+  guarded(env, [&] { sl::groupNormForward(g, x.data, bias.data, gamma.data, beta.data, y.data, mean.data, rstd.data); });
   return nullptr;
 }
 
@@ -168,8 +183,10 @@ napi_value GroupNormBackward(napi_env env, napi_callback_info info) {
       !need(env, mean, sz(g.B, g.G, 1, 1), "mean") || !need(env, rstd, sz(g.B, g.G, 1, 1), "rstd") ||
       (g.hasBias && (!need(env, bias, sz(g.B, g.C, 1, 1), "bias") || !need(env, dbias, sz(g.B, g.C, 1, 1), "dbias"))))
     return nullptr;
-  sl::groupNormBackward(g, dy.data, x.data, bias.data, gamma.data, beta.data, mean.data, rstd.data, dx.data, dbias.data, dgamma.data,
-                        dbeta.data);
+  guarded(env, [&] {
+    sl::groupNormBackward(g, dy.data, x.data, bias.data, gamma.data, beta.data, mean.data, rstd.data, dx.data, dbias.data, dgamma.data,
+                          dbeta.data);
+  });
   return nullptr;
 }
 
@@ -186,7 +203,7 @@ napi_value CopyBlocks(napi_env env, napi_callback_info info) {
   if (outer > 0 && len > 0) {
     if ((outer - 1) * sS + sO + len > static_cast<long long>(src.length)) return fail(env, "copyBlocks reads past the end of src"), nullptr;
     if ((outer - 1) * dS + dO + len > static_cast<long long>(dst.length)) return fail(env, "copyBlocks writes past the end of dst"), nullptr;
-    sl::copyBlocks(src.data, dst.data, outer, sS, sO, dS, dO, len);
+    guarded(env, [&] { sl::copyBlocks(src.data, dst.data, outer, sS, sO, dS, dO, len); });
   }
   return nullptr;
 }

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -20,6 +21,7 @@ struct Pool {
   unsigned long generation = 0;
   int workers = 0;
   std::mutex busy;  // one parallelFor at a time
+  std::exception_ptr error;  // the first exception a piece threw (e.g. bad_alloc), rethrown to the caller
 
   void grow(int n) {
     // Threads are never joined: the pool lives for the process (a static destructor that joins
@@ -48,7 +50,12 @@ struct Pool {
     for (;;) {
       int i = next.fetch_add(1);
       if (i >= pieces) return;
-      (*task)(i);
+      try {
+        (*task)(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(m);
+        if (!error) error = std::current_exception();
+      }
     }
   }
 };
@@ -91,6 +98,7 @@ void parallelFor(int n, const std::function<void(int)>& f) {
     p.task = &f;
     p.pieces = n;
     p.next.store(0);
+    p.error = nullptr;
     p.generation++;
   }
   p.wake.notify_all();
@@ -99,6 +107,13 @@ void parallelFor(int n, const std::function<void(int)>& f) {
   // Wait until every piece has been taken and every worker that woke has finished.
   p.done.wait(lk, [&] { return p.running == 0 && p.next.load() >= n; });
   p.task = nullptr;
+  if (p.error) {
+    std::exception_ptr e = p.error;
+    p.error = nullptr;
+    lk.unlock();
+    busy.unlock();
+    std::rethrow_exception(e);
+  }
 }
 
 }  // namespace sl

@@ -1,5 +1,6 @@
-// Chooses the TensorFlow.js backend at start. Order: libtensorflow (CUDA or CPU) →
-// WebGPU on a real adapter → native (wasm + Score Lab's C++ kernels) → wasm (SIMD) → pure-JS cpu. SCORE_LAB_BACKEND forces one.
+// Chooses the TensorFlow.js backend at start. Order: libtensorflow (CUDA or CPU) → WebGPU on a
+// real adapter → native (wasm + Score Lab's C++ kernels) → wasm (SIMD) → pure-JS cpu.
+// SCORE_LAB_BACKEND forces one.
 // Every skipped backend records a reason and, where there is one, the exact fix, so the
 // UI, the CLI and `score-lab doctor` can say in plain words why it is not in use.
 import { createRequire } from 'node:module'

@@ -107,6 +107,7 @@ export function groupNorm(x: tf.Tensor, groups: number, gamma: tf.Tensor, beta: 
  * ops and as many passes over the activations); otherwise it is built from the ops above.
  */
 export function groupNormSwish(x: tf.Tensor, bias: tf.Tensor, groups: number, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
+  if (x.rank !== 4) throw new Error(`groupNormSwish: x must be NHWC [B, H, W, C], got [${x.shape.join(', ')}]`)
   const [b, , , c] = x.shape as [number, number, number, number]
   if (bias.rank !== 2 || bias.shape[0] !== b || bias.shape[1] !== c) {
     throw new Error(`groupNormSwish: bias must be [${b}, ${c}], got [${bias.shape.join(', ')}]`)
