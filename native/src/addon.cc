@@ -97,46 +97,51 @@ bool convGeom(napi_env env, napi_value v, sl::ConvGeom& g) {
 
 size_t sz(long long a, long long b, long long c, long long d) { return static_cast<size_t>(a * b * c * d); }
 
-napi_value Conv2d(napi_env env, napi_callback_info info) {
+// The three convolution entry points differ only in which arrays play which part.
+enum class Role { Input, Filter, Output };
+
+size_t roleSize(const sl::ConvGeom& g, Role r) {
+  switch (r) {
+    case Role::Input: return sz(g.B, g.H, g.W, g.C);
+    case Role::Filter: return sz(g.KH, g.KW, g.C, g.CO);
+    default: return sz(g.B, g.OH, g.OW, g.CO);
+  }
+}
+
+using ConvKernel = void (*)(const sl::ConvGeom&, const float*, const float*, float*);
+
+struct ConvArg {
+  const char* name;
+  Role role;
+};
+
+napi_value convCall(napi_env env, napi_callback_info info, const ConvArg (&spec)[3], ConvKernel kernel) {
   napi_value argv[4];
   sl::ConvGeom g;
-  Arr x, w, y;
-  if (!args(env, info, 4, argv) || !getF32(env, argv[0], "x", x) || !getF32(env, argv[1], "filter", w) || !getF32(env, argv[2], "y", y) ||
-      !convGeom(env, argv[3], g))
-    return nullptr;
-  if (!need(env, x, sz(g.B, g.H, g.W, g.C), "x") || !need(env, w, sz(g.KH, g.KW, g.C, g.CO), "filter") ||
-      !need(env, y, sz(g.B, g.OH, g.OW, g.CO), "y"))
-    return nullptr;
-  guarded(env, [&] { sl::conv2dForward(g, x.data, w.data, y.data); });
+  Arr a[3];
+  if (!args(env, info, 4, argv)) return nullptr;
+  for (int i = 0; i < 3; i++)
+    if (!getF32(env, argv[i], spec[i].name, a[i])) return nullptr;
+  if (!convGeom(env, argv[3], g)) return nullptr;
+  for (int i = 0; i < 3; i++)
+    if (!need(env, a[i], roleSize(g, spec[i].role), spec[i].name)) return nullptr;
+  guarded(env, [&] { kernel(g, a[0].data, a[1].data, a[2].data); });
   return nullptr;
+}
+
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  static const ConvArg spec[3] = {{"x", Role::Input}, {"filter", Role::Filter}, {"y", Role::Output}};
+  return convCall(env, info, spec, sl::conv2dForward);
 }
 
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  sl::ConvGeom g;
-  Arr dy, w, dx;
-  if (!args(env, info, 4, argv) || !getF32(env, argv[0], "dy", dy) || !getF32(env, argv[1], "filter", w) ||
-      !getF32(env, argv[2], "dx", dx) || !convGeom(env, argv[3], g))
-    return nullptr;
-  if (!need(env, dy, sz(g.B, g.OH, g.OW, g.CO), "dy") || !need(env, w, sz(g.KH, g.KW, g.C, g.CO), "filter") ||
-      !need(env, dx, sz(g.B, g.H, g.W, g.C), "dx"))
-    return nullptr;
-  guarded(env, [&] { sl::conv2dBackpropInput(g, dy.data, w.data, dx.data); });
-  return nullptr;
+  static const ConvArg spec[3] = {{"dy", Role::Output}, {"filter", Role::Filter}, {"dx", Role::Input}};
+  return convCall(env, info, spec, sl::conv2dBackpropInput);
 }
 
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  sl::ConvGeom g;
-  Arr x, dy, dw;
-  if (!args(env, info, 4, argv) || !getF32(env, argv[0], "x", x) || !getF32(env, argv[1], "dy", dy) || !getF32(env, argv[2], "dw", dw) ||
-      !convGeom(env, argv[3], g))
-    return nullptr;
-  if (!need(env, x, sz(g.B, g.H, g.W, g.C), "x") || !need(env, dy, sz(g.B, g.OH, g.OW, g.CO), "dy") ||
-      !need(env, dw, sz(g.KH, g.KW, g.C, g.CO), "dw"))
-    return nullptr;
-  guarded(env, [&] { sl::conv2dBackpropFilter(g, x.data, dy.data, dw.data); });
-  return nullptr;
+  static const ConvArg spec[3] = {{"x", Role::Input}, {"dy", Role::Output}, {"dw", Role::Filter}};
+  return convCall(env, info, spec, sl::conv2dBackpropFilter);
 }
 
 // geometry: B HW C G swish hasBias, plus eps as a number

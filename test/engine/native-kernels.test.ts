@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { tf } from '../../src/engine/tf'
+import { randn, relL2 } from './helpers/arrays'
 import { selectBackend } from '../../src/engine/backend/select'
 import { loadNativeAddon, type NativeAddon } from '../../src/engine/backend/native-addon'
 import { nativeKernelsActive, nativeStatus, useNativeKernels } from '../../src/engine/backend/native-kernels'
@@ -15,22 +16,7 @@ import { createModel } from '../../src/engine/nets'
 import { createSde } from '../../src/engine/sde'
 import { Trainer } from '../../src/engine/train'
 
-function randn(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let s = seed >>> 0
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296
-  return Float32Array.from({ length: n }, () => offset + scale * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()))
-}
 
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length)
-  let num = 0
-  let den = 0
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2
-    den += b[i]! ** 2
-  }
-  return Math.sqrt(num / den)
-}
 
 let addon: NativeAddon
 

@@ -5,6 +5,7 @@
 // wasm-kernels.ts composes from wasm's own ('wasm'), and with the C++ addon's ('native').
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { tf } from '../../src/engine/tf'
+import { randn, relL2 } from './helpers/arrays'
 import { selectBackend } from '../../src/engine/backend/select'
 import { registerWasmTrainingKernels } from '../../src/engine/backend/wasm-kernels'
 import { nativeStatus, useNativeKernels } from '../../src/engine/backend/native-kernels'
@@ -19,25 +20,7 @@ beforeAll(async () => {
   registerWasmTrainingKernels() // idempotent: a second call must not throw or re-register
 })
 
-/** Deterministic normal samples (Box–Muller over a 32-bit LCG). */
-function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296
-  const out = new Float32Array(n)
-  for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u())
-  return out
-}
 
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length)
-  let num = 0
-  let den = 0
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2
-    den += b[i]! ** 2
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den)
-}
 
 /** Runs fn on `backend` and returns its outputs as plain arrays (and shapes). */
 async function on(backend: 'wasm' | 'cpu', fn: () => tf.Tensor[]): Promise<{ data: Float32Array[]; shapes: number[][] }> {

@@ -63,32 +63,35 @@ function conv2D(args: KernelArgs): TensorInfo | TensorInfo[] {
   return out
 }
 
+type ConvRun = (a: Float32Array, b: Float32Array, out: Float32Array, geom: Int32Array) => void
+
+/** The two gradient kernels: conv info from the forward shapes, dy checked against it, one output. */
+function convGradient(
+  name: string, args: KernelArgs, operands: [TensorInfo, TensorInfo], dy: TensorInfo,
+  xShape: number[], filterShape: number[], outShape: number[], run: ConvRun
+): TensorInfo | TensorInfo[] {
+  const attrs = args.attrs ?? {}
+  if (!isFloatNhwc(attrs, ...operands)) return fallback(name, args)
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides as number, 1, attrs.pad as never, attrs.dimRoundingMode as never)
+  if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback(name, args)
+  const backend = args.backend as WasmBackendLike
+  const out = backend.makeOutput(outShape, 'float32')
+  run(backend.typedArrayFromHeap(operands[0]), backend.typedArrayFromHeap(operands[1]), backend.typedArrayFromHeap(out), geometry(info))
+  return out
+}
+
 function conv2DBackpropInput(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
-  const attrs = args.attrs ?? {}
-  if (!isFloatNhwc(attrs, dy, filter)) return fallback('Conv2DBackpropInput', args)
-  const inputShape = attrs.inputShape as [number, number, number, number]
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], attrs.strides as number, 1, attrs.pad as never, attrs.dimRoundingMode as never)
-  if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropInput', args)
-  const backend = args.backend as WasmBackendLike
-  const out = backend.makeOutput(inputShape, 'float32')
-  addon!.conv2dBackpropInput(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(filter), backend.typedArrayFromHeap(out), geometry(info))
-  return out
+  const inputShape = args.attrs?.inputShape as number[]
+  return convGradient('Conv2DBackpropInput', args, [dy, filter], dy, inputShape, filter.shape, inputShape, (a, b, o, g) => addon!.conv2dBackpropInput(a, b, o, g))
 }
 
 function conv2DBackpropFilter(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo }
-  const attrs = args.attrs ?? {}
-  if (!isFloatNhwc(attrs, x, dy)) return fallback('Conv2DBackpropFilter', args)
-  const filterShape = attrs.filterShape as [number, number, number, number]
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, attrs.strides as number, 1, attrs.pad as never, attrs.dimRoundingMode as never)
-  if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return fallback('Conv2DBackpropFilter', args)
-  const backend = args.backend as WasmBackendLike
-  const out = backend.makeOutput(filterShape, 'float32')
-  addon!.conv2dBackpropFilter(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), geometry(info))
-  return out
+  const filterShape = args.attrs?.filterShape as number[]
+  return convGradient('Conv2DBackpropFilter', args, [x, dy], dy, x.shape, filterShape, filterShape, (a, b, o, g) => addon!.conv2dBackpropFilter(a, b, o, g))
 }
 
 export interface GroupNormAttrs {
