@@ -20,8 +20,6 @@ beforeAll(async () => {
   registerWasmTrainingKernels() // idempotent: a second call must not throw or re-register
 })
 
-
-
 /** Runs fn on `backend` and returns its outputs as plain arrays (and shapes). */
 async function on(backend: 'wasm' | 'cpu', fn: () => tf.Tensor[]): Promise<{ data: Float32Array[]; shapes: number[][] }> {
   await tf.setBackend(backend)
