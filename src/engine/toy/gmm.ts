@@ -78,9 +78,7 @@ export class GmmToy implements AnalyticToyDataset {
     for (let i = 0; i < n; i++) {
       const px = x[2 * i]
       const py = x[2 * i + 1]
-      comps.forEach((c, k) => {
-        logits[k] = c.logw - Math.log(2 * Math.PI * c.v) - ((px - c.mx) ** 2 + (py - c.my) ** 2) / (2 * c.v)
-      })
+      componentLogits(comps, px, py, logits)
       out[i] = logSumExp(logits)
     }
     return out
@@ -94,9 +92,7 @@ export class GmmToy implements AnalyticToyDataset {
     for (let i = 0; i < n; i++) {
       const px = x[2 * i]
       const py = x[2 * i + 1]
-      comps.forEach((c, k) => {
-        logits[k] = c.logw - Math.log(2 * Math.PI * c.v) - ((px - c.mx) ** 2 + (py - c.my) ** 2) / (2 * c.v)
-      })
+      componentLogits(comps, px, py, logits)
       const lse = logSumExp(logits)
       let sx = 0
       let sy = 0
@@ -143,4 +139,11 @@ function logSumExp(a: Float64Array): number {
   let s = 0
   for (const v of a) s += Math.exp(v - max)
   return max + Math.log(s)
+}
+
+/** log(w_k · N((px, py); m_k, v_k·I)) for every component k, into `out`. */
+function componentLogits(comps: readonly { logw: number; v: number; mx: number; my: number }[], px: number, py: number, out: Float64Array): void {
+  comps.forEach((c, k) => {
+    out[k] = c.logw - Math.log(2 * Math.PI * c.v) - ((px - c.mx) ** 2 + (py - c.my) ** 2) / (2 * c.v)
+  })
 }
