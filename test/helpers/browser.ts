@@ -42,3 +42,8 @@ export async function newPage(browser: Browser, colorScheme: 'light' | 'dark' = 
   page.on('pageerror', (err) => console.error('[page error]', err.message))
   return page
 }
+
+/** The Training panel's run status (data-status on its header: running, paused, finished…). */
+export function trainingStatus(page: Page): Promise<string | null> {
+  return page.getByTestId('training-header').locator('[data-status]').getAttribute('data-status')
+}

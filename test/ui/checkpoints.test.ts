@@ -10,7 +10,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { launchBrowser, newPage, ROOT, screenshot, startLab } from '../helpers/browser'
+import { launchBrowser, newPage, ROOT, screenshot, startLab, trainingStatus } from '../helpers/browser'
 import type { RunningServer } from '../../src/server/server'
 
 let browser: Browser
@@ -31,7 +31,7 @@ afterAll(async () => {
   fs.rmSync(outDir, { recursive: true, force: true })
 })
 
-const status = async () => page.getByTestId('training-header').locator('[data-status]').getAttribute('data-status')
+const status = () => trainingStatus(page)
 const rows = () => page.getByTestId('checkpoint-row')
 const canvas = () => page.getByTestId('score-field-canvas')
 const fieldT = async () => Number(await canvas().getAttribute('data-t'))

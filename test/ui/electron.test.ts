@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import path from 'node:path'
 import { _electron as electron } from 'playwright-core'
-import { ROOT, SHOTS } from '../helpers/browser'
+import { ROOT, SHOTS, trainingStatus } from '../helpers/browser'
 import { tempDir } from '../helpers/service'
 
 const require = createRequire(import.meta.url)
@@ -50,7 +50,7 @@ describe.skipIf(!bin.path)('Electron shell (smoke)', () => {
     const count = async () => Number(await page.getByTestId('curve-points').getAttribute('data-count'))
     await expect.poll(count, { timeout: 60_000 }).toBeGreaterThan(0)
     await page.keyboard.press('Alt+P')
-    await expect.poll(() => page.getByTestId('training-header').locator('[data-status]').getAttribute('data-status'), { timeout: 20_000 }).toBe('paused')
+    await expect.poll(() => trainingStatus(page), { timeout: 20_000 }).toBe('paused')
     await page.getByTestId('training-continue').click()
     await page.getByTestId('checkpoint-row').first().waitFor({ timeout: 120_000 })
     await page.getByTestId('nav-sample').click()

@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
-import { launchBrowser, newPage, screenshot, startLab } from '../helpers/browser'
+import { launchBrowser, newPage, screenshot, startLab, trainingStatus } from '../helpers/browser'
 import type { RunningServer } from '../../src/server/server'
 
 let browser: Browser
@@ -25,7 +25,7 @@ afterAll(async () => {
 })
 
 const count = async () => Number(await page.getByTestId('curve-points').getAttribute('data-count'))
-const status = async () => page.getByTestId('training-header').locator('[data-status]').getAttribute('data-status')
+const status = () => trainingStatus(page)
 
 describe('runs and live training in browser mode', () => {
   it('shows an empty state, validates the form as you type, and starts a toy run', async () => {
