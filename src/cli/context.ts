@@ -5,7 +5,7 @@ import { createLabService, type LabService } from '../lab/service'
 import { createDispatch } from '../lab/dispatch'
 import { defaultDataDir } from '../lab/data-dir'
 import { parseBackendName, selectBackend } from '../engine/backend/select'
-import type { ProcInput, ProcOutput, ProcedureName, SystemInfo } from '../shared/contract'
+import { escapeControlChars, type ProcInput, type ProcOutput, type ProcedureName, type SystemInfo } from '../shared/contract'
 
 export class UsageError extends Error {}
 
@@ -19,10 +19,12 @@ export interface Cli {
   result(value: unknown, human?: string): void
 }
 
-export function createCli(globals: { dataDir?: string; backend?: string; json: boolean }, shell: SystemInfo['shell']): Cli {
+export function createCli(globals: { dataDir?: string; backend?: string; json: boolean; command?: string }, shell: SystemInfo['shell']): Cli {
   const dataDir = path.resolve(globals.dataDir ?? defaultDataDir())
   const force = parseBackendName(globals.backend ?? process.env.SCORE_LAB_BACKEND)
-  const service = createLabService({ dataDir, shell, backend: () => selectBackend({ force }), jobBackend: force })
+  // Named to another process that finds a run locked by this one ("score-lab train").
+  const processLabel = globals.command ? `score-lab ${globals.command}` : undefined
+  const service = createLabService({ dataDir, shell, backend: () => selectBackend({ force }), jobBackend: force, processLabel })
   const dispatch = createDispatch(service.handlers)
   return {
     service,
@@ -61,11 +63,16 @@ export function waitForJob(cli: Cli, jobId: string, onProgress?: (fraction: numb
   return new Promise<{ state: string; error: string | null }>((resolve) => {
     const unsubscribe = cli.service.events.subscribe((e) => {
       if (e.type === 'progress' && e.jobId === jobId) onProgress?.(e.fraction, e.etaSeconds, e.rate)
-      if (e.type === 'log' && e.jobId === jobId) cli.say(`${e.level === 'info' ? '' : e.level + ': '}${e.message}`)
+      if (e.type === 'log' && e.jobId === jobId) cli.say(`${e.level === 'info' ? '' : e.level + ': '}${printable(e.message)}`)
       if (e.type === 'job' && e.job.id === jobId && ['finished', 'failed', 'cancelled'].includes(e.job.state)) {
         unsubscribe()
         resolve({ state: e.job.state, error: e.job.error })
       }
     })
   })
+}
+
+/** A job's log message for the terminal: its lines kept, any other control character escaped. */
+function printable(message: string): string {
+  return message.split('\n').map((line) => escapeControlChars(line)).join('\n')
 }

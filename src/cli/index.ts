@@ -1,10 +1,11 @@
 // `score-lab`: the command-line shell over the same lab service (in-process). Every command
 // exits non-zero with a one-line reason on bad input; with --json the last line of stdout is
 // one JSON object.
-import { parseArgs } from 'node:util'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startServer } from '../server/server'
+import { escapeControlChars } from '../shared/contract'
 import { UsageError, createCli, int } from './context'
 import { DATASETS_USAGE, datasetsCommand } from './commands/datasets'
 import { RUNS_USAGE, runsCommand } from './commands/runs'
@@ -23,14 +24,17 @@ Commands:
   train --resume RUN                                             Continue a run from its last checkpoint
   sample --checkpoint RUN|PATH --sampler em|rd|ancestral|pc|ald|ode [--corrector langevin|none]
          [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]
-         --out FILE.png [--gif FILE.gif]                         Sample a grid (PNG with its settings inside)
+         --out FILE.png [--gif FILE.gif] [--force]               Sample a grid (PNG with its settings inside;
+                                                                 --force replaces existing files)
          [--inpaint left|right|top|bottom|center|checker | --colorize | --class K] [--split test|train]
                                                                  Controllable generation (pc sampler)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
   likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
   ${DATASETS_USAGE}
   ${RUNS_USAGE}
-  serve [--host H] [--port P]   Serve the lab to a browser (127.0.0.1:5170 by default; prints the URL with its token)
+  serve [--host H] [--port P] [--allow-host NAME]...
+                                Serve the lab to a browser (127.0.0.1:5170 by default; prints the URL with its token);
+                                --allow-host accepts another name in the Host header (DNS-rebinding guard)
   doctor                        Diagnose the compute setup (backends, CUDA/cuDNN, Vulkan) with the fix for each problem
   info                          Backend, device, versions and the data folder
 
@@ -42,28 +46,75 @@ Global options:
 
 export { UsageError }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'data-dir': { type: 'string' },
-      backend: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...TRAIN_OPTIONS,
-      ...SAMPLE_OPTIONS
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h', default: false },
+  ...TRAIN_OPTIONS,
+  ...SAMPLE_OPTIONS
+} as const satisfies ParseArgsConfig['options']
+
+/** A value that is a negative number (-1, -2e-3, -.5), not an option. */
+const NEGATIVE_NUMBER = /^-(?:\d|\.\d)/
+
+/**
+ * Joins a negative number to the string option before it (`--lr -1` → `--lr=-1`), which
+ * parseArgs would otherwise take for an option and refuse as "ambiguous"; the schema then
+ * says why the value is out of range. Nothing after `--` is touched.
+ */
+export function joinNegativeValues(argv: string[], options: ParseArgsConfig['options'] = OPTIONS): string[] {
+  const stringLong = new Set(Object.entries(options ?? {}).filter(([, o]) => o.type === 'string').map(([name]) => name))
+  const stringShort = new Set(Object.values(options ?? {}).filter((o) => o.type === 'string' && o.short).map((o) => o.short!))
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') {
+      out.push(...argv.slice(i))
+      break
     }
-  })
+    const next = argv[i + 1]
+    if (next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      if (arg.startsWith('--') && stringLong.has(arg.slice(2))) {
+        out.push(`${arg}=${next}`)
+        i++
+        continue
+      }
+      if (/^-[^-]$/.test(arg) && stringShort.has(arg.slice(1))) {
+        out.push(`${arg}${next}`)
+        i++
+        continue
+      }
+    }
+    out.push(arg)
+  }
+  return out
+}
+
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS })
+  } catch (err) {
+    // node:util's messages run over several lines; keep all of them, on the one line errors get.
+    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      const message = (err as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ')
+      throw new UsageError(`${message}${/[.!?]$/.test(message) ? '' : '.'} Run score-lab --help for the options.`)
+    }
+    throw err
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv)
   const [command, ...rest] = positionals
   if (values.help || !command) {
     console.log(USAGE)
     return command || values.help ? 0 : 2
   }
-  const cli = createCli({ dataDir: values['data-dir'], backend: values.backend, json: values.json }, command === 'serve' ? 'browser' : 'cli')
+  const cli = createCli({ dataDir: values['data-dir'], backend: values.backend, json: values.json, command }, command === 'serve' ? 'browser' : 'cli')
   try {
     switch (command) {
       case 'info': {
@@ -94,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'runs':
         return await runsCommand(cli, rest, values)
       case 'serve':
-        return await serve(cli, values.host, values.port)
+        return await serve(cli, values.host, values.port, values['allow-host'] ?? [])
       default:
         throw new UsageError(`unknown command "${command}". Run score-lab --help for the list.`)
     }
@@ -103,11 +154,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function serve(cli: ReturnType<typeof createCli>, hostFlag: string | undefined, portFlag: string | undefined): Promise<number> {
+async function serve(cli: ReturnType<typeof createCli>, hostFlag: string | undefined, portFlag: string | undefined, allowedHosts: string[]): Promise<number> {
   const host = hostFlag ?? '127.0.0.1'
   const port = int('port', portFlag) ?? 5170
   if (port < 0 || port > 65535) throw new UsageError(`--port must be from 0 to 65535, got ${port}`)
-  const server = await startServer({ service: cli.service, host, port, staticDir: rendererDir })
+  const server = await startServer({ service: cli.service, host, port, staticDir: rendererDir, allowedHosts })
   cli.say(`Score Lab (browser mode) is serving on ${server.url}`)
   cli.say(`Open: ${server.openUrl}`)
   cli.say(`Data folder: ${cli.service.dataDir}`)
@@ -125,12 +176,25 @@ async function serve(cli: ReturnType<typeof createCli>, hostFlag: string | undef
   return 0
 }
 
+/**
+ * The reader of our output went away (`score-lab runs list | head -1`): nothing more can be
+ * shown, so exit quietly with success instead of an unhandled EPIPE stack trace.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
+}
+
 export async function run(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout)
+  exitQuietlyOnClosedPipe(process.stderr)
   try {
     process.exitCode = await main(argv)
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err)
-    console.error(`score-lab: ${msg.split('\n')[0]}`)
+    console.error(`score-lab: ${escapeControlChars(msg.split('\n')[0] ?? '')}`)
     process.exitCode = 2
   }
 }

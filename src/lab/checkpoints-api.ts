@@ -6,14 +6,17 @@ import { loadCheckpoint } from '../engine/checkpoint/checkpoint'
 import { Trainer } from '../engine/train'
 import { encodeTorchSafetensors } from '../engine/nets/torch-import'
 import type { TorchCompatibleModel } from '../engine/nets/scorenet'
-import { writeFileAtomicSync } from '../engine/io/atomic-write'
+import { checkOutputPath, writeOutputFile } from '../engine/io/output-file'
 import { HandlerError, type Handlers } from './dispatch'
 import type { JobManager } from './jobs/manager'
-import { writeManifest, type RunStore } from './runs/store'
+import type { RunStore } from './runs/store'
+import { lockOrRefuse, type RunLocks } from './runs/run-lock'
+import { dropCheckpoints } from './runs/checkpoint-folder'
+import { outputError } from './output-errors'
 
 type CheckpointHandlers = Pick<Handlers, 'checkpoints.delete' | 'checkpoints.export'>
 
-export function checkpointHandlers(runs: RunStore, jobs: JobManager): CheckpointHandlers {
+export function checkpointHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks): CheckpointHandlers {
   const find = (runId: string, file: string) => {
     const cks = runs.checkpoints(runId)
     const ck = cks.find((c) => c.file === file)
@@ -22,24 +25,32 @@ export function checkpointHandlers(runs: RunStore, jobs: JobManager): Checkpoint
   }
   return {
     'checkpoints.delete': async ({ runId, file }) => {
-      const { cks } = find(runId, file)
-      if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is training; stop it before deleting checkpoints.` })
-      const dir = runs.checkpointsDir(runId)
-      // Manifest first: a crash in between leaves an unlisted file, which the next job removes.
-      writeManifest(dir, cks.filter((c) => c.file !== file))
-      fs.rmSync(path.join(dir, file), { force: true })
+      const run = runs.get(runId)
+      find(runId, file)
+      if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run "${run.name}" is training; stop it before deleting checkpoints.` })
+      // No trainer and no sampler in any process while the folder changes.
+      const lease = await lockOrRefuse(() => locks.forDelete(runId), `delete a checkpoint of run "${run.name}"`)
+      try {
+        const { cks } = find(runId, file) // re-read under the lock
+        dropCheckpoints(runs.checkpointsDir(runId), [file], cks)
+      } finally {
+        await lease.release()
+      }
       return runs.checkpoints(runId)
     },
-    'checkpoints.export': async ({ runId, file, path: target, format }) => {
+    'checkpoints.export': async ({ runId, file, path: target, format, overwrite }) => {
       const { ck } = find(runId, file)
       const run = runs.get(runId)
-      const out = path.resolve(target)
-      if (!fs.existsSync(path.dirname(out))) throw new HandlerError({ code: 'bad_request', message: `Folder ${path.dirname(out)} does not exist.` })
+      const opts = { overwrite: overwrite ?? false }
       const src = path.join(runs.checkpointsDir(runId), file)
       const config = { run: run.name, runId, checkpoint: file, step: ck.step, loss: ck.loss, config: run.config, format }
       try {
+        const out = checkOutputPath(target, opts)
+        const configFile = out.replace(/\.safetensors$/, '') + '.json'
+        checkOutputPath(configFile, opts) // both refused before either is written
+        let bytes: Uint8Array
         if (format === 'safetensors') {
-          writeFileAtomicSync(out, fs.readFileSync(src))
+          bytes = fs.readFileSync(src)
         } else {
           if (run.config.model !== 'scorenet') {
             throw new HandlerError({ code: 'bad_request', message: `Only "scorenet" has a PyTorch counterpart (the tutorial's ScoreNet); this run uses "${run.config.model}".` })
@@ -51,18 +62,17 @@ export function checkpointHandlers(runs: RunStore, jobs: JobManager): Checkpoint
               const shadow = trainer.samplingParams()
               for (const [n, p] of trainer.model.params) p.assign(shadow.get(n)!)
             }
-            writeFileAtomicSync(out, encodeTorchSafetensors(trainer.model as TorchCompatibleModel, { step: String(ck.step) }))
+            bytes = encodeTorchSafetensors(trainer.model as TorchCompatibleModel, { step: String(ck.step) })
           } finally {
             trainer.dispose()
             trainer.model.dispose()
           }
         }
-        const configFile = out.replace(/\.safetensors$/, '') + '.json'
-        writeFileAtomicSync(configFile, JSON.stringify(config, null, 2) + '\n')
-        return { path: out, configPath: configFile, bytes: fs.statSync(out).size }
+        writeOutputFile(out, bytes, opts)
+        writeOutputFile(configFile, JSON.stringify(config, null, 2) + '\n', opts)
+        return { path: out, configPath: configFile, bytes: bytes.byteLength }
       } catch (err) {
-        if (err instanceof HandlerError) throw err
-        throw new HandlerError({ code: 'bad_request', message: `Could not export to ${out}: ${(err as Error).message}` })
+        throw outputError(err, target)
       }
     }
   }

@@ -11,7 +11,7 @@ import { SafetensorsError } from '../engine/io/safetensors'
 import { presetFor } from './catalog'
 import { HandlerError } from './dispatch'
 import type { RunStore } from './runs/store'
-import { writeManifest } from './runs/store'
+import { checkpointFileName, writeManifest } from './runs/checkpoint-folder'
 import type { RunSummary, TrainConfig } from '../shared/contract'
 
 export async function importTorchRun(runs: RunStore, file: string, dataset: string, name?: string): Promise<RunSummary> {
@@ -37,7 +37,7 @@ export async function importTorchRun(runs: RunStore, file: string, dataset: stri
   const trainer = new Trainer({ model: imported.model, sde, config: { lr: config.lr, batchSize: config.batchSize, seed: config.seed }, dataShape: [...imported.model.cfg.shape] })
   const run = runs.create(config, name ?? `Imported ${path.basename(file)}`, null)
   try {
-    const ckFile = 'ckpt-00000000.safetensors'
+    const ckFile = checkpointFileName(0)
     const target = path.join(runs.checkpointsDir(run.id), ckFile)
     await saveCheckpoint(target, trainer.exportState())
     writeManifest(runs.checkpointsDir(run.id), [{ file: ckFile, step: 0, loss: null, time: Date.now(), bytes: fs.statSync(target).size, best: false, hasEma: false }])

@@ -3,11 +3,13 @@
 // JSON record of the settings that made them.
 import fs from 'node:fs'
 import path from 'node:path'
-import { writeFileAtomicSync } from '../engine/io/atomic-write'
+import { writeOutputFile } from '../engine/io/output-file'
 import { SampleRecordSchema, type SampleRecord } from '../shared/contract'
 import { HandlerError, type Handlers } from './dispatch'
 import type { JobManager } from './jobs/manager'
 import type { RunStore } from './runs/store'
+import { lockOrRefuse, type RunLocks } from './runs/run-lock'
+import { outputError } from './output-errors'
 
 type SampleHandlers = Pick<Handlers, 'samples.start' | 'samples.compare' | 'samples.list' | 'samples.image' | 'samples.export' | 'likelihood.start'>
 
@@ -31,7 +33,7 @@ export function listSamples(runs: RunStore, runId: string): SampleRecord[] {
   return out.sort((a, b) => b.createdAt - a.createdAt)
 }
 
-export function sampleHandlers(runs: RunStore, jobs: JobManager, dataDir: string, backend: string | undefined): SampleHandlers {
+export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks, dataDir: string, backend: string | undefined): SampleHandlers {
   const requireCheckpoint = (runId: string, file?: string) => {
     runs.get(runId) // not_found for an unknown run
     const cks = runs.checkpoints(runId)
@@ -45,16 +47,18 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, dataDir: string
     if (!r) throw new HandlerError({ code: 'not_found', message: `Run ${runId} has no sample "${id}".` })
     return r
   }
+  /** A shared run lock for the job's life: another process cannot delete what it reads. */
+  const useLease = (runId: string) => lockOrRefuse(() => locks.shared(runId, 'sampling'), `sample from run ${runId}`)
   const dataUrl = (file: string, mime: string) => `data:${mime};base64,${fs.readFileSync(file).toString('base64')}`
 
   return {
     'samples.start': async (request) => {
       requireCheckpoint(request.runId, request.checkpoint)
-      return { jobId: jobs.submit({ kind: 'sample', runId: request.runId, dataDir, request, backend }).id }
+      return { jobId: jobs.submit({ kind: 'sample', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
     },
     'samples.compare': async (request) => {
       requireCheckpoint(request.runId, request.checkpoint)
-      return { jobId: jobs.submit({ kind: 'compare', runId: request.runId, dataDir, request, backend }).id }
+      return { jobId: jobs.submit({ kind: 'compare', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
     },
     'samples.list': async ({ runId }) => {
       runs.get(runId)
@@ -74,23 +78,20 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, dataDir: string
         referenceDataUrl: r.reference ? dataUrl(path.join(dir, r.reference), 'image/png') : null
       }
     },
-    'samples.export': async ({ runId, id, path: target, what }) => {
+    'samples.export': async ({ runId, id, path: target, what, overwrite }) => {
       const r = record(runId, id)
       const file = what === 'gif' ? r.gif : r.png
       if (!file) throw new HandlerError({ code: 'not_found', message: `Sample ${id} has no animation; sample again with trajectory frames.` })
-      const resolved = path.resolve(target)
-      if (!fs.existsSync(path.dirname(resolved))) throw new HandlerError({ code: 'bad_request', message: `Folder ${path.dirname(resolved)} does not exist.` })
       const bytes = fs.readFileSync(path.join(samplesDir(runs, runId), file))
       try {
-        writeFileAtomicSync(resolved, bytes)
+        return { path: writeOutputFile(target, bytes, { overwrite: overwrite ?? false }), bytes: bytes.length }
       } catch (err) {
-        throw new HandlerError({ code: 'bad_request', message: `Could not write ${resolved}: ${(err as Error).message}` })
+        throw outputError(err, target)
       }
-      return { path: resolved, bytes: bytes.length }
     },
     'likelihood.start': async (request) => {
       requireCheckpoint(request.runId, request.checkpoint)
-      return { jobId: jobs.submit({ kind: 'likelihood', runId: request.runId, dataDir, request, backend }).id }
+      return { jobId: jobs.submit({ kind: 'likelihood', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
     }
   }
 }

@@ -10,6 +10,7 @@ import { diagnose } from './doctor'
 import { HandlerError, type Handlers } from './dispatch'
 import { EventBus } from './events'
 import { RunStore } from './runs/store'
+import { RunLocks, lockOrRefuse } from './runs/run-lock'
 import { JobManager } from './jobs/manager'
 import { tsxWorkerFactory, type WorkerFactory } from './jobs/worker-factory'
 import { catalog, checkTrainConfig } from './catalog'
@@ -35,6 +36,8 @@ export interface LabServiceOptions {
   workerFactory?: WorkerFactory
   /** Compute jobs running at once (default 1). */
   concurrency?: number
+  /** How this process names itself to another process that finds a run locked. */
+  processLabel?: string
   /** Data-set store options (tests point mirrors at a local server). */
   datasets?: ConstructorParameters<typeof DatasetStore>[1]
 }
@@ -44,6 +47,7 @@ export interface LabService {
   events: EventBus
   dataDir: string
   runs: RunStore
+  locks: RunLocks
   jobs: JobManager
   datasets: DatasetStore
   close(): Promise<void>
@@ -66,6 +70,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const dataDir = ensureDataDir(opts.dataDir)
   const events = new EventBus()
   const runs = new RunStore(dataDir)
+  const locks = new RunLocks(runs.root, opts.processLabel ?? processLabel(opts.shell))
   const jobs = new JobManager({
     workerFactory: opts.workerFactory ?? tsxWorkerFactory(),
     events,
@@ -80,10 +85,12 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const backend = () => (backendPromise ??= (opts.backend ?? (() => selectBackend()))())
 
   const scoreField = createScoreFieldService(runs)
-  const startTraining = (runId: string, resume: boolean) => {
+  const startTraining = async (runId: string, resume: boolean) => {
     const run = runs.get(runId)
     if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
-    const job = jobs.submit({ kind: 'train', runId, dataDir, config: run.config, resume, backend: opts.jobBackend })
+    // The exclusive run lock, held from queueing to the job's end: no second trainer anywhere.
+    const lease = await lockOrRefuse(() => locks.exclusive(runId, 'training'), `train run "${run.name}"`)
+    const job = jobs.submit({ kind: 'train', runId, dataDir, config: run.config, resume, backend: opts.jobBackend }, { lease })
     return { runId, jobId: job.id }
   }
 
@@ -106,8 +113,8 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
     'engine.catalog': async () => catalog(),
     ...datasetHandlers(datasets, jobs),
-    ...sampleHandlers(runs, jobs, dataDir, opts.jobBackend),
-    ...checkpointHandlers(runs, jobs),
+    ...sampleHandlers(runs, jobs, locks, dataDir, opts.jobBackend),
+    ...checkpointHandlers(runs, jobs, locks),
     'runs.list': async () => runs.list(),
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),
@@ -132,8 +139,20 @@ export function createLabService(opts: LabServiceOptions): LabService {
       return run
     },
     'runs.delete': async ({ runId }) => {
-      if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is training; stop it before deleting it.` })
-      runs.delete(runId)
+      // A run whose run.json is damaged can still be deleted; it is then named by its id.
+      let name = runId
+      try {
+        name = runs.get(runId).name
+      } catch (err) {
+        if (err instanceof HandlerError && err.code === 'not_found') throw err
+      }
+      if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run "${name}" is training; stop it before deleting it.` })
+      const lease = await lockOrRefuse(() => locks.forDelete(runId), `delete run "${name}"`)
+      try {
+        runs.delete(runId)
+      } finally {
+        await lease.release()
+      }
       events.emit({ type: 'run-deleted', runId })
       return { ok: true as const }
     },
@@ -149,5 +168,10 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId)
   }
 
-  return { handlers, events, dataDir, runs, jobs, datasets, close: () => jobs.shutdown() }
+  return { handlers, events, dataDir, runs, locks, jobs, datasets, close: () => jobs.shutdown() }
+}
+
+function processLabel(shell: SystemInfo['shell']): string {
+  if (shell === 'cli') return 'score-lab'
+  return shell === 'electron' ? 'the Score Lab window' : 'Score Lab in browser mode'
 }

@@ -15,6 +15,136 @@ export const MAX_FRAME_BYTES = 1_000_000
 
 const Str = z.string().max(MAX_STRING)
 
+// ---- numeric limits ----
+// Every bounded number of a request has its range here, once; the schemas below build their
+// checks (and their messages, which state the range) from these.
+
+/** A range a numeric field must lie in: [min, max], or (min, max] with `gt`. */
+export interface NumRange {
+  min: number
+  max: number
+  /** The minimum itself is not allowed (a learning rate of 0 trains nothing). */
+  gt?: boolean
+  int?: boolean
+  /** The setting in words, for messages. */
+  what: string
+}
+
+const STEPS_MAX = 100_000_000
+const SAMPLER_STEPS_MAX = 100_000
+
+export const LIMITS = {
+  // training
+  steps: { min: 1, max: STEPS_MAX, int: true, what: 'training steps' },
+  batchSize: { min: 1, max: 4096, int: true, what: 'batch size' },
+  lr: { min: 0, gt: true, max: 1, what: 'learning rate' },
+  warmup: { min: 0, max: STEPS_MAX, int: true, what: 'warm-up steps' },
+  gradClip: { min: 0, max: 1e6, what: 'gradient-norm clip (0 turns it off)' },
+  ema: { min: 0, max: 0.999999, what: 'EMA decay (0 turns it off)' },
+  seed: { min: 0, max: 2 ** 31 - 1, int: true, what: 'seed' },
+  checkpointEvery: { min: 1, max: STEPS_MAX, int: true, what: 'checkpoint interval' },
+  keepLast: { min: 1, max: 1000, int: true, what: 'checkpoints kept' },
+  previewEvery: { min: 0, max: STEPS_MAX, int: true, what: 'preview interval (0 turns previews off)' },
+  // SDE parameters (σ of VE and the tutorial SDE, β of VP and sub-VP, N)
+  sigma: { min: 1e-4, max: 1e5, what: 'σ' },
+  beta: { min: 0, gt: true, max: 1000, what: 'β' },
+  sdeN: { min: 1, max: SAMPLER_STEPS_MAX, int: true, what: 'discretisation steps N' },
+  /** Any other SDE parameter (the lab refuses names its SDE does not take). */
+  sdeParam: { min: 0, gt: true, max: 1e6, what: 'SDE parameter' },
+  // sampling and likelihood
+  count: { min: 1, max: 4096, int: true, what: 'samples per grid' },
+  samplerSteps: { min: 1, max: SAMPLER_STEPS_MAX, int: true, what: 'sampler steps' },
+  every: { min: 0, max: SAMPLER_STEPS_MAX, int: true, what: 'report interval' },
+  eps: { min: 1e-8, max: 0.5, what: 'end time ε' },
+  snr: { min: 0, gt: true, max: 1, what: 'Langevin signal-to-noise ratio' },
+  correctorSteps: { min: 1, max: 100, int: true, what: 'corrector steps per noise level' },
+  stepsPerLevel: { min: 1, max: 10_000, int: true, what: 'Langevin steps per noise level' },
+  stepLr: { min: 0, gt: true, max: 1, what: 'Langevin step size' },
+  odeTolerance: { min: 1e-8, max: 0.1, what: 'ODE solver tolerance' },
+  trajectoryFrames: { min: 0, max: 200, int: true, what: 'trajectory frames' },
+  likelihoodCount: { min: 1, max: 10_000, int: true, what: 'images to evaluate' },
+  classLabel: { min: 0, max: 999, int: true, what: 'class label' },
+  classifierScale: { min: 0, max: 100, what: 'classifier scale' }
+} as const satisfies Record<string, NumRange>
+
+function showNumber(n: number): string {
+  return Number.isInteger(n) && Math.abs(n) >= 10_000 ? n.toLocaleString('en-US') : String(n)
+}
+
+/** "from 1 to 4,096", "more than 0 and at most 1" (with "a whole number" for integers). */
+export function rangeText(r: NumRange): string {
+  const kind = r.int ? 'a whole number ' : ''
+  return r.gt ? `${kind}more than ${showNumber(r.min)} and at most ${showNumber(r.max)}` : `${kind}from ${showNumber(r.min)} to ${showNumber(r.max)}`
+}
+
+function rangeMessage(r: NumRange, input: unknown): string {
+  return `${r.what} must be ${rangeText(r)}${input === undefined ? '' : ` (got ${typeof input === 'string' ? JSON.stringify(input) : String(input)})`}`
+}
+
+/** A number schema for one range, whose every refusal says the range. */
+export function ranged(r: NumRange): z.ZodNumber {
+  const error = (iss: { input?: unknown }) => rangeMessage(r, iss.input)
+  let s = z.number({ error: (iss) => (iss.input === undefined ? undefined : error(iss)) })
+  if (r.int) s = s.int({ error })
+  s = r.gt ? s.gt(r.min, { error }) : s.min(r.min, { error })
+  return s.max(r.max, { error })
+}
+
+/**
+ * Checks the known numeric keys of a free record (SDE parameters, sampler settings) against
+ * their ranges, and the others against `other` if given; names are left to the registry that owns them.
+ */
+function knownKeysInRange(limits: Readonly<Record<string, NumRange>>, other?: NumRange) {
+  return (record: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    for (const [key, value] of Object.entries(record)) {
+      const r = Object.prototype.hasOwnProperty.call(limits, key) ? limits[key] : other
+      if (!r) continue
+      const parsed = ranged(r).safeParse(value)
+      if (!parsed.success) ctx.addIssue({ code: 'custom', path: [key], input: value, message: rangeMessage(r, value) })
+    }
+  }
+}
+
+// ---- text a person typed (run names, tags) ----
+
+/** Line breaks and other whitespace-like control characters (one space each run). */
+const CONTROL_SPACES = /[\t\n\v\f\r\u0085\u2028\u2029]+/g
+/** C0 and C1 controls, DEL, line/paragraph separators and the bidi controls (marks, embeddings, overrides, isolates). */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+/** Removes control characters (line breaks become spaces) and trims: what a run name or tag may hold. */
+export function stripControlChars(text: string): string {
+  return text.replace(CONTROL_SPACES, ' ').replace(CONTROL_CHARS, '').trim()
+}
+
+/**
+ * Shows any control character as an escape (\x1b, \u202e), for names read from older run files;
+ * `json` writes \u00XX for all of them, so JSON text stays valid.
+ */
+export function escapeControlChars(text: string, opts: { json?: boolean } = {}): string {
+  return text.replace(CONTROL_CHARS, (c) => {
+    const code = c.charCodeAt(0)
+    return code < 0x100 && !opts.json ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
+}
+
+export const RUN_NAME_MAX = 120
+export const TAG_MAX = 40
+export const TAGS_MAX = 20
+
+/** Typed text with control characters removed, then held to `max` characters (and to 1 with `required`). */
+function cleanText(what: string, max: number, required: boolean) {
+  const clean = z.string().max(max, `${what} must be at most ${max} characters`)
+  return z
+    .string()
+    .max(MAX_STRING)
+    .transform(stripControlChars)
+    .pipe(required ? clean.min(1, `${what} must not be empty (control characters are removed)`) : clean)
+}
+const RunName = cleanText('run name', RUN_NAME_MAX, false)
+const NewRunName = cleanText('run name', RUN_NAME_MAX, true)
+const Tag = cleanText('tag', TAG_MAX, true)
+
 export const BackendNameSchema = z.enum(['tensorflow', 'webgpu', 'native', 'wasm', 'cpu'])
 
 export const BackendAttemptSchema = z.object({
@@ -64,36 +194,66 @@ export const DoctorReportSchema = z.object({
 
 // ---- training runs ----
 
-const PosInt = z.number().int().positive()
-const NonNegInt = z.number().int().nonnegative()
 const Name = z.string().min(1).max(64)
 
-/** Every setting of a training run. Names (dataset, model, SDE, weighting) are checked against the engine's registries by the lab. */
-export const TrainConfigSchema = z.object({
-  dataset: Name,
-  model: Name,
-  /** SDE by registry name; params override its defaults (e.g. sigmaMax). */
-  sde: z.object({ name: Name, params: z.record(z.string().max(32), z.number().positive()) }).strict(),
-  steps: PosInt.max(100_000_000),
-  batchSize: PosInt.max(4096),
-  lr: z.number().positive().max(1),
-  warmup: NonNegInt,
-  /** Gradient-norm clipping; 0 disables it. */
-  gradClip: z.number().nonnegative(),
-  /** EMA decay of the weights used for sampling; 0 disables it. */
-  ema: z.number().min(0).max(0.999999),
-  weighting: Name,
-  reduction: z.enum(['sum', 'mean']),
-  seed: NonNegInt.max(2 ** 31 - 1),
-  checkpointEvery: PosInt,
-  keepLast: PosInt.max(1000),
-  keepBest: z.boolean(),
-  /** Write a preview grid every N steps; 0 turns previews off. */
-  previewEvery: NonNegInt,
-  /** Data scaled to [−1, 1] (true) or [0, 1] (false). */
-  centered: z.boolean(),
-  randomFlip: z.boolean()
-})
+const SDE_PARAM_LIMITS: Readonly<Record<string, NumRange>> = {
+  sigma: LIMITS.sigma,
+  sigmaMin: LIMITS.sigma,
+  sigmaMax: LIMITS.sigma,
+  betaMin: LIMITS.beta,
+  betaMax: LIMITS.beta,
+  N: LIMITS.sdeN
+}
+
+/** SDE parameter overrides: each known one within its range (others within LIMITS.sdeParam), and min below max where both are given. */
+const SdeParams = z
+  .record(z.string().max(32), z.number())
+  .superRefine(knownKeysInRange(SDE_PARAM_LIMITS, LIMITS.sdeParam))
+  .superRefine((p, ctx) => {
+    if (p.sigmaMin !== undefined && p.sigmaMax !== undefined && !(p.sigmaMin < p.sigmaMax)) {
+      ctx.addIssue({ code: 'custom', path: ['sigmaMin'], input: p.sigmaMin, message: `sigmaMin (${p.sigmaMin}) must be less than sigmaMax (${p.sigmaMax})` })
+    }
+    if (p.betaMin !== undefined && p.betaMax !== undefined && !(p.betaMin <= p.betaMax)) {
+      ctx.addIssue({ code: 'custom', path: ['betaMin'], input: p.betaMin, message: `betaMin (${p.betaMin}) must be at most betaMax (${p.betaMax})` })
+    }
+  })
+
+/**
+ * Every setting of a training run. Names (dataset, model, SDE, weighting) are checked against
+ * the engine's registries by the lab. `bounded` false gives the same shape without the ranges,
+ * so run files written before a limit was added or tightened stay readable.
+ */
+function trainConfigSchema(bounded: boolean) {
+  const n = (r: NumRange) => (bounded ? ranged(r) : r.int ? z.number().int() : z.number())
+  return z.object({
+    dataset: Name,
+    model: Name,
+    /** SDE by registry name; params override its defaults (e.g. sigmaMax). */
+    sde: z.object({ name: Name, params: bounded ? SdeParams : z.record(z.string(), z.number()) }).strict(),
+    steps: n(LIMITS.steps),
+    batchSize: n(LIMITS.batchSize),
+    lr: n(LIMITS.lr),
+    warmup: n(LIMITS.warmup),
+    /** Gradient-norm clipping; 0 disables it. */
+    gradClip: n(LIMITS.gradClip),
+    /** EMA decay of the weights used for sampling; 0 disables it. */
+    ema: n(LIMITS.ema),
+    weighting: Name,
+    reduction: z.enum(['sum', 'mean']),
+    seed: n(LIMITS.seed),
+    checkpointEvery: n(LIMITS.checkpointEvery),
+    keepLast: n(LIMITS.keepLast),
+    keepBest: z.boolean(),
+    /** Write a preview grid every N steps; 0 turns previews off. */
+    previewEvery: n(LIMITS.previewEvery),
+    /** Data scaled to [−1, 1] (true) or [0, 1] (false). */
+    centered: z.boolean(),
+    randomFlip: z.boolean()
+  })
+}
+
+export const TrainConfigSchema = trainConfigSchema(true)
+const StoredTrainConfigSchema = trainConfigSchema(false)
 export type TrainConfig = z.infer<typeof TrainConfigSchema>
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'stopped', 'interrupted'])
@@ -101,9 +261,10 @@ export type RunStatus = z.infer<typeof RunStatusSchema>
 
 export const RunSummarySchema = z.object({
   id: z.string(),
+  /** As stored: names from older run files may still hold control characters (escape them to show). */
   name: z.string(),
   status: RunStatusSchema,
-  config: TrainConfigSchema,
+  config: StoredTrainConfigSchema,
   backend: z.string().nullable(),
   createdAt: z.number(),
   updatedAt: z.number(),
@@ -200,18 +361,41 @@ const DatasetRef = z.object({ name: Name }).strict()
 
 // ---- sampling, comparison, likelihood ----
 
-/** Sampler-specific settings (snr, rtol, predictor…), checked by the engine's schema for that sampler. */
-const SamplerSettings = z.record(z.string().max(32), z.union([z.number(), z.string().max(64), z.boolean()]))
+const SAMPLER_SETTING_LIMITS: Readonly<Record<string, NumRange>> = {
+  batchSize: LIMITS.count,
+  seed: LIMITS.seed,
+  eps: LIMITS.eps,
+  n: LIMITS.samplerSteps,
+  every: LIMITS.every,
+  snr: LIMITS.snr,
+  nSteps: LIMITS.correctorSteps,
+  stepsPerLevel: LIMITS.stepsPerLevel,
+  stepLr: LIMITS.stepLr,
+  sigmaMax: LIMITS.sigma,
+  sigmaMin: LIMITS.sigma,
+  rtol: LIMITS.odeTolerance,
+  atol: LIMITS.odeTolerance,
+  label: LIMITS.classLabel,
+  classifierScale: LIMITS.classifierScale
+}
+
+/**
+ * Sampler-specific settings (snr, rtol, predictor…): the numeric ones within their ranges here;
+ * names, choices and unknown keys are checked by the engine's schema for that sampler.
+ */
+const SamplerSettings = z
+  .record(z.string().max(32), z.union([z.number(), z.string().max(64), z.boolean()]))
+  .superRefine(knownKeysInRange(SAMPLER_SETTING_LIMITS))
 
 export const SampleCommonSchema = z.object({
   runId: z.string().min(1).max(128),
   /** Checkpoint file name within the run; the newest when omitted. */
   checkpoint: z.string().min(1).max(200).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: ranged(LIMITS.seed),
   // Images per grid, or points for 2-D toy runs.
-  count: z.number().int().min(1).max(4096),
+  count: ranged(LIMITS.count),
   /** End time ε; the SDE's default when omitted. */
-  eps: z.number().positive().lt(1).optional(),
+  eps: ranged(LIMITS.eps).optional(),
   /** Sample with the EMA weights when the checkpoint has them. */
   useEma: z.boolean()
 })
@@ -219,7 +403,7 @@ export const SampleCommonSchema = z.object({
 export const SamplerChoiceSchema = z.object({
   sampler: Name,
   /** Steps (noise levels for ald); the SDE's N when omitted. */
-  steps: z.number().int().min(1).max(100_000).optional(),
+  steps: ranged(LIMITS.samplerSteps).optional(),
   denoise: z.boolean().optional(),
   settings: SamplerSettings.optional()
 })
@@ -231,12 +415,12 @@ export const ConditionSchema = z.discriminatedUnion('kind', [
   /** Colour grey versions of data-set images (3-channel data sets). */
   z.object({ kind: z.literal('colorize'), split: z.enum(['train', 'test']) }).strict(),
   /** Sample one class through a noise-conditional classifier (exact for toy-gmm). */
-  z.object({ kind: z.literal('class'), label: z.number().int().min(0).max(999), scale: z.number().nonnegative().max(100).optional() }).strict()
+  z.object({ kind: z.literal('class'), label: ranged(LIMITS.classLabel), scale: ranged(LIMITS.classifierScale).optional() }).strict()
 ])
 export type Condition = z.infer<typeof ConditionSchema>
 
 export const SampleRequestSchema = SampleCommonSchema.extend(SamplerChoiceSchema.shape)
-  .extend({ trajectoryFrames: z.number().int().min(0).max(200).optional(), condition: ConditionSchema.optional() })
+  .extend({ trajectoryFrames: ranged(LIMITS.trajectoryFrames).optional(), condition: ConditionSchema.optional() })
   .strict()
 export type SampleRequest = z.infer<typeof SampleRequestSchema>
 
@@ -294,7 +478,7 @@ export const procedures = {
   'datasets.delete': { input: DatasetRef, output: Ack },
   'datasets.stats': { input: DatasetRef, output: DatasetStatsSchema },
   'datasets.preview': {
-    input: z.object({ name: Name, perClass: z.number().int().min(1).max(32).optional(), seed: z.number().int().min(0).optional() }).strict(),
+    input: z.object({ name: Name, perClass: z.number().int().min(1).max(32).optional(), seed: ranged(LIMITS.seed).optional() }).strict(),
     output: z.object({ rows: z.number(), cols: z.number(), width: z.number(), height: z.number(), pngDataUrl: z.string() })
   },
   'runs.list': { input: Empty, output: z.array(RunSummarySchema) },
@@ -321,7 +505,7 @@ export const procedures = {
     })
   },
   'runs.start': {
-    input: z.object({ config: TrainConfigSchema, name: z.string().max(120).optional() }).strict(),
+    input: z.object({ config: TrainConfigSchema, name: RunName.optional() }).strict(),
     output: z.object({ runId: z.string(), jobId: z.string() })
   },
   'runs.resume': { input: RunRef, output: z.object({ runId: z.string(), jobId: z.string() }) },
@@ -329,9 +513,9 @@ export const procedures = {
     input: z
       .object({
         runId: z.string().min(1).max(128),
-        name: z.string().min(1).max(120).optional(),
+        name: NewRunName.optional(),
         notes: z.string().max(4000).optional(),
-        tags: z.array(z.string().min(1).max(40)).max(20).optional()
+        tags: z.array(Tag).max(TAGS_MAX, `at most ${TAGS_MAX} tags`).optional()
       })
       .strict(),
     output: RunSummarySchema
@@ -339,7 +523,7 @@ export const procedures = {
   'runs.delete': { input: RunRef, output: Ack },
   /** A PyTorch tutorial state_dict (safetensors) becomes a new run with one checkpoint. */
   'runs.importTorch': {
-    input: z.object({ path: z.string().min(1).max(4096), dataset: Name, name: z.string().max(120).optional() }).strict(),
+    input: z.object({ path: z.string().min(1).max(4096), dataset: Name, name: RunName.optional() }).strict(),
     output: RunSummarySchema
   },
   'samples.start': { input: SampleRequestSchema, output: z.object({ jobId: z.string() }) },
@@ -353,7 +537,7 @@ export const procedures = {
     output: z.object({ pngDataUrl: z.string(), gifDataUrl: z.string().nullable(), frames: z.array(z.string()), referenceDataUrl: z.string().nullable() })
   },
   'samples.export': {
-    input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128), path: z.string().min(1).max(4096), what: z.enum(['png', 'gif']) }).strict(),
+    input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128), path: z.string().min(1).max(4096), what: z.enum(['png', 'gif']), overwrite: z.boolean().optional() }).strict(),
     output: z.object({ path: z.string(), bytes: z.number() })
   },
   'likelihood.start': {
@@ -361,12 +545,12 @@ export const procedures = {
       .object({
         runId: z.string().min(1).max(128),
         checkpoint: z.string().min(1).max(200).optional(),
-        count: z.number().int().min(1).max(10_000),
+        count: ranged(LIMITS.likelihoodCount),
         split: z.enum(['train', 'test']),
-        seed: z.number().int().min(0).optional(),
+        seed: ranged(LIMITS.seed).optional(),
         useEma: z.boolean().optional(),
-        rtol: z.number().positive().max(1).optional(),
-        atol: z.number().positive().max(1).optional()
+        rtol: ranged(LIMITS.odeTolerance).optional(),
+        atol: ranged(LIMITS.odeTolerance).optional()
       })
       .strict(),
     output: z.object({ jobId: z.string() })
@@ -378,7 +562,7 @@ export const procedures = {
   /** Writes the checkpoint (ours, or the PyTorch tutorial layout) and a JSON config beside it. */
   'checkpoints.export': {
     input: z
-      .object({ runId: z.string().min(1).max(128), file: z.string().min(1).max(200), path: z.string().min(1).max(4096), format: z.enum(['safetensors', 'torch']) })
+      .object({ runId: z.string().min(1).max(128), file: z.string().min(1).max(200), path: z.string().min(1).max(4096), format: z.enum(['safetensors', 'torch']), overwrite: z.boolean().optional() })
       .strict(),
     output: z.object({ path: z.string(), configPath: z.string(), bytes: z.number() })
   },
@@ -424,7 +608,8 @@ export type LabEvent = z.infer<typeof LabEventSchema>
 
 // ---- the error every transport returns ----
 
-export const ErrorCodeSchema = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'internal', 'too_large', 'unauthorized'])
+/** `exists`: an export target is already a file; the caller may ask the user and retry with overwrite. */
+export const ErrorCodeSchema = z.enum(['bad_request', 'unknown_method', 'not_found', 'conflict', 'exists', 'internal', 'too_large', 'unauthorized'])
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>
 
 export interface LabErrorDto {

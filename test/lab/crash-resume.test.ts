@@ -8,7 +8,8 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadCheckpoint } from '../../src/engine/checkpoint/checkpoint'
 import { readMetrics } from '../../src/lab/runs/metrics-log'
-import { readManifest, RunStore } from '../../src/lab/runs/store'
+import { RunStore } from '../../src/lab/runs/store'
+import { viewCheckpoints } from '../../src/lab/runs/checkpoint-folder'
 import { createLabService } from '../../src/lab/service'
 import { tempDir } from '../helpers/service'
 
@@ -51,7 +52,7 @@ describe('crash safety', () => {
       // Train past the last checkpoint, and have at least one on disk (a kill before the very
       // first checkpoint simply restarts from step 0, which says nothing about resuming).
       await waitUntil(
-        () => fs.existsSync(metricsFile) && readMetrics(metricsFile).some((m) => m.step > lastCheckpointStep) && readManifest(path.join(runDir, 'checkpoints')).length > 0,
+        () => fs.existsSync(metricsFile) && readMetrics(metricsFile).some((m) => m.step > lastCheckpointStep) && viewCheckpoints(path.join(runDir, 'checkpoints')).checkpoints.length > 0,
         120_000,
         `training after resume ${k}`
       )
@@ -60,7 +61,7 @@ describe('crash safety', () => {
       proc.child.kill('SIGKILL')
       await proc.exited
 
-      const manifest = readManifest(path.join(runDir, 'checkpoints'))
+      const manifest = viewCheckpoints(path.join(runDir, 'checkpoints')).checkpoints
       expect(manifest.length).toBeGreaterThan(0)
       for (const c of manifest) {
         const state = await loadCheckpoint(path.join(runDir, 'checkpoints', c.file))

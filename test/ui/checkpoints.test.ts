@@ -113,6 +113,16 @@ describe('checkpoints and the score field in browser mode', () => {
     expect(config.config.dataset).toBe('toy-gmm')
     await screenshot(page, 'checkpoints-2-exported')
 
+    // Exporting over an existing file asks first; the file is untouched until Replace.
+    const before = fs.statSync(target).mtimeMs
+    await page.getByTestId('export-save').click()
+    expect(await page.getByTestId('export-exists').innerText()).toMatch(/toy\.safetensors already exists/)
+    expect(fs.statSync(target).mtimeMs).toBe(before)
+    await screenshot(page, 'checkpoints-2b-exists')
+    await page.getByTestId('export-replace').click()
+    await page.getByTestId('export-done').waitFor({ timeout: 30_000 })
+    expect(fs.statSync(target).mtimeMs).toBeGreaterThan(before)
+
     // A folder that does not exist: the lab's words, in place.
     await page.getByTestId('export-path').fill(path.join(outDir, 'missing', 'x.safetensors'))
     await page.getByTestId('export-save').click()

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { formatDuration } from '../progress'
 import { UsageError, type Cli } from '../context'
+import { escapeControlChars } from '../../shared/contract'
 
 export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN | import-torch FILE.safetensors --dataset NAME [--name RUN]'
 
@@ -10,8 +11,9 @@ export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: s
     case 'list': {
       const runs = await cli.call('runs.list', {})
       if (runs.length === 0) cli.say('No runs yet — start one with: score-lab train --dataset toy-gmm --model mlp --sde vp --steps 2000')
+      // Names written before control characters were refused are shown escaped (\x1b), not sent to the terminal.
       for (const r of runs) {
-        cli.say(`${r.id}  ${r.status.padEnd(11)} step ${String(r.step).padStart(7)}  loss ${r.lastLoss?.toPrecision(4) ?? '—'}  ${formatDuration(r.trainMs / 1000)}  ${r.name}`)
+        cli.say(`${r.id}  ${r.status.padEnd(11)} step ${String(r.step).padStart(7)}  loss ${r.lastLoss?.toPrecision(4) ?? '—'}  ${formatDuration(r.trainMs / 1000)}  ${escapeControlChars(r.name)}`)
       }
       cli.result(runs.map((r) => ({ id: r.id, name: r.name, status: r.status, step: r.step, lastLoss: r.lastLoss })))
       return 0
@@ -19,7 +21,10 @@ export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: s
     case 'show': {
       if (!id) throw new UsageError(`missing RUN. Usage: ${RUNS_USAGE}`)
       const { run, checkpoints } = await cli.call('runs.get', { runId: id })
-      cli.say(JSON.stringify({ ...run, checkpoints }, null, 2))
+      // JSON.stringify escapes C0 controls in strings but not C1, U+2028/9 or bidi controls, which
+      // names and notes from older run files may hold: escaped line by line (the layout's own breaks stay).
+      const text = JSON.stringify({ ...run, checkpoints }, null, 2)
+      cli.say(text.split('\n').map((line) => escapeControlChars(line, { json: true })).join('\n'))
       cli.result({ ...run, runDir: path.join(cli.service.dataDir, 'runs', run.id), checkpoints })
       return 0
     }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { Condition, SampleRecord } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
+import { OutputRefused, checkOutputPath, writeOutputFile } from '../../engine/io/output-file'
 
 export const SAMPLE_OPTIONS = {
   checkpoint: { type: 'string' },
@@ -23,7 +24,8 @@ export const SAMPLE_OPTIONS = {
   inpaint: { type: 'string' },
   colorize: { type: 'boolean' },
   class: { type: 'string' },
-  'no-ema': { type: 'boolean' }
+  'no-ema': { type: 'boolean' },
+  force: { type: 'boolean' }
 } as const
 
 type Flags = { [K in keyof typeof SAMPLE_OPTIONS]?: (typeof SAMPLE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & { steps?: string }
@@ -71,12 +73,31 @@ async function runJob(cli: Cli, jobId: string, label: string): Promise<Record<st
   return cli.service.jobs.get(jobId).result ?? {}
 }
 
-function copyOut(cli: Cli, runId: string, file: string, to: string): string {
+/** Copies a sample out of the run: to a temp file beside `to`, renamed over it once complete. */
+function copyOut(cli: Cli, runId: string, file: string, to: string, force: boolean): string {
   const src = path.join(cli.service.dataDir, 'runs', runId, 'samples', file)
-  const dest = path.resolve(to)
-  fs.mkdirSync(path.dirname(dest), { recursive: true })
-  fs.copyFileSync(src, dest)
-  return dest
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(to)), { recursive: true })
+    return writeOutputFile(to, fs.readFileSync(src), { overwrite: force })
+  } catch (err) {
+    throw outputUsageError(err)
+  }
+}
+
+/** Refuses an output path before any sampling time is spent on it. */
+function checkOut(to: string | undefined, force: boolean): void {
+  if (!to) return
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(to)), { recursive: true })
+    checkOutputPath(to, { overwrite: force })
+  } catch (err) {
+    throw outputUsageError(err)
+  }
+}
+
+function outputUsageError(err: unknown): Error {
+  if (err instanceof OutputRefused) return new UsageError(err.problem === 'exists' ? `${err.message.replace(/\.$/, '')}; pass --force to replace it` : err.message)
+  return err as Error
 }
 
 /** --inpaint MASK | --colorize | --class K → the request's condition (controllable generation). */
@@ -100,6 +121,10 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   if (!f.out) throw new UsageError('--out FILE.png is required')
   const sampler = samplerName(f.sampler ?? 'pc')
   const condition = conditionFrom(f)
+  const force = f.force === true
+  cli.service.runs.get(runId) // an unknown run is the first thing to hear about
+  checkOut(f.out, force)
+  checkOut(f.gif, force)
   const { jobId } = await cli.call('samples.start', {
     condition,
     runId,
@@ -115,9 +140,9 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   })
   const { samples } = (await runJob(cli, jobId, sampler)) as { samples: SampleRecord[] }
   const r = samples[0]!
-  const out = copyOut(cli, runId, r.png, f.out)
-  const gif = f.gif && r.gif ? copyOut(cli, runId, r.gif, f.gif) : null
-  const reference = r.reference ? copyOut(cli, runId, r.reference, out.replace(/\.png$/i, '') + '.reference.png') : null
+  const out = copyOut(cli, runId, r.png, f.out, force)
+  const gif = f.gif && r.gif ? copyOut(cli, runId, r.gif, f.gif, force) : null
+  const reference = r.reference ? copyOut(cli, runId, r.reference, out.replace(/\.png$/i, '') + '.reference.png', force) : null
   cli.result({ out, gif, reference, nfe: r.nfe, seconds: r.seconds, sampler: r.sampler, checkpoint: r.checkpoint }, `${out} (${r.sampler}, NFE ${r.nfe}, ${r.seconds.toFixed(2)} s)`)
   return 0
 }
@@ -138,7 +163,7 @@ export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
   })
   const { jobId } = await cli.call('samples.compare', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, count: int('n', f.n) ?? 64, eps: num('eps', f.eps), useEma: !f['no-ema'], entries })
   const { samples } = (await runJob(cli, jobId, 'compare')) as { samples: SampleRecord[] }
-  const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`)), nfe: r.nfe, seconds: r.seconds }))
+  const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`), f.force === true), nfe: r.nfe, seconds: r.seconds }))
   for (const r of rows) cli.say(`${r.sampler.padEnd(20)} NFE ${String(r.nfe).padStart(6)}  ${r.seconds.toFixed(2).padStart(8)} s  ${r.out}`)
   cli.result(rows)
   return 0

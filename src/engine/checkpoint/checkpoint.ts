@@ -12,8 +12,12 @@
 //   step              updates applied                 config          JSON {model, sde, train}
 //   rng               JSON RngState                   ema             JSON {decay, numUpdates} or "null"
 //   optim             JSON {name: "adam", step}
+//   content_sha256    SHA-256 over every tensor (name, dtype, shape, bytes; names sorted). safetensors
+//                     has no checksum of its own, and a flipped bit in a weight still parses; this
+//                     catches it on load. Files written before it existed load without the check.
 // Writes are atomic (temp file + fsync + rename), so a crash never leaves a torn checkpoint.
 import fs from 'node:fs'
+import crypto from 'node:crypto'
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors'
 import { writeFileAtomic } from '../io/atomic-write'
 import type { NamedArray } from '../train/adam'
@@ -28,6 +32,18 @@ export class CheckpointError extends Error {
 }
 
 const PREFIX_EMA = 'ema.'
+const CHECKSUM_KEY = 'content_sha256'
+
+/** The content checksum of a set of tensors, independent of their order in the file. */
+export function tensorsChecksum(tensors: Record<string, SafeTensor>): string {
+  const h = crypto.createHash('sha256')
+  for (const name of Object.keys(tensors).sort()) {
+    const t = tensors[name]!
+    h.update(`${name}\0${t.dtype}\0${t.shape.join(',')}\0`)
+    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+  }
+  return h.digest('hex')
+}
 const PREFIX_M = 'optim.m.'
 const PREFIX_V = 'optim.v.'
 
@@ -51,7 +67,8 @@ export function encodeCheckpoint(state: TrainerState): Uint8Array {
     config: JSON.stringify({ model: state.model, sde: state.sde, train: state.train }),
     rng: JSON.stringify(state.rng),
     ema: JSON.stringify(state.ema ? { decay: state.ema.decay, numUpdates: state.ema.numUpdates } : null),
-    optim: JSON.stringify({ name: 'adam', step: state.optim.step })
+    optim: JSON.stringify({ name: 'adam', step: state.optim.step }),
+    [CHECKSUM_KEY]: tensorsChecksum(tensors)
   }
   return encodeSafetensors(tensors, metadata)
 }
@@ -75,6 +92,9 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Trai
     )
   }
   if (md.format_version !== CHECKPOINT_VERSION) bad(`checkpoint format version ${md.format_version} is not supported (this build reads ${CHECKPOINT_VERSION})`)
+  if (md[CHECKSUM_KEY] !== undefined && md[CHECKSUM_KEY] !== tensorsChecksum(file.tensors)) {
+    bad('its tensors do not match the checksum written with them (the file was damaged on disk after it was saved)')
+  }
   const json = (key: string): unknown => {
     if (typeof md[key] !== 'string') bad(`metadata "${key}" is missing`)
     try {
@@ -138,4 +158,32 @@ export async function loadCheckpoint(file: string): Promise<TrainerState> {
     throw new CheckpointError(`cannot read checkpoint ${file}: ${(err as Error).message}`)
   }
   return decodeCheckpoint(bytes, file)
+}
+
+/**
+ * The step and EMA flag of a checkpoint from its header alone (a few kB read, no tensors), for
+ * listing a folder whose manifest is lost. Full verification happens in loadCheckpoint.
+ */
+export function peekCheckpoint(file: string): { step: number; hasEma: boolean } {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const len = Buffer.alloc(8)
+    if (fs.readSync(fd, len, 0, 8, 0) !== 8) throw new CheckpointError(`${file}: truncated file`)
+    const n = Number(len.readBigUInt64LE(0))
+    if (n > 1_000_000) throw new CheckpointError(`${file}: header of ${n} bytes is too large for a Score Lab checkpoint`)
+    const header = Buffer.alloc(n)
+    if (fs.readSync(fd, header, 0, n, 8) !== n) throw new CheckpointError(`${file}: truncated header`)
+    let md: Record<string, string> | undefined
+    try {
+      md = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__
+    } catch {
+      throw new CheckpointError(`${file}: header is not JSON`)
+    }
+    if (md?.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${file}: not a Score Lab checkpoint`)
+    const step = Number(md.step)
+    if (!Number.isInteger(step) || step < 0) throw new CheckpointError(`${file}: metadata "step" is not a non-negative integer`)
+    return { step, hasEma: md.ema !== undefined && md.ema !== 'null' }
+  } finally {
+    fs.closeSync(fd)
+  }
 }

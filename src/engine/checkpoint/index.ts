@@ -1,1 +1,1 @@
-export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint'
+export { saveCheckpoint, loadCheckpoint, peekCheckpoint, encodeCheckpoint, decodeCheckpoint, tensorsChecksum, CheckpointError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './checkpoint'

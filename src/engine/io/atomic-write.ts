@@ -10,7 +10,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string): 
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`)
   let fd: number | null = null
   try {
-    fd = fs.openSync(tmp, 'w', 0o644)
+    fd = fs.openSync(tmp, 'wx', 0o644) // wx: never through a link planted at the temp name
     const bytes = typeof data === 'string' ? Buffer.from(data) : data
     let off = 0
     while (off < bytes.byteLength) off += fs.writeSync(fd, bytes, off, bytes.byteLength - off)
@@ -29,7 +29,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string): 
 export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
   const dir = path.dirname(target)
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`)
-  const handle = await fs.promises.open(tmp, 'w', 0o644)
+  const handle = await fs.promises.open(tmp, 'wx', 0o644)
   try {
     await handle.writeFile(data)
     await handle.sync()

@@ -8,6 +8,7 @@ import type { JobInfo, RunSummary } from '../../shared/contract'
 import type { EventBus } from '../events'
 import { HandlerError } from '../dispatch'
 import type { RunStore } from '../runs/store'
+import type { Lease } from '../runs/run-lock'
 import type { FromWorker, JobSpec, ToWorker } from './protocol'
 import type { WorkerFactory } from './worker-factory'
 
@@ -24,6 +25,8 @@ interface Job {
   /** In-process tasks are aborted through this instead of a worker message. */
   abort?: AbortController
   worker: Worker | null
+  /** The run lock this job holds while it is queued or running; released when it ends. */
+  lease?: Lease
   /** Set when the user asked to stop or cancel before the worker started. */
   abortedBeforeStart: boolean
   lastRunWrite: number
@@ -42,6 +45,11 @@ export interface JobManagerOptions {
 /** Training has its own lane so a researcher can sample a checkpoint while a run trains. */
 type Lane = 'train' | 'sample'
 const laneOf = (kind: JobInfo['kind']): Lane => (kind === 'train' ? 'train' : 'sample')
+
+/** Jobs waiting in the queue at most: beyond it a submit is refused rather than piling up. */
+export const MAX_QUEUED_JOBS = 64
+/** Finished jobs remembered for jobs.list; older ones are forgotten (their results live on disk). */
+export const MAX_FINISHED_JOBS = 200
 
 export class JobManager {
   private jobs = new Map<string, Job>()
@@ -70,7 +78,11 @@ export class JobManager {
     return [...this.jobs.values()].find((j) => j.info.runId === runId && j.info.kind === kind && isLive(j.info.state))?.info ?? null
   }
 
-  submit(spec: DistributiveOmit<JobSpec, 'jobId'>): JobInfo {
+  submit(spec: DistributiveOmit<JobSpec, 'jobId'>, opts: { lease?: Lease } = {}): JobInfo {
+    if (this.queue.length >= MAX_QUEUED_JOBS) {
+      void opts.lease?.release()
+      throw new HandlerError({ code: 'conflict', message: `${MAX_QUEUED_JOBS} jobs are already waiting; cancel some or wait for them to run.` })
+    }
     const id = `job-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`
     const info: JobInfo = {
       id,
@@ -85,7 +97,7 @@ export class JobManager {
       error: null,
       result: null
     }
-    const job: Job = { info, spec: { ...spec, jobId: id } as JobSpec, worker: null, abortedBeforeStart: false, lastRunWrite: 0 }
+    const job: Job = { info, spec: { ...spec, jobId: id } as JobSpec, worker: null, lease: opts.lease, abortedBeforeStart: false, lastRunWrite: 0 }
     this.jobs.set(id, job)
     this.queue.push(id)
     this.emitJob(job)
@@ -213,7 +225,8 @@ export class JobManager {
     const runId = job.info.runId
     switch (msg.type) {
       case 'backend':
-        if (runId) this.updateRun(runId, { backend: `${msg.name} (${msg.device})` })
+        // The run records the backend it trains on; a sampling job's backend is its own.
+        if (runId && job.info.kind === 'train') this.updateRun(runId, { backend: `${msg.name} (${msg.device})` })
         break
       case 'state':
         job.info = { ...job.info, state: msg.state }
@@ -255,7 +268,10 @@ export class JobManager {
         this.finish(job, msg.outcome === 'cancelled' ? 'cancelled' : 'finished', null)
         break
       case 'failed':
-        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: 'failed', error: msg.error, step: msg.step, jobId: null, owner: null, trainMs: msg.trainMs })
+        // A job that failed before it loaded anything (step null) leaves the run's step as it was.
+        if (runId && job.info.kind === 'train') {
+          this.updateRun(runId, { status: 'failed', error: msg.error, jobId: null, owner: null, ...(msg.step === null ? {} : { step: msg.step, trainMs: msg.trainMs ?? 0 }) })
+        }
         this.finish(job, 'failed', msg.error)
         break
     }
@@ -277,7 +293,17 @@ export class JobManager {
       job.worker = null
       void w.terminate()
     }
+    if (job.lease) {
+      void job.lease.release()
+      job.lease = undefined
+    }
+    this.forgetOldJobs()
     if (wasRunning) this.pump()
+  }
+
+  private forgetOldJobs(): void {
+    const ended = [...this.jobs.values()].filter((j) => !isLive(j.info.state)).sort((a, b) => (a.info.endedAt ?? 0) - (b.info.endedAt ?? 0))
+    for (const j of ended.slice(0, Math.max(0, ended.length - MAX_FINISHED_JOBS))) this.jobs.delete(j.info.id)
   }
 
   private post(job: Job, msg: ToWorker): void {

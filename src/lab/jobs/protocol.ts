@@ -50,4 +50,5 @@ export type FromWorker =
   | { type: 'preview'; step: number; dataUrl: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'done'; outcome: 'finished' | 'stopped' | 'cancelled'; step: number; trainMs: number; result?: Record<string, unknown> }
-  | { type: 'failed'; error: string; step: number; trainMs: number }
+  /** step and trainMs are null when the job failed before it had a trainer (nothing to record). */
+  | { type: 'failed'; error: string; step: number | null; trainMs: number | null }

@@ -57,3 +57,13 @@ export function truncateMetricsAfter(file: string, step: number): void {
   fs.writeFileSync(tmp, text)
   fs.renameSync(tmp, file)
 }
+
+/** The logged loss at a step, read from the file once on first use (for checkpoints rebuilt from files). */
+export function lossLookup(file: string): (step: number) => number | null {
+  let byStep: Map<number, number | null> | null = null
+  return (step) => {
+    byStep ??= new Map(readMetrics(file).map((p) => [p.step, p.loss]))
+    const loss = byStep.get(step)
+    return typeof loss === 'number' && Number.isFinite(loss) ? loss : null
+  }
+}

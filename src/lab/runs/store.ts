@@ -6,13 +6,11 @@ import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import { writeFileAtomicSync } from '../../engine/io/atomic-write'
-import { CheckpointInfoSchema, RunSummarySchema, type CheckpointInfo, type RunSummary, type TrainConfig } from '../../shared/contract'
+import { RunSummarySchema, type CheckpointInfo, type RunSummary, type TrainConfig } from '../../shared/contract'
 import { HandlerError } from '../dispatch'
-import { readMetrics } from './metrics-log'
+import { lossLookup, readMetrics } from './metrics-log'
 import { readPngSettings } from '../../engine/images/png'
-import { z } from 'zod'
-
-const ManifestSchema = z.object({ checkpoints: z.array(CheckpointInfoSchema) })
+import { viewCheckpoints } from './checkpoint-folder'
 
 export class RunStore {
   readonly root: string
@@ -76,8 +74,18 @@ export class RunStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new HandlerError({ code: 'not_found', message: `No run "${id}" in ${this.root}.` })
       throw err
     }
-    const parsed = RunSummarySchema.safeParse(JSON.parse(text))
-    if (!parsed.success) throw new Error(`${file} is not a valid run file: ${parsed.error.issues[0]?.message}`)
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      // Named, never quoted: JSON.parse's message would echo the file's contents.
+      throw new Error(`${file} is damaged (not valid JSON); the run cannot be opened until it is repaired or deleted.`)
+    }
+    const parsed = RunSummarySchema.safeParse(json)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new Error(`${file} is not a valid run file (${issue ? `${issue.path.join('.') || 'top level'}: ${issue.code}` : 'bad shape'}).`)
+    }
     return parsed.data
   }
 
@@ -128,8 +136,9 @@ export class RunStore {
     return { step, dataUrl: `data:image/png;base64,${bytes.toString('base64')}` }
   }
 
+  /** The run's checkpoints, read from the folder itself where the manifest is lost or stale. */
   checkpoints(id: string): CheckpointInfo[] {
-    return readManifest(this.checkpointsDir(id))
+    return viewCheckpoints(this.checkpointsDir(id), lossLookup(this.metricsFile(id))).checkpoints
   }
 
   /**
@@ -155,18 +164,4 @@ function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, owned by another user
   }
-}
-
-export function readManifest(dir: string): CheckpointInfo[] {
-  const file = path.join(dir, 'manifest.json')
-  try {
-    const parsed = ManifestSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')))
-    return parsed.success ? parsed.data.checkpoints : []
-  } catch {
-    return []
-  }
-}
-
-export function writeManifest(dir: string, checkpoints: CheckpointInfo[]): void {
-  writeFileAtomicSync(path.join(dir, 'manifest.json'), JSON.stringify({ checkpoints }, null, 2) + '\n')
 }

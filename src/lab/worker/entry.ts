@@ -58,6 +58,6 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     else if (spec.kind === 'sample' || spec.kind === 'compare') await runSampleJob(spec, post, control)
     else await runLikelihoodJob(spec, post, control)
   } catch (err) {
-    post({ type: 'failed', error: (err as Error).message, step: 0, trainMs: 0 })
+    post({ type: 'failed', error: (err as Error).message, step: null, trainMs: null })
   }
 }

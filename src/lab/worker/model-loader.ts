@@ -4,7 +4,7 @@ import { loadCheckpoint } from '../../engine/checkpoint/checkpoint'
 import { Trainer } from '../../engine/train'
 import { tf } from '../../engine/tf'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
-import { readManifest } from '../runs/store'
+import { viewCheckpoints } from '../runs/checkpoint-folder'
 import type { CheckpointInfo } from '../../shared/contract'
 
 export interface LoadedModel {
@@ -18,7 +18,7 @@ export interface LoadedModel {
 
 export async function loadRunModel(runDir: string, file: string | undefined, useEma: boolean): Promise<LoadedModel> {
   const ckDir = path.join(runDir, 'checkpoints')
-  const cks = readManifest(ckDir)
+  const cks = viewCheckpoints(ckDir).checkpoints
   if (cks.length === 0) throw new Error(`${ckDir} lists no checkpoint`)
   const checkpoint = file ? cks.find((c) => c.file === file) : cks.reduce((a, b) => (b.step > a.step ? b : a))
   if (!checkpoint) throw new Error(`no checkpoint "${file}" in ${ckDir}`)

@@ -11,9 +11,10 @@ import { createSde } from '../../engine/sde'
 import { Trainer, NonFiniteLossError } from '../../engine/train'
 import { loadCheckpoint, saveCheckpoint } from '../../engine/checkpoint/checkpoint'
 import type { CheckpointInfo, MetricPoint } from '../../shared/contract'
+import type { TrainerState } from '../../engine/train/trainer'
 import { DatasetStore } from '../datasets/store'
-import { appendMetrics, truncateMetricsAfter } from '../runs/metrics-log'
-import { readManifest, writeManifest } from '../runs/store'
+import { appendMetrics, lossLookup, truncateMetricsAfter } from '../runs/metrics-log'
+import { checkpointFileName, dropCheckpoints, quarantineCheckpoint, reconcileCheckpoints, DAMAGED_DIR } from '../runs/checkpoint-folder'
 import type { FromWorker, TrainJobSpec } from '../jobs/protocol'
 import { openDataSource } from './data-source'
 import { retain } from './retention'
@@ -34,16 +35,19 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   const runDir = path.join(spec.dataDir, 'runs', spec.runId)
   const ckDir = path.join(runDir, 'checkpoints')
   const metricsFile = path.join(runDir, 'metrics.jsonl')
-  fs.mkdirSync(ckDir, { recursive: true })
-  removeLeftovers(ckDir)
   const { config } = spec
+  // The lab holds this run's exclusive lock, so this job alone writes the folder: make the
+  // manifest agree with the files first (a lost or damaged manifest is rebuilt, never trusted
+  // as "no checkpoints").
+  const reconciled = reconcileCheckpoints(ckDir, lossLookup(metricsFile))
+  for (const note of reconciled.notes) post({ type: 'log', level: 'warn', message: `Checkpoints: ${note}.` })
 
   const backend = await selectBackend({ force: parseBackendName(spec.backend) })
   post({ type: 'backend', name: backend.name, device: backend.device })
 
   const data = await openDataSource(config, new DatasetStore(spec.dataDir))
   let trainer: Trainer
-  let checkpoints = readManifest(ckDir)
+  let checkpoints = reconciled.checkpoints
   const trainConfig = {
     lr: config.lr,
     warmup: config.warmup,
@@ -55,19 +59,41 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     reduction: config.reduction
   }
   if (spec.resume && checkpoints.length > 0) {
-    const last = checkpoints.reduce((a, b) => (b.step > a.step ? b : a))
-    const state = await loadCheckpoint(path.join(ckDir, last.file))
+    // Newest first; one that fails verification is set aside (damaged/) and the next is tried.
+    let state: TrainerState | null = null
+    let from: CheckpointInfo | null = null
+    const skipped: string[] = []
+    for (const c of [...checkpoints].sort((a, b) => b.step - a.step)) {
+      try {
+        state = await loadCheckpoint(path.join(ckDir, c.file))
+        from = c
+        break
+      } catch (err) {
+        skipped.push(`${c.file} (${(err as Error).message.replace(path.join(ckDir, c.file), 'file')})`)
+        checkpoints = quarantineCheckpoint(ckDir, c.file, checkpoints)
+      }
+    }
+    if (!state || !from) {
+      throw new Error(`Cannot resume: no checkpoint of this run verifies. Skipped ${skipped.join('; ')}. They were moved to ${path.join(ckDir, DAMAGED_DIR)}; nothing was deleted.`)
+    }
+    if (skipped.length > 0) post({ type: 'log', level: 'warn', message: `Skipped damaged checkpoint${skipped.length > 1 ? 's' : ''} ${skipped.join('; ')}, moved to ${DAMAGED_DIR}/. Resuming from the newest one that verifies.` })
     trainer = Trainer.fromState(state)
     // Steps after the checkpoint are redone: drop their metrics so the curve has no duplicates.
     truncateMetricsAfter(metricsFile, trainer.stepCount)
-    post({ type: 'log', level: 'info', message: `Resumed from ${last.file} at step ${trainer.stepCount}.` })
+    post({ type: 'log', level: 'info', message: `Resumed from ${from.file} at step ${trainer.stepCount}.` })
   } else {
-    if (spec.resume) post({ type: 'log', level: 'warn', message: 'No checkpoint to resume from; starting from step 0.' })
+    if (spec.resume && fs.existsSync(metricsFile)) {
+      // Trained before, but killed before its first checkpoint: those steps are redone from 0.
+      // Their metrics are kept beside the run, not deleted.
+      const aside = path.join(runDir, `metrics-before-restart-${Date.now()}.jsonl`)
+      fs.renameSync(metricsFile, aside)
+      post({ type: 'log', level: 'warn', message: `No checkpoint to resume from; starting from step 0 (the earlier metrics are kept in ${path.basename(aside)}).` })
+    } else if (spec.resume) {
+      post({ type: 'log', level: 'warn', message: 'No checkpoint to resume from; starting from step 0.' })
+    }
     const sde = createSde({ name: config.sde.name, ...config.sde.params })
     const model = createModel(config.model, { shape: data.shape, sde, seed: config.seed })
     trainer = new Trainer({ model, sde, config: trainConfig, dataShape: data.shape })
-    checkpoints = []
-    fs.rmSync(metricsFile, { force: true })
   }
 
   const startStep = trainer.stepCount
@@ -89,14 +115,12 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   const checkpoint = async () => {
     flush()
     const step = trainer.stepCount
-    const file = `ckpt-${String(step).padStart(8, '0')}.safetensors`
+    const file = checkpointFileName(step)
     await saveCheckpoint(path.join(ckDir, file), trainer.exportState())
     const bytes = fs.statSync(path.join(ckDir, file)).size
     const info: CheckpointInfo = { file, step, loss: lastLoss, time: Date.now(), bytes, best: false, hasEma: config.ema > 0 }
     const kept = retain([...checkpoints.filter((c) => c.file !== file), info], { keepLast: config.keepLast, keepBest: config.keepBest })
-    writeManifest(ckDir, kept.keep)
-    for (const c of kept.drop) fs.rmSync(path.join(ckDir, c.file), { force: true })
-    checkpoints = kept.keep
+    checkpoints = dropCheckpoints(ckDir, kept.drop.map((c) => c.file), kept.keep)
     post({ type: 'checkpoint', checkpoint: kept.keep.find((c) => c.file === file) ?? info, checkpoints })
   }
 
@@ -177,12 +201,4 @@ async function pauseIfAsked(control: JobControl, post: (m: FromWorker) => void, 
   await control.gate()
   post({ type: 'state', state: 'running' })
   return true
-}
-
-/** A process killed mid-write leaves temp files and, rarely, a checkpoint the manifest never listed. */
-function removeLeftovers(ckDir: string): void {
-  const listed = new Set(readManifest(ckDir).map((c) => c.file))
-  for (const f of fs.readdirSync(ckDir)) {
-    if ((f.startsWith('.') && f.endsWith('.tmp')) || (f.endsWith('.safetensors') && !listed.has(f))) fs.rmSync(path.join(ckDir, f), { force: true })
-  }
 }

@@ -33,6 +33,11 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/** The lab refused an export because a file is already there (ask, then retry with overwrite). */
+export function isExistsError(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'exists'
+}
+
 /**
  * Native file dialogs where the shell has them (Electron); null in browser mode, where the UI
  * offers a path field for imports and a browser download for exports instead.

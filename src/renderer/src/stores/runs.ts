@@ -177,9 +177,9 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   /** Writes a checkpoint of the selected run to `path` on the lab's machine, with a JSON config beside it. */
-  async function exportCheckpoint(file: string, path: string, format: CheckpointFormat): Promise<CheckpointExport> {
+  async function exportCheckpoint(file: string, path: string, format: CheckpointFormat, overwrite = false): Promise<CheckpointExport> {
     if (!selectedId.value) throw new Error('no run is selected')
-    return lab.checkpoints.export({ runId: selectedId.value, file, path, format })
+    return lab.checkpoints.export({ runId: selectedId.value, file, path, format, overwrite })
   }
 
   /** A PyTorch tutorial state_dict becomes a new run, which is selected. */

@@ -176,8 +176,8 @@ export const useSamplesStore = defineStore('samples', () => {
   }
 
   /** Writes a sample's PNG or GIF to a path on the lab's machine (browser mode on a remote box). */
-  async function saveOnLab(record: SampleRecord, path: string, what: 'png' | 'gif'): Promise<{ path: string; bytes: number }> {
-    return lab.samples.export({ runId: record.runId, id: record.id, path: path.trim(), what })
+  async function saveOnLab(record: SampleRecord, path: string, what: 'png' | 'gif', overwrite = false): Promise<{ path: string; bytes: number }> {
+    return lab.samples.export({ runId: record.runId, id: record.id, path: path.trim(), what, overwrite })
   }
 
   function show(record: SampleRecord): void {
