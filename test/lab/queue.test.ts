@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events'
 import type { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
-import { JobManager } from '../../src/lab/jobs/manager'
+import { JobManager, MAX_FINISHED_JOBS, MAX_QUEUED_JOBS } from '../../src/lab/jobs/manager'
 import { EventBus } from '../../src/lab/events'
 import { RunStore } from '../../src/lab/runs/store'
 import { PRESETS } from '../../src/lab/catalog'
@@ -114,5 +114,30 @@ describe('job queue', () => {
     expect(workers[0]!.received.at(-1)).toEqual({ type: 'resume' })
     const s = sample()
     expect(() => jobs.pause(s.id)).toThrow(/Only training jobs can be paused/)
+  })
+
+  it(`bounds the queue at ${MAX_QUEUED_JOBS} waiting jobs, releasing the refused job's run lock`, () => {
+    const { jobs, runs } = setup()
+    const config = PRESETS[0]!.config
+    const runId = runs.create(config, undefined, null).id
+    const spec = { kind: 'train' as const, runId, dataDir: '/nowhere', config, resume: false }
+    jobs.submit(spec) // running
+    for (let i = 0; i < MAX_QUEUED_JOBS; i++) jobs.submit(spec)
+    let released = 0
+    const lease = { holder: { pid: 1, host: 'h', label: 'l', purpose: 'p', since: 0 }, release: async () => void released++ }
+    expect(() => jobs.submit(spec, { lease })).toThrow(new RegExp(`${MAX_QUEUED_JOBS} jobs are already waiting`))
+    expect(released).toBe(1)
+  })
+
+  it(`forgets finished jobs beyond the newest ${MAX_FINISHED_JOBS}`, () => {
+    const { jobs, workers, sample } = setup()
+    const ids: string[] = []
+    for (let i = 0; i < MAX_FINISHED_JOBS + 30; i++) {
+      ids.push(sample().id)
+      workers.at(-1)!.send({ type: 'done', outcome: 'finished', step: 0, trainMs: 0 })
+    }
+    expect(jobs.list()).toHaveLength(MAX_FINISHED_JOBS)
+    expect(() => jobs.get(ids[0]!)).toThrow(/No job/)
+    expect(jobs.get(ids.at(-1)!).state).toBe('finished')
   })
 })

@@ -1,7 +1,7 @@
 // Every setting of a training run as the New-run form shows it: a label, a one-line
 // explanation, and the limits of TrainConfigSchema (checked as you type, in words, before the
 // schema itself and then the lab check them again).
-import { TrainConfigSchema, type TrainConfig } from '@shared/contract'
+import { LIMITS, TrainConfigSchema, type NumRange, type TrainConfig } from '@shared/contract'
 import type { Catalog } from '../stores/catalog'
 
 export type NumberKey = 'steps' | 'batchSize' | 'lr' | 'warmup' | 'gradClip' | 'ema' | 'seed' | 'checkpointEvery' | 'keepLast' | 'previewEvery'
@@ -18,17 +18,23 @@ export interface NumberField {
   max?: number
 }
 
+/** The contract's range of a setting, as the form checks it (one owner: LIMITS). */
+function limits(key: NumberKey): Pick<NumberField, 'integer' | 'min' | 'minExclusive' | 'max'> {
+  const r: NumRange = LIMITS[key]
+  return { integer: r.int === true, min: r.min, minExclusive: r.gt, max: r.max }
+}
+
 export const NUMBER_FIELDS: Record<NumberKey, NumberField> = {
-  steps: { key: 'steps', label: 'Steps', help: 'Optimiser steps to train for (one batch each).', integer: true, min: 1, max: 100_000_000 },
-  batchSize: { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is smoother but slower per step.', integer: true, min: 1, max: 4096 },
-  lr: { key: 'lr', label: 'Learning rate', help: 'Adam step size (the tutorial uses 0.0001).', integer: false, min: 0, minExclusive: true, max: 1 },
-  warmup: { key: 'warmup', label: 'Warm-up steps', help: 'Learning rate ramps up linearly over these steps; 0 for none.', integer: true, min: 0 },
-  gradClip: { key: 'gradClip', label: 'Gradient clip', help: 'Clips the gradient norm to this value; 0 turns clipping off.', integer: false, min: 0 },
-  ema: { key: 'ema', label: 'EMA decay', help: 'Decay of the weight average used for sampling (0.9999 in score_sde); 0 is off.', integer: false, min: 0, max: 0.999999 },
-  seed: { key: 'seed', label: 'Seed', help: 'Seeds the weights, batches and noise: the same seed gives the same run.', integer: true, min: 0, max: 2 ** 31 - 1 },
-  checkpointEvery: { key: 'checkpointEvery', label: 'Checkpoint every', help: 'Steps between checkpoints (one is also written at the end).', integer: true, min: 1 },
-  keepLast: { key: 'keepLast', label: 'Keep last', help: 'How many recent checkpoints to keep on disk.', integer: true, min: 1, max: 1000 },
-  previewEvery: { key: 'previewEvery', label: 'Preview every', help: 'Steps between preview grids; 0 turns previews off.', integer: true, min: 0 }
+  steps: { key: 'steps', label: 'Steps', help: 'Optimiser steps to train for (one batch each).', ...limits('steps') },
+  batchSize: { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is smoother but slower per step.', ...limits('batchSize') },
+  lr: { key: 'lr', label: 'Learning rate', help: 'Adam step size (the tutorial uses 0.0001).', ...limits('lr') },
+  warmup: { key: 'warmup', label: 'Warm-up steps', help: 'Learning rate ramps up linearly over these steps; 0 for none.', ...limits('warmup') },
+  gradClip: { key: 'gradClip', label: 'Gradient clip', help: 'Clips the gradient norm to this value; 0 turns clipping off.', ...limits('gradClip') },
+  ema: { key: 'ema', label: 'EMA decay', help: 'Decay of the weight average used for sampling (0.9999 in score_sde); 0 is off.', ...limits('ema') },
+  seed: { key: 'seed', label: 'Seed', help: 'Seeds the weights, batches and noise: the same seed gives the same run.', ...limits('seed') },
+  checkpointEvery: { key: 'checkpointEvery', label: 'Checkpoint every', help: 'Steps between checkpoints (one is also written at the end).', ...limits('checkpointEvery') },
+  keepLast: { key: 'keepLast', label: 'Keep last', help: 'How many recent checkpoints to keep on disk.', ...limits('keepLast') },
+  previewEvery: { key: 'previewEvery', label: 'Preview every', help: 'Steps between preview grids; 0 turns previews off.', ...limits('previewEvery') }
 }
 
 export const BOOL_FIELDS: Record<BoolKey, { key: BoolKey; label: string; help: string }> = {
