@@ -90,7 +90,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
     // The exclusive run lock, held from queueing to the job's end: no second trainer anywhere.
     const lease = await lockOrRefuse(() => locks.exclusive(runId, 'training'), `train run "${run.name}"`)
-    const job = jobs.submit({ kind: 'train', runId, dataDir, config: run.config, resume, backend: opts.jobBackend }, { lease })
+    const job = jobs.submit({ kind: 'train', runId, dataDir, config: run.config, resume, priorTrainMs: run.trainMs, backend: opts.jobBackend }, { lease })
     return { runId, jobId: job.id }
   }
 

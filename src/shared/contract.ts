@@ -289,7 +289,9 @@ export const CheckpointInfoSchema = z.object({
   time: z.number(),
   bytes: z.number().int(),
   best: z.boolean(),
-  hasEma: z.boolean()
+  hasEma: z.boolean(),
+  /** The run's training time when it was written (all sessions): resume continues the count from here. */
+  trainMs: z.number().optional()
 })
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>
 

@@ -244,7 +244,7 @@ export class JobManager {
         // run.json is rewritten at most every few seconds; metrics.jsonl already holds every point.
         if (Date.now() - job.lastRunWrite > 3000) {
           job.lastRunWrite = Date.now()
-          this.updateRun(runId, { step: last.step, lastLoss: last.loss })
+          this.updateRun(runId, { step: last.step, lastLoss: last.loss, trainMs: msg.trainMs })
         }
         break
       }
@@ -253,7 +253,8 @@ export class JobManager {
         this.opts.events.emit({ type: 'checkpoint', runId, checkpoint: msg.checkpoint })
         this.updateRun(runId, {
           step: msg.checkpoint.step,
-          bestLoss: minLoss(msg.checkpoints)
+          bestLoss: minLoss(msg.checkpoints),
+          ...(msg.checkpoint.trainMs === undefined ? {} : { trainMs: msg.checkpoint.trainMs })
         })
         break
       case 'preview':

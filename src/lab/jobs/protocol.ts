@@ -10,6 +10,8 @@ export interface TrainJobSpec {
   config: TrainConfig
   /** Continue from the run's last checkpoint (same optimiser, EMA and RNG state). */
   resume: boolean
+  /** The run's training time so far, for checkpoints written before they recorded their own. */
+  priorTrainMs?: number
   backend?: string
 }
 
@@ -45,7 +47,8 @@ export type FromWorker =
   | { type: 'backend'; name: string; device: string }
   | { type: 'state'; state: 'running' | 'paused' }
   | { type: 'progress'; fraction: number; etaSeconds: number | null; rate: number | null; unit: string }
-  | { type: 'metrics'; points: MetricPoint[] }
+  /** trainMs: the run's training time so far, all sessions (pauses excluded). */
+  | { type: 'metrics'; points: MetricPoint[]; trainMs: number }
   | { type: 'checkpoint'; checkpoint: CheckpointInfo; checkpoints: CheckpointInfo[] }
   | { type: 'preview'; step: number; dataUrl: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

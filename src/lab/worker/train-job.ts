@@ -47,6 +47,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
 
   const data = await openDataSource(config, new DatasetStore(spec.dataDir))
   let trainer: Trainer
+  let resumedFrom: CheckpointInfo | null = null
   let checkpoints = reconciled.checkpoints
   const trainConfig = {
     lr: config.lr,
@@ -78,6 +79,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     }
     if (skipped.length > 0) post({ type: 'log', level: 'warn', message: `Skipped damaged checkpoint${skipped.length > 1 ? 's' : ''} ${skipped.join('; ')}, moved to ${DAMAGED_DIR}/. Resuming from the newest one that verifies.` })
     trainer = Trainer.fromState(state)
+    resumedFrom = from
     // Steps after the checkpoint are redone: drop their metrics so the curve has no duplicates.
     truncateMetricsAfter(metricsFile, trainer.stepCount)
     post({ type: 'log', level: 'info', message: `Resumed from ${from.file} at step ${trainer.stepCount}.` })
@@ -101,13 +103,16 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   let pending: MetricPoint[] = []
   let lastFlush = performance.now()
   let lastLoss: number | null = null
-  let trainMs = 0
+  // Training time counts across sessions: a resume continues from its checkpoint's count (time
+  // after that checkpoint was lost with the steps it trained).
+  let trainMs = spec.resume ? (resumedFrom?.trainMs ?? spec.priorTrainMs ?? 0) : 0
   let sessionStart = performance.now()
+  const elapsedTrain = () => trainMs + (performance.now() - sessionStart)
 
   const flush = () => {
     if (pending.length === 0) return
     appendMetrics(metricsFile, pending) // stored before it is shown
-    post({ type: 'metrics', points: pending })
+    post({ type: 'metrics', points: pending, trainMs: elapsedTrain() })
     pending = []
     lastFlush = performance.now()
   }
@@ -118,13 +123,12 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     const file = checkpointFileName(step)
     await saveCheckpoint(path.join(ckDir, file), trainer.exportState())
     const bytes = fs.statSync(path.join(ckDir, file)).size
-    const info: CheckpointInfo = { file, step, loss: lastLoss, time: Date.now(), bytes, best: false, hasEma: config.ema > 0 }
+    const info: CheckpointInfo = { file, step, loss: lastLoss, time: Date.now(), bytes, best: false, hasEma: config.ema > 0, trainMs: elapsedTrain() }
     const kept = retain([...checkpoints.filter((c) => c.file !== file), info], { keepLast: config.keepLast, keepBest: config.keepBest })
     checkpoints = dropCheckpoints(ckDir, kept.drop.map((c) => c.file), kept.keep)
     post({ type: 'checkpoint', checkpoint: kept.keep.find((c) => c.file === file) ?? info, checkpoints })
   }
 
-  const elapsedTrain = () => trainMs + (performance.now() - sessionStart)
   try {
     while (trainer.stepCount < config.steps) {
       if (control.cancelRequested()) {

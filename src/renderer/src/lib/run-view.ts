@@ -1,9 +1,13 @@
 // Derived facts about a run for tables and headers.
 import type { JobInfo, RunSummary } from '@shared/contract'
 
-/** Training time: stored sessions plus the live one (the lab adds it to trainMs when the session ends). */
+/**
+ * Training time over every session: the lab rewrites trainMs every few seconds while a run
+ * trains (and at each checkpoint), so only the time since that write is added here, and only
+ * while it runs (a pause does not count).
+ */
 export function runDurationMs(run: RunSummary, job: JobInfo | null, now: number): number {
-  const live = job && job.startedAt && (job.state === 'running' || job.state === 'paused') ? now - job.startedAt : 0
+  const live = job && job.state === 'running' && run.status === 'running' ? Math.max(0, now - run.updatedAt) : 0
   return run.trainMs + live
 }
 

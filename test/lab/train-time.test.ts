@@ -1,0 +1,52 @@
+// "Trained for" is the time of every session: a resume continues the count from its checkpoint,
+// and the run record keeps it up to date while training (so a crash loses only the time after
+// the last write).
+import { afterAll, describe, expect, it } from 'vitest'
+import { createLabService } from '../../src/lab/service'
+import { createDispatch } from '../../src/lab/dispatch'
+import { PRESETS } from '../../src/lab/catalog'
+import type { CheckpointInfo, JobInfo, TrainConfig } from '../../src/shared/contract'
+import { runDurationMs } from '../../src/renderer/src/lib/run-view'
+import { EventRecorder } from '../helpers/events'
+import { tempDir } from '../helpers/service'
+
+const service = createLabService({ dataDir: tempDir(), shell: 'cli' })
+const call = createDispatch(service.handlers)
+const rec = new EventRecorder(service.events)
+afterAll(() => service.close())
+const toy = PRESETS.find((p) => p.name === 'toy-quick')!.config
+
+async function ok<T>(method: string, input: unknown): Promise<T> {
+  const env = await call(method, input)
+  if (!env.ok) throw new Error(env.error.message)
+  return env.result as T
+}
+
+describe('training time', () => {
+  it('accumulates across a stop and a resume, and each checkpoint records the count so far', async () => {
+    const config: TrainConfig = { ...toy, steps: 150, batchSize: 64, checkpointEvery: 50, keepLast: 5, previewEvery: 0 }
+    const { runId, jobId } = await ok<{ runId: string; jobId: string }>('runs.start', { config })
+    await rec.jobState(jobId, 'finished')
+    const first = service.runs.get(runId).trainMs
+    expect(first).toBeGreaterThan(0)
+    const cks = (await ok<{ checkpoints: CheckpointInfo[] }>('runs.get', { runId })).checkpoints
+    const times = cks.map((c) => c.trainMs!)
+    expect(times.every((t) => t > 0)).toBe(true)
+    expect(times).toEqual([...times].sort((a, b) => a - b))
+
+    // A short second session: the total must include the first one.
+    service.runs.update(runId, { config: { ...config, steps: 170 } })
+    const second = await ok<{ jobId: string }>('runs.resume', { runId })
+    await rec.jobState(second.jobId, 'finished')
+    const total = service.runs.get(runId).trainMs
+    expect(total).toBeGreaterThan(first)
+    expect(total).toBeGreaterThanOrEqual(times.at(-1)!)
+  })
+
+  it('a live run shows its stored time plus only the time since the lab last wrote it, and nothing while paused', () => {
+    const run = { ...service.runs.list()[0]!, status: 'running' as const, trainMs: 60_000, updatedAt: 1_000_000 }
+    const job = { state: 'running', startedAt: 0 } as JobInfo
+    expect(runDurationMs(run, job, 1_002_000)).toBe(62_000)
+    expect(runDurationMs({ ...run, status: 'paused' }, { ...job, state: 'paused' }, 1_002_000)).toBe(60_000)
+  })
+})
