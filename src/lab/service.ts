@@ -146,7 +146,10 @@ export function createLabService(opts: LabServiceOptions): LabService {
       } catch (err) {
         if (err instanceof HandlerError && err.code === 'not_found') throw err
       }
-      if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run "${name}" is training; stop it before deleting it.` })
+      const active = jobs.activeJobForRun(runId)
+      // A run that only waits in the queue is taken out of it; one that trains must be stopped first.
+      if (active?.state === 'queued') await jobs.cancelQueued(active.id)
+      else if (active) throw new HandlerError({ code: 'conflict', message: `Run "${name}" is training; stop it before deleting it.` })
       const lease = await lockOrRefuse(() => locks.forDelete(runId), `delete run "${name}"`)
       try {
         runs.delete(runId)
@@ -165,7 +168,8 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'jobs.pause': async ({ jobId }) => jobs.pause(jobId),
     'jobs.resume': async ({ jobId }) => jobs.resume(jobId),
     'jobs.stop': async ({ jobId }) => jobs.stop(jobId),
-    'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId)
+    'jobs.cancel': async ({ jobId }) => jobs.cancel(jobId),
+    'jobs.move': async ({ jobId, direction }) => jobs.move(jobId, direction)
   }
 
   return { handlers, events, dataDir, runs, locks, jobs, datasets, close: () => jobs.shutdown() }

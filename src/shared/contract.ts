@@ -320,7 +320,9 @@ export const JobInfoSchema = z.object({
   etaSeconds: z.number().nullable(),
   error: z.string().nullable(),
   /** What a finished job produced (sample records, bits/dim…), as plain data. */
-  result: z.record(z.string(), z.unknown()).nullable()
+  result: z.record(z.string(), z.unknown()).nullable(),
+  /** While queued: 1 for the next to start in its lane (training, or sampling), 2 after it… */
+  position: z.number().int().min(1).nullable().optional()
 })
 export type JobInfo = z.infer<typeof JobInfoSchema>
 
@@ -573,6 +575,8 @@ export const procedures = {
   'jobs.resume': { input: JobRef, output: JobInfoSchema },
   'jobs.stop': { input: JobRef, output: JobInfoSchema },
   'jobs.cancel': { input: JobRef, output: JobInfoSchema },
+  /** Moves a queued job one place earlier or later among the queued jobs of its lane. */
+  'jobs.move': { input: z.object({ jobId: z.string().min(1).max(128), direction: z.enum(['earlier', 'later']) }).strict(), output: z.array(JobInfoSchema) },
   'system.ping': {
     input: z.object({ message: Str }).strict(),
     output: z.object({ message: z.string(), receivedAt: z.number() })

@@ -34,6 +34,7 @@ export const PROCEDURE_NAMES = [
   'jobs.resume',
   'jobs.stop',
   'jobs.cancel',
+  'jobs.move',
   'system.doctor',
   'system.ping'
 ] as const

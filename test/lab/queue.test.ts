@@ -140,4 +140,27 @@ describe('job queue', () => {
     expect(() => jobs.get(ids[0]!)).toThrow(/No job/)
     expect(jobs.get(ids.at(-1)!).state).toBe('finished')
   })
+
+  it('a queued training job is on its run from the start, shows its place in line, moves, and cancels cleanly', () => {
+    const { jobs, workers, train, runs } = setup()
+    const a = train()
+    const b = train()
+    const c = train()
+    // The run knows its queued job at once (so the Runs table can cancel it).
+    expect(runs.get(b.runId!)).toMatchObject({ status: 'queued', jobId: b.id })
+    expect([jobs.get(b.id).position, jobs.get(c.id).position]).toEqual([1, 2])
+    expect(jobs.get(a.id).position ?? null).toBeNull()
+    jobs.move(c.id, 'earlier')
+    expect([jobs.get(c.id).position, jobs.get(b.id).position]).toEqual([1, 2])
+    jobs.move(c.id, 'earlier') // already first: no change
+    expect(jobs.get(c.id).position).toBe(1)
+    expect(() => jobs.move(a.id, 'later')).toThrow(/not waiting in the queue/)
+    // Cancelling a waiting run never starts it and leaves the run resumable.
+    jobs.cancel(b.id)
+    expect(runs.get(b.runId!)).toMatchObject({ status: 'stopped', jobId: null })
+    expect(jobs.get(c.id).position).toBe(1)
+    workers[0]!.send({ type: 'done', outcome: 'finished', step: 10, trainMs: 5 })
+    expect(jobs.get(c.id).state).toBe('running') // moved ahead of b, and b was cancelled
+    expect(workers).toHaveLength(2)
+  })
 })

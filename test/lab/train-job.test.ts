@@ -125,4 +125,20 @@ describe('training jobs in worker threads', () => {
     expect(cli.runs.get(alive.id).status).toBe('running')
     expect(cli.runs.get(dead.id)).toMatchObject({ status: 'interrupted', owner: null })
   })
+
+  it('a queued run can be cancelled or deleted while another run trains', async () => {
+    const a = await ok<{ runId: string; jobId: string }>('runs.start', { config: tiny({ steps: 1_000_000 }), name: 'long' })
+    const b = await ok<{ runId: string; jobId: string }>('runs.start', { config: tiny(), name: 'waiting' })
+    const c = await ok<{ runId: string; jobId: string }>('runs.start', { config: tiny(), name: 'also waiting' })
+    expect((await ok<{ run: { status: string; jobId: string } }>('runs.get', { runId: b.runId })).run).toMatchObject({ status: 'queued', jobId: b.jobId })
+    // Delete takes a waiting run out of the queue (refused only for one that trains).
+    await ok('runs.delete', { runId: b.runId })
+    expect(fs.existsSync(path.join(service.dataDir, 'runs', b.runId))).toBe(false)
+    const del = await call('runs.delete', { runId: a.runId })
+    expect(!del.ok && del.error.message).toMatch(/is training; stop it before deleting it/)
+    await ok('jobs.cancel', { jobId: c.jobId })
+    expect((await ok<{ run: { status: string } }>('runs.get', { runId: c.runId })).run.status).toBe('stopped')
+    await ok('jobs.cancel', { jobId: a.jobId })
+    await rec.jobState(a.jobId, 'cancelled')
+  })
 })

@@ -5,8 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createLabService } from '../../src/lab/service'
 import { createDispatch } from '../../src/lab/dispatch'
 import { PRESETS } from '../../src/lab/catalog'
-import type { CheckpointInfo, JobInfo, TrainConfig } from '../../src/shared/contract'
-import { runDurationMs } from '../../src/renderer/src/lib/run-view'
+import type { CheckpointInfo, TrainConfig } from '../../src/shared/contract'
 import { EventRecorder } from '../helpers/events'
 import { tempDir } from '../helpers/service'
 
@@ -41,12 +40,5 @@ describe('training time', () => {
     const total = service.runs.get(runId).trainMs
     expect(total).toBeGreaterThan(first)
     expect(total).toBeGreaterThanOrEqual(times.at(-1)!)
-  })
-
-  it('a live run shows its stored time plus only the time since the lab last wrote it, and nothing while paused', () => {
-    const run = { ...service.runs.list()[0]!, status: 'running' as const, trainMs: 60_000, updatedAt: 1_000_000 }
-    const job = { state: 'running', startedAt: 0 } as JobInfo
-    expect(runDurationMs(run, job, 1_002_000)).toBe(62_000)
-    expect(runDurationMs({ ...run, status: 'paused' }, { ...job, state: 'paused' }, 1_002_000)).toBe(60_000)
   })
 })

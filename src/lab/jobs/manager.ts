@@ -101,8 +101,10 @@ export class JobManager {
     this.jobs.set(id, job)
     this.queue.push(id)
     this.emitJob(job)
+    // The run shows it is waiting, and its job is known from the start (so it can be cancelled).
+    if (spec.runId && spec.kind === 'train') this.updateRun(spec.runId, { status: 'queued', jobId: id, error: null })
     this.pump()
-    return info
+    return job.info
   }
 
   /**
@@ -136,6 +138,34 @@ export class JobManager {
       (err: Error) => this.finish(job, abort.signal.aborted ? 'cancelled' : 'failed', abort.signal.aborted ? null : err.message)
     )
     return job.info
+  }
+
+  /** Moves a queued job one place earlier or later among the queued jobs of its lane. */
+  move(id: string, direction: 'earlier' | 'later'): JobInfo[] {
+    const job = this.job(id)
+    if (job.info.state !== 'queued' || !this.queue.includes(id)) throw new HandlerError({ code: 'conflict', message: `Job ${id} is ${job.info.state}, not waiting in the queue.` })
+    const lane = laneOf(job.info.kind)
+    const same = this.queue.filter((q) => laneOf(this.jobs.get(q)!.info.kind) === lane)
+    const k = same.indexOf(id)
+    const other = same[direction === 'earlier' ? k - 1 : k + 1]
+    if (other) {
+      const a = this.queue.indexOf(id)
+      const b = this.queue.indexOf(other)
+      this.queue[a] = other
+      this.queue[b] = id
+      this.refreshPositions()
+    }
+    return this.queue.map((q) => this.jobs.get(q)!.info)
+  }
+
+  /** Cancels a job that has not started yet and waits until its run lock is free again. */
+  async cancelQueued(id: string): Promise<void> {
+    const job = this.job(id)
+    if (job.info.state !== 'queued' || job.worker) throw new HandlerError({ code: 'conflict', message: `Job ${id} has already started.` })
+    const released = job.lease?.release()
+    job.lease = undefined
+    this.end(id, 'cancel')
+    await released
   }
 
   pause(id: string): JobInfo {
@@ -177,12 +207,27 @@ export class JobManager {
       // Cancelled while waiting (or while starting): it never runs.
       this.queue = this.queue.filter((q) => q !== id)
       job.abortedBeforeStart = true
-      this.finish(job, how === 'stop' && job.info.kind === 'train' ? 'cancelled' : 'cancelled', null)
+      this.finish(job, 'cancelled', null)
+      // It never trained in this queue: the run is as it was before it was queued.
       if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'stopped', jobId: null, owner: null })
+      this.refreshPositions()
       return job.info
     }
     this.post(job, { type: how })
     return job.info
+  }
+
+  /** Gives each queued job its place in its lane's line, emitting the jobs whose place changed. */
+  private refreshPositions(): void {
+    const next: Record<Lane, number> = { train: 1, sample: 1 }
+    for (const id of this.queue) {
+      const job = this.jobs.get(id)!
+      const position = next[laneOf(job.info.kind)]++
+      if (job.info.position !== position) {
+        job.info = { ...job.info, position }
+        this.emitJob(job)
+      }
+    }
   }
 
   private pump(): void {
@@ -199,10 +244,11 @@ export class JobManager {
       this.running[lane].add(id)
       this.launch(job)
     }
+    this.refreshPositions()
   }
 
   private launch(job: Job): void {
-    job.info = { ...job.info, state: 'running', startedAt: Date.now() }
+    job.info = { ...job.info, state: 'running', startedAt: Date.now(), position: null }
     this.emitJob(job)
     if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null, owner: { pid: process.pid, host: os.hostname() } })
     let worker: Worker
@@ -287,7 +333,7 @@ export class JobManager {
   private finish(job: Job, state: 'finished' | 'failed' | 'cancelled', error: string | null): void {
     const lane = this.running[laneOf(job.info.kind)]
     const wasRunning = lane.delete(job.info.id)
-    job.info = { ...job.info, state, error, endedAt: Date.now(), fraction: state === 'finished' ? 1 : job.info.fraction, etaSeconds: null }
+    job.info = { ...job.info, state, error, endedAt: Date.now(), fraction: state === 'finished' ? 1 : job.info.fraction, etaSeconds: null, position: null }
     this.emitJob(job)
     if (job.worker) {
       const w = job.worker

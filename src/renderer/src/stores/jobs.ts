@@ -51,6 +51,10 @@ export const useJobsStore = defineStore('jobs', () => {
   async function cancel(jobId: string): Promise<void> {
     upsert(await lab.jobs.cancel({ jobId }))
   }
+  /** Moves a queued job one place in its line; the queue comes back with everyone's place. */
+  async function move(jobId: string, direction: 'earlier' | 'later'): Promise<void> {
+    for (const j of await lab.jobs.move({ jobId, direction })) upsert(j)
+  }
 
   function upsert(j: JobInfo): void {
     jobs.value[j.id] = j
@@ -65,7 +69,7 @@ export const useJobsStore = defineStore('jobs', () => {
     }
   }
 
-  return { jobs, progress, error, load, job, progressOf, pause, resume, stop, cancel, handleEvent }
+  return { jobs, progress, error, load, job, progressOf, pause, resume, stop, cancel, move, handleEvent }
 })
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useJobsStore, import.meta.hot))
