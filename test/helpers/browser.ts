@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../src/server/server'
-import { createLabService } from '../../src/lab/service'
+import { createLabService, type LabService } from '../../src/lab/service'
 import { tempDir } from './service'
 
 export const ROOT = path.resolve(__dirname, '../..')
@@ -20,13 +20,13 @@ export async function launchBrowser(): Promise<Browser> {
   })
 }
 
-export async function startLab(opts: { dataDir?: string } = {}): Promise<{ server: RunningServer; dataDir: string }> {
+export async function startLab(opts: { dataDir?: string } = {}): Promise<{ server: RunningServer; dataDir: string; service: LabService }> {
   const staticDir = path.join(ROOT, 'out/renderer')
   if (!fs.existsSync(path.join(staticDir, 'index.html'))) throw new Error('out/renderer is not built: run npm run build (scripts/ui-tests.mjs does this)')
   const dataDir = opts.dataDir ?? tempDir('score-lab-ui-')
   const service = createLabService({ dataDir, shell: 'browser' })
   const server = await startServer({ service, port: 0, staticDir })
-  return { server, dataDir }
+  return { server, dataDir, service }
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
