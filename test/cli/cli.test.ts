@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { decodePng, readPngSettings } from '../../src/engine/images/png'
+import { RunStore } from '../../src/lab/runs/store'
 import { tempDir } from '../helpers/service'
 
 const CLI = path.resolve(__dirname, '../../bin/score-lab.mjs')
@@ -65,6 +66,37 @@ describe('score-lab CLI', () => {
 
     const runs = cli('runs', 'list', '--json')
     expect(runs.json.map((r: any) => r.id)).toContain(runId)
+  })
+
+  it('takes its own output back: the runDir it printed, the name it was given', () => {
+    const tiny = ['--dataset', 'toy-gmm', '--model', 'mlp', '--sde', 'vp', '--batch', '32', '--checkpoint-every', '3']
+    const train = cli('train', ...tiny, '--name', 'killme', '--steps', '3', '--json')
+    expect(train.code, train.stderr).toBe(0)
+    const { runId, runDir } = train.json
+
+    // The folder train printed (with a trailing slash, as shells complete it) picks the run.
+    const out = path.join(dataDir, 'out', 'killme.png')
+    const sample = cli('sample', '--checkpoint', runDir + '/', '--sampler', 'em', '--steps', '5', '--n', '16', '--out', out, '--json')
+    expect(sample.code, sample.stderr).toBe(0)
+    expect(sample.json).toMatchObject({ out, nfe: 5 })
+    expect(fs.existsSync(out)).toBe(true)
+
+    // By name: room for three more steps, then --resume killme continues it.
+    const runs = new RunStore(dataDir)
+    const run = runs.get(runId)
+    runs.update(runId, { config: { ...run.config, steps: 6 }, status: 'stopped' })
+    const resume = cli('train', '--resume', 'killme', '--json')
+    expect(resume.code, resume.stderr).toBe(0)
+    expect(resume.json).toMatchObject({ runId, status: 'finished', step: 6 })
+    expect(cli('runs', 'show', 'killme', '--json').json).toMatchObject({ id: runId, runDir })
+  })
+
+  it.skipIf(!fs.existsSync('/usr/share/datasets/fashion-mnist'))('train --dataset fashion-mnist imports the system copy into a fresh data folder', () => {
+    const fresh = tempDir('score-lab-cli-fmnist-')
+    const r = spawnSync(process.execPath, [CLI, 'train', '--dataset', 'fashion-mnist', '--steps', '1', '--batch', '2', '--data-dir', fresh, '--json'], { encoding: 'utf8', timeout: 300_000 })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stderr).toContain("Importing Fashion-MNIST from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist)…")
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'finished', step: 1 })
   })
 
   it('fails with a one-line reason and a non-zero exit on bad input', () => {

@@ -2,8 +2,9 @@ import path from 'node:path'
 import { formatDuration } from '../progress'
 import { UsageError, type Cli } from '../context'
 import { escapeControlChars } from '../../shared/contract'
+import { resolveRunRef } from '../../lab/runs/run-ref'
 
-export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN | import-torch FILE.safetensors --dataset NAME [--name RUN]'
+export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN (RUN: id, name or folder) | import-torch FILE.safetensors --dataset NAME [--name RUN]'
 
 export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: string; name?: string } = {}): Promise<number> {
   const [sub, id] = args
@@ -20,7 +21,8 @@ export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: s
     }
     case 'show': {
       if (!id) throw new UsageError(`missing RUN. Usage: ${RUNS_USAGE}`)
-      const { run, checkpoints } = await cli.call('runs.get', { runId: id })
+      const { runId } = resolveRunRef(cli.service.runs, id)
+      const { run, checkpoints } = await cli.call('runs.get', { runId })
       // JSON.stringify escapes C0 controls in strings but not C1, U+2028/9 or bidi controls, which
       // names and notes from older run files may hold: escaped line by line (the layout's own breaks stay).
       const text = JSON.stringify({ ...run, checkpoints }, null, 2)
@@ -30,8 +32,11 @@ export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: s
     }
     case 'delete': {
       if (!id) throw new UsageError(`missing RUN. Usage: ${RUNS_USAGE}`)
-      await cli.call('runs.delete', { runId: id })
-      cli.result({ id, deleted: true }, `deleted ${id}`)
+      const { runId, checkpoint } = resolveRunRef(cli.service.runs, id)
+      // A checkpoint file names its run, but deleting the whole run for it would surprise.
+      if (checkpoint) throw new UsageError(`${id} is a checkpoint of run ${runId}; runs delete removes a whole run, so give the run (its id, name or folder)`)
+      await cli.call('runs.delete', { runId })
+      cli.result({ id: runId, deleted: true }, `deleted ${runId}`)
       return 0
     }
     case 'import-torch': {

@@ -5,6 +5,7 @@ import type { Condition, SampleRecord } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
 import { OutputRefused, checkOutputPath, writeOutputFile } from '../../engine/io/output-file'
+import { resolveRunRef, type RunRef } from '../../lab/runs/run-ref'
 
 export const SAMPLE_OPTIONS = {
   checkpoint: { type: 'string' },
@@ -37,19 +38,15 @@ function samplerName(s: string): string {
   return SAMPLER_ALIASES[s] ?? s
 }
 
-/** --checkpoint takes a run id, or a checkpoint file inside a run folder. */
-function resolveCheckpoint(cli: Cli, ref: string | undefined): { runId: string; checkpoint?: string } {
-  if (!ref) throw new UsageError('--checkpoint RUN (a run id) or PATH (a .safetensors file in a run folder) is required')
-  if (ref.endsWith('.safetensors')) {
-    const abs = path.resolve(ref)
-    const runDir = path.dirname(path.dirname(abs))
-    if (path.basename(path.dirname(abs)) !== 'checkpoints' || !fs.existsSync(path.join(runDir, 'run.json'))) {
-      throw new UsageError(`${ref} is not inside a run's checkpoints/ folder; pass the run id instead`)
-    }
-    if (path.dirname(runDir) !== path.join(cli.service.dataDir, 'runs')) throw new UsageError(`${ref} belongs to another data folder; pass --data-dir ${path.dirname(path.dirname(runDir))}`)
-    return { runId: path.basename(runDir), checkpoint: path.basename(abs) }
-  }
-  return { runId: ref }
+/** --checkpoint's value: a run (id, name or folder) or one of its checkpoint files. */
+function checkpointFlag(f: Flags): string {
+  if (!f.checkpoint) throw new UsageError('--checkpoint RUN (a run id, name or folder) or PATH (a .safetensors file in a run folder) is required')
+  return f.checkpoint
+}
+
+/** The run --checkpoint names, and the checkpoint it selects when it names a file (else the run's latest). */
+function resolveCheckpoint(cli: Cli, ref: string): RunRef {
+  return resolveRunRef(cli.service.runs, ref)
 }
 
 function samplerSettings(f: Flags): Record<string, number | string | boolean> {
@@ -117,12 +114,13 @@ function conditionFrom(f: Flags): Condition | undefined {
 }
 
 export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
-  const { runId, checkpoint } = resolveCheckpoint(cli, f.checkpoint)
+  const ref = checkpointFlag(f)
   if (!f.out) throw new UsageError('--out FILE.png is required')
   const sampler = samplerName(f.sampler ?? 'pc')
   const condition = conditionFrom(f)
   const force = f.force === true
-  cli.service.runs.get(runId) // an unknown run is the first thing to hear about
+  // The run is checked after the flags (a typo is cheaper to hear about) and before the output paths.
+  const { runId, checkpoint } = resolveCheckpoint(cli, ref)
   checkOut(f.out, force)
   checkOut(f.gif, force)
   const { jobId } = await cli.call('samples.start', {
@@ -148,7 +146,7 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
 }
 
 export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
-  const { runId, checkpoint } = resolveCheckpoint(cli, f.checkpoint)
+  const ref = checkpointFlag(f)
   if (!f.samplers) throw new UsageError('--samplers LIST is required, e.g. --samplers em,pc,ode')
   if (!f.out) throw new UsageError('--out DIR is required')
   const steps = int('steps', f.steps)
@@ -161,6 +159,7 @@ export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
     const settings = Object.fromEntries(Object.entries(samplerSettings(f)).filter(([k]) => keys.includes(k)))
     return { sampler, steps, settings }
   })
+  const { runId, checkpoint } = resolveCheckpoint(cli, ref)
   const { jobId } = await cli.call('samples.compare', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, count: int('n', f.n) ?? 64, eps: num('eps', f.eps), useEma: !f['no-ema'], entries })
   const { samples } = (await runJob(cli, jobId, 'compare')) as { samples: SampleRecord[] }
   const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`), f.force === true), nfe: r.nfe, seconds: r.seconds }))
@@ -170,9 +169,10 @@ export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
 }
 
 export async function likelihoodCommand(cli: Cli, f: Flags): Promise<number> {
-  const { runId, checkpoint } = resolveCheckpoint(cli, f.checkpoint)
+  const ref = checkpointFlag(f)
   const split = f.split ?? 'test'
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`)
+  const { runId, checkpoint } = resolveCheckpoint(cli, ref)
   const { jobId } = await cli.call('likelihood.start', {
     runId,
     checkpoint,

@@ -1,5 +1,7 @@
 import path from 'node:path'
 import { presetFor } from '../../lab/catalog'
+import { isImageDatasetName } from '../../lab/datasets/registry'
+import { resolveRunRef } from '../../lab/runs/run-ref'
 import type { TrainConfig } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
@@ -60,14 +62,46 @@ export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, nu
   return c
 }
 
+/** OS packages that install a data set where the lab looks for a system copy. */
+const SYSTEM_PACKAGES: Record<string, string> = { 'fashion-mnist': "Debian's dataset-fashion-mnist" }
+
+/**
+ * A data set that is not in the data folder but installed on this machine (Debian's
+ * /usr/share/datasets/fashion-mnist) is imported first, as the Datasets panel does; without a
+ * system copy nothing happens here and training says how to get the set.
+ */
+async function importSystemCopy(cli: Cli, dataset: string): Promise<void> {
+  if (!isImageDatasetName(dataset)) return
+  const listing = (await cli.call('datasets.list', {})).find((d) => d.name === dataset)
+  if (!listing || listing.state !== 'not-present' || !listing.systemCopy) return
+  const pkg = SYSTEM_PACKAGES[dataset]
+  cli.say(`Importing ${listing.title} from ${listing.systemCopy}${pkg ? ` (${pkg})` : ''}…`)
+  const imported = await cli.call('datasets.import', { name: dataset, path: listing.systemCopy })
+  if (imported.state !== 'verified') throw new UsageError(`importing ${listing.title} from ${listing.systemCopy} failed: ${imported.problem ?? imported.state}`)
+}
+
+/** --resume names a run (id, name, folder); a checkpoint file is accepted only if it is the run's last one. */
+function resumeTarget(cli: Cli, ref: string): string {
+  const { runId, checkpoint } = resolveRunRef(cli.service.runs, ref)
+  if (checkpoint) {
+    const last = cli.service.runs.checkpoints(runId).reduce<{ file: string; step: number } | null>((a, c) => (a && a.step >= c.step ? a : c), null)
+    if (last && last.file !== checkpoint) {
+      throw new UsageError(`--resume continues run ${runId} from its last checkpoint, ${last.file}, not from ${checkpoint}; give the run (its id, name or folder) to continue it`)
+    }
+  }
+  return runId
+}
+
 export async function trainCommand(cli: Cli, flags: TrainFlags): Promise<number> {
   let runId: string
   let jobId: string
   if (flags.resume) {
-    ;({ runId, jobId } = await cli.call('runs.resume', { runId: flags.resume }))
+    ;({ runId, jobId } = await cli.call('runs.resume', { runId: resumeTarget(cli, flags.resume) }))
   } else {
     const sizes = Object.fromEntries((await cli.call('engine.catalog', {})).datasets.map((d) => [d.name, d.size]))
-    ;({ runId, jobId } = await cli.call('runs.start', { config: configFromFlags(flags, sizes), name: flags.name }))
+    const config = configFromFlags(flags, sizes)
+    await importSystemCopy(cli, config.dataset)
+    ;({ runId, jobId } = await cli.call('runs.start', { config, name: flags.name }))
   }
   const runDir = path.join(cli.service.dataDir, 'runs', runId)
   cli.say(`run ${runId} → ${runDir}`)
