@@ -1,7 +1,7 @@
 // The sampler settings form: fields from the catalogue defaults, problems in words, and the
 // export file names that carry the settings; the comparison figure's layout.
 import { describe, expect, it } from 'vitest'
-import { choiceProblems, commonProblems, initialChoice, sampleFileName, samplerFields } from '../../src/renderer/src/lib/sampler-fields'
+import { applicableFields, choiceProblems, commonProblems, initialChoice, sampleFileName, samplerFields, settingApplies } from '../../src/renderer/src/lib/sampler-fields'
 import { figureLayout } from '../../src/renderer/src/lib/compare-figure'
 import { integerScale } from '../../src/renderer/src/lib/download-url'
 
@@ -41,6 +41,22 @@ describe('sampler fields', () => {
     expect(commonProblems({ seed: -1, count: 0, eps: 1 }, 300)).toEqual({
       seed: 'A whole number ≥ 0.', count: 'A whole number from 1 to 4096.', eps: 'Between 0 and 1 (e.g. 1e-3), or empty.', frames: 'A whole number from 0 to 200.'
     })
+  })
+
+  it('shows only the fields that take part in the run: no steps for rk45, no tolerances for euler, no snr without a corrector', () => {
+    const keys = (sampler: string, settings: Record<string, unknown>) => applicableFields(sampler, catalog[sampler]!, settings).map((f) => f.key)
+    expect(keys('ode', { method: 'rk45' })).toEqual(['method', 'rtol', 'atol'])
+    expect(keys('ode', { method: 'euler' })).toEqual(['method'])
+    expect(keys('ode', { method: 'rk4' })).toEqual(['method'])
+    expect(settingApplies('ode', 'steps', { method: 'rk45' })).toBe(false)
+    expect(settingApplies('ode', 'steps', { method: 'euler' })).toBe(true)
+    expect(settingApplies('euler_maruyama', 'steps', {})).toBe(true)
+    expect(keys('pc', { corrector: 'none' })).toEqual(['predictor', 'corrector', 'probabilityFlow'])
+    expect(keys('pc', { predictor: 'none' })).toEqual(['predictor', 'corrector', 'snr', 'nSteps'])
+    // A hidden field's value does not block the run.
+    const euler = { sampler: 'ode', steps: 50, settings: { method: 'euler', rtol: NaN, atol: -1 } }
+    expect(choiceProblems(euler, catalog.ode)).toEqual({})
+    expect(choiceProblems({ ...euler, steps: 0, settings: { ...euler.settings, method: 'rk45' } }, catalog.ode)).toEqual({ rtol: 'Enter a number.', atol: 'Must be more than 0.' })
   })
 
   it('names exports after their settings: snr always, other settings when not the default', () => {

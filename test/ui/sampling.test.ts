@@ -2,8 +2,9 @@
 // The Data sets, Sample and Compare panels in browser mode with the real backend. A toy run
 // is trained through the lab service before the page opens (a checkpoint in seconds); then:
 // import FashionMNIST from Debian's copy and see its preview; sample with two samplers, scrub
-// the trajectory and export a PNG (its pixel size read from the file); compare three samplers
-// and export the figure. Screenshots at each stage under test-results/.
+// the trajectory and export a PNG (its pixel size read from the file); compare four samplers
+// (two of them ODE solvers, labelled by their own settings) and export the figure.
+// Screenshots at each stage under test-results/.
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -192,7 +193,7 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await page.getByTestId('sample-grid').waitFor()
   })
 
-  it('compares three samplers on the same seed and exports the figure as one PNG', async () => {
+  it('compares four samplers (rk45 and euler ODEs among them) on the same seed, labelled by the settings that ran, and exports the figure', async () => {
     await page.getByTestId('nav-compare').click()
     await expect.poll(() => page.getByTestId('compare-entry').count()).toBe(3)
     await page.getByTestId('compare-empty').waitFor()
@@ -202,23 +203,38 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await page.getByTestId('c1-snr').fill('0.1')
     await page.getByTestId('c2-rtol').fill('0.001') // ode
     await page.getByTestId('c2-atol').fill('0.001')
+    expect(await page.getByTestId('c2-steps').count()).toBe(0) // rk45 is adaptive: no steps to set
+    // A second ODE entry with fixed euler steps: its steps show, the tolerances it ignores do not.
+    await page.getByTestId('compare-add').click()
+    await page.getByTestId('c3-sampler').selectOption('ode')
+    await page.getByTestId('c3-method').selectOption('euler')
+    expect(await page.getByTestId('c3-rtol').count()).toBe(0)
+    expect(await page.getByTestId('c3-atol').count()).toBe(0)
+    await page.getByTestId('c3-steps').fill('20')
+    const labels = ['euler_maruyama · 60 steps', 'pc · 30 steps · rd + langevin · snr 0.1', 'ode · rk45 · rtol 1e-3 · atol 1e-3', 'ode · euler · 20 steps']
+    expect(await page.getByTestId('compare-entry-label').allInnerTexts()).toEqual(labels)
     await screenshot(page, 'compare-0-setup')
     await page.getByTestId('compare-run').click()
     await page.getByTestId('compare-results').waitFor({ timeout: 180_000 })
-    await expect.poll(() => page.getByTestId('compare-grid').count(), { timeout: 30_000 }).toBe(3)
+    await expect.poll(() => page.getByTestId('compare-grid').count(), { timeout: 30_000 }).toBe(4)
     const captions = await page.getByTestId('compare-caption').allInnerTexts()
     expect(captions[0]).toMatch(/^NFE 60 · .* s · .* steps\/s$/)
     expect(captions[1]).toMatch(/^NFE 60 ·/) // 30 × (1 predictor + 1 corrector)
     expect(captions[2]).toMatch(/^NFE \d+ ·/)
+    expect(captions[3]).toMatch(/^NFE 21 ·/) // 20 euler steps + the denoising step
+    // Each grid is labelled with the settings its record says ran: the two ODEs read apart.
+    expect(await page.getByTestId('compare-label').allInnerTexts()).toEqual(labels)
+    const chart = await page.getByTestId('compare-chart-canvas').getAttribute('aria-label')
+    for (const label of labels) expect(chart).toContain(`${label}: NFE`)
     await page.getByTestId('compare-chart').locator('canvas').waitFor()
     await page.getByTestId('compare-results').scrollIntoViewIfNeeded()
     await screenshot(page, 'compare-1-results')
 
     const fig = await download(() => page.getByTestId('compare-export').click())
-    expect(fig.name).toBe('toy-gmm_compare_euler_maruyama-pc-ode_seed0.png')
-    const layout = figureLayout([0, 1, 2].map(() => ({ width: 256, height: 256 })))
+    expect(fig.name).toBe('toy-gmm_compare_euler_maruyama-pc-ode-ode_seed0.png')
+    const layout = figureLayout([0, 1, 2, 3].map(() => ({ width: 256, height: 256 })))
     expect(pngSize(fig.file)).toEqual({ width: layout.width, height: layout.height })
-    expect(layout.cols).toBe(3)
+    expect(layout.cols).toBe(4)
     fs.copyFileSync(fig.file, path.join(ROOT, 'test-results', 'compare-figure.png'))
     expect(await page.getByTestId('compare-exported').innerText()).toMatch(new RegExp(`${layout.width}×${layout.height} px`))
     expect(errors).toEqual([])

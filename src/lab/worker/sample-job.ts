@@ -6,7 +6,7 @@ import path from 'node:path'
 import crypto from 'node:crypto'
 import { tf } from '../../engine/tf'
 import { parseBackendName, selectBackend } from '../../engine/backend/select'
-import { runSampler, logLikelihood, type StepInfo } from '../../engine/samplers'
+import { runSampler, logLikelihood, getSampler, type StepInfo } from '../../engine/samplers'
 import { makeGrid, type RgbaImage } from '../../engine/images/grid'
 import { scatterImage } from '../../engine/images/scatter'
 import { encodePng } from '../../engine/images/png'
@@ -41,6 +41,25 @@ function picture(data: Float32Array, shape: number[], centered: boolean): RgbaIm
   const [h, w, c] = shape as [number, number, number]
   const count = data.length / (h * w * c)
   return makeGrid(data, [count, h, w, c], { range: centered ? [-1, 1] : [0, 1] })
+}
+
+/** Request keys the record already carries, or that only steer progress reports. */
+const NOT_RECORDED = new Set(['batchSize', 'seed', 'denoise', 'every'])
+
+/**
+ * The settings that ran, for the record and the PNG: the request's, the sampler's defaults for
+ * what it left out (ode's method and tolerances, pc's snr…), and n as the steps taken: the
+ * SDE's N when none were asked for, none for the adaptive rk45 (which ignores n).
+ */
+function ranSettings(sampler: string, settings: Record<string, unknown>, sdeN: number): Record<string, unknown> {
+  const ran = { ...settings }
+  const parsed = getSampler(sampler).settings.safeParse(settings)
+  if (parsed.success) {
+    for (const [k, v] of Object.entries(parsed.data as Record<string, unknown>)) if (!(k in ran) && !NOT_RECORDED.has(k) && v !== undefined) ran[k] = v
+  }
+  if (sampler === 'ode' && ran.method === 'rk45') delete ran.n
+  else if (ran.n === undefined) ran.n = sdeN
+  return ran
 }
 
 interface OneSample {
@@ -96,7 +115,8 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, config: TrainConf
     reference = `${id}-reference.png`
     writeFileAtomicSync(path.join(dir, reference), encodePng(picture(cond.reference, loaded.shape, centered), { condition: r.condition }))
   }
-  const meta = { sampler: r.sampler, settings, condition: r.condition ?? null, checkpoint: loaded.checkpoint.file, step: loaded.checkpoint.step, ema: loaded.usedEma, nfe: result.nfe, seconds: result.seconds }
+  const ran = ranSettings(r.sampler, settings, loaded.sde.N)
+  const meta = { sampler: r.sampler, settings: ran, condition: r.condition ?? null, checkpoint: loaded.checkpoint.file, step: loaded.checkpoint.step, ema: loaded.usedEma, nfe: result.nfe, seconds: result.seconds }
   writeFileAtomicSync(path.join(dir, `${id}.png`), encodePng(img, meta))
   let gif: string | null = null
   if (wanted > 0 && frames.length > 0) {
@@ -114,7 +134,7 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, config: TrainConf
     checkpoint: loaded.checkpoint.file,
     step: loaded.checkpoint.step,
     sampler: r.sampler,
-    settings,
+    settings: ran,
     seed: r.seed,
     count: r.count,
     nfe: result.nfe,

@@ -1,7 +1,9 @@
 // Composes a comparison into one PNG figure on a canvas: a title, then one grid per sampler
-// (integer nearest-neighbour upscaling, so pixels stay square) with its caption beneath.
+// (integer nearest-neighbour upscaling, so pixels stay square) with its caption beneath: the
+// entry's label (sampleLabels: the settings that ran, up to two lines) and its cost.
 
 export interface FigurePanel {
+  /** The entry's label, e.g. "ode · rk45 · rtol 1e-3 · atol 1e-3" (wrapped at its " · " joins). */
   title: string
   caption: string
   dataUrl: string
@@ -21,7 +23,8 @@ export interface FigureLayout {
 const PAD = 24
 const GAP = 20
 const TITLE_H = 44
-const CAPTION_H = 44
+const CAPTION_H = 62
+const TITLE_LINE = 18
 
 /** Where everything goes: at most 4 columns, each grid scaled by an integer up to ~320 px. */
 export function figureLayout(panels: Pick<FigurePanel, 'width' | 'height'>[]): FigureLayout {
@@ -42,6 +45,17 @@ function loadImage(src: string): Promise<HTMLImageElement> {
     img.onerror = () => reject(new Error('a sample image could not be decoded'))
     img.src = src
   })
+}
+
+/** The title in at most `maxLines` lines no wider than `width`, broken at its " · " joins. */
+export function titleLines(title: string, width: number, measure: (text: string) => number, maxLines = 2): string[] {
+  const lines: string[] = []
+  for (const part of title.split(' · ')) {
+    const last = lines[lines.length - 1]
+    if (last !== undefined && (lines.length >= maxLines || measure(`${last} · ${part}`) <= width)) lines[lines.length - 1] = `${last} · ${part}`
+    else lines.push(part)
+  }
+  return lines
 }
 
 /** The figure as a PNG data URL (white background, dark text: ready for a paper or slides). */
@@ -73,10 +87,11 @@ export async function composeFigure(title: string, subtitle: string, panels: Fig
     const ty = y + layout.cellH - CAPTION_H + 8
     ctx.fillStyle = '#1c2128'
     ctx.font = `600 14px ${font}`
-    ctx.fillText(p.title, x, ty, layout.cellW)
+    const lines = titleLines(p.title, layout.cellW, (t) => ctx.measureText(t).width)
+    lines.forEach((line, k) => ctx.fillText(line, x, ty + k * TITLE_LINE, layout.cellW))
     ctx.fillStyle = '#57606a'
     ctx.font = `12px ${font}`
-    ctx.fillText(p.caption, x, ty + 19, layout.cellW)
+    ctx.fillText(p.caption, x, ty + lines.length * TITLE_LINE + 1, layout.cellW)
   })
   return { dataUrl: canvas.toDataURL('image/png'), width: canvas.width, height: canvas.height }
 }

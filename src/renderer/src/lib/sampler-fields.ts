@@ -62,6 +62,31 @@ export function samplerFields(defaults: Record<string, unknown>): SettingField[]
   return fields
 }
 
+/**
+ * Whether a field ('steps', alias 'n', or a setting) takes part in a run with these settings:
+ * the adaptive ode method rk45 chooses its own steps, the fixed-step methods (rk4, euler) have
+ * no tolerances, pc without a corrector has no snr or corrector steps, and without a predictor
+ * no probability flow. The form hides the others and the captions leave them out.
+ */
+export function settingApplies(sampler: string, key: string, settings: Record<string, unknown>): boolean {
+  if (sampler === 'ode') {
+    // rk45 is the engine's default method (ODE_DEFAULTS).
+    const adaptive = (settings.method ?? 'rk45') === 'rk45'
+    if (key === 'steps' || key === 'n') return !adaptive
+    if (key === 'rtol' || key === 'atol') return adaptive
+  }
+  if (sampler === 'pc') {
+    if (key === 'snr' || key === 'nSteps') return settings.corrector !== 'none'
+    if (key === 'probabilityFlow') return settings.predictor !== 'none'
+  }
+  return true
+}
+
+/** The sampler's fields that apply to the current settings (see settingApplies). */
+export function applicableFields(sampler: string, defaults: Record<string, unknown>, settings: Record<string, unknown>): SettingField[] {
+  return samplerFields(defaults).filter((f) => settingApplies(sampler, f.key, { ...defaults, ...settings }))
+}
+
 /** The catalog defaults of the sampler's own settings (what the form starts from). */
 export function defaultSettings(defaults: Record<string, unknown>): SamplerSettings {
   const out: SamplerSettings = {}
@@ -98,7 +123,8 @@ export function settingParts(settings: Record<string, unknown>, defaults: Record
   return parts
 }
 
-const SHORT: Record<string, string> = { euler_maruyama: 'em', reverse_diffusion: 'rd', ancestral_sampling: 'ancestral' }
+/** Short names of samplers and predictors, for file names and captions. */
+export const SHORT: Record<string, string> = { euler_maruyama: 'em', reverse_diffusion: 'rd', ancestral_sampling: 'ancestral' }
 
 /** e.g. fashion-mnist_pc_snr0.16_seed0.png — safe on every file system. */
 export function sampleFileName(o: {
@@ -115,8 +141,11 @@ export function choiceProblems(c: { sampler: string; steps: number | null; setti
     problems.sampler = 'Choose a sampler.'
     return problems
   }
-  if (c.steps !== null && (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > 100_000)) problems.steps = 'A whole number from 1 to 100,000.'
-  for (const f of samplerFields(defaults)) {
+  // Only the fields shown: a hidden one (steps of rk45, rtol of euler…) does not take part in the run.
+  if (c.steps !== null && settingApplies(c.sampler, 'steps', { ...defaults, ...c.settings }) && (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > 100_000)) {
+    problems.steps = 'A whole number from 1 to 100,000.'
+  }
+  for (const f of applicableFields(c.sampler, defaults, c.settings)) {
     const p = checkSetting(f, c.settings[f.key])
     if (p) problems[f.key] = p
   }
