@@ -20,6 +20,8 @@ import { sampleHandlers } from './samples-api'
 import { importTorchRun } from './import-torch'
 import { createScoreFieldService } from './score-field'
 import { checkpointHandlers } from './checkpoints-api'
+import { createEstimator } from './estimate'
+import { isImageDatasetName } from './datasets/registry'
 
 const require = createRequire(import.meta.url)
 
@@ -85,6 +87,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const backend = () => (backendPromise ??= (opts.backend ?? (() => selectBackend()))())
 
   const scoreField = createScoreFieldService(runs)
+  const estimator = createEstimator({ jobs, runs, dataDir, backend: opts.jobBackend })
   const startTraining = async (runId: string, resume: boolean) => {
     const run = runs.get(runId)
     if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
@@ -120,8 +123,15 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),
     'runs.preview': async ({ runId }) => runs.preview(runId),
     'runs.scoreField': async ({ runId, t, n, useEma }) => scoreField(runId, t, n, useEma ?? true),
+    'runs.estimate': async ({ config }) => {
+      checkTrainConfig(config)
+      return estimator.estimate(config)
+    },
     'runs.start': async ({ config, name }) => {
       checkTrainConfig(config)
+      // An image batch past the backend's memory is refused here, with the batch that fits,
+      // instead of failing inside a kernel (2-D toy models are far below any limit).
+      if (isImageDatasetName(config.dataset)) await estimator.checkFits(config)
       const run = runs.create(config, name, null)
       events.emit({ type: 'run', run })
       return startTraining(run.id, false)

@@ -45,6 +45,7 @@ export const LIMITS = {
   checkpointEvery: { min: 1, max: STEPS_MAX, int: true, what: 'checkpoint interval' },
   keepLast: { min: 1, max: 1000, int: true, what: 'checkpoints kept' },
   previewEvery: { min: 0, max: STEPS_MAX, int: true, what: 'preview interval (0 turns previews off)' },
+  maxMinutes: { min: 0, max: 60 * 24 * 365, what: 'time budget in minutes (0 for none)' },
   // SDE parameters (σ of VE and the tutorial SDE, β of VP and sub-VP, N)
   sigma: { min: 1e-4, max: 1e5, what: 'σ' },
   beta: { min: 0, gt: true, max: 1000, what: 'β' },
@@ -248,13 +249,34 @@ function trainConfigSchema(bounded: boolean) {
     previewEvery: n(LIMITS.previewEvery),
     /** Data scaled to [−1, 1] (true) or [0, 1] (false). */
     centered: z.boolean(),
-    randomFlip: z.boolean()
+    randomFlip: z.boolean(),
+    /** Training-time budget over all sessions: the run ends (with a checkpoint) when it is spent. 0 or absent: none. */
+    maxMinutes: n(LIMITS.maxMinutes).optional()
   })
 }
 
 export const TrainConfigSchema = trainConfigSchema(true)
 const StoredTrainConfigSchema = trainConfigSchema(false)
 export type TrainConfig = z.infer<typeof TrainConfigSchema>
+
+export const RunEstimateSchema = z.object({
+  backend: z.string(),
+  /** Milliseconds per training step at the run's batch size. */
+  stepMs: z.number(),
+  /** Seconds to train every step (or the time budget, when that is shorter). */
+  seconds: z.number(),
+  /** Where stepMs comes from, in words ("measured now", "from run …"). */
+  basis: z.string(),
+  /** Fitted peak tensor memory at the batch size, and the backend's usable memory (null: unknown, e.g. a GPU). */
+  peakBytes: z.number(),
+  limitBytes: z.number().nullable(),
+  /** The largest batch that fits the limit (null when there is no limit). */
+  maxBatch: z.number().nullable(),
+  fits: z.boolean(),
+  /** Training runs ahead of it (running or queued): 0 means it starts now. */
+  waitsBehind: z.number().int()
+})
+export type RunEstimate = z.infer<typeof RunEstimateSchema>
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'stopped', 'interrupted'])
 export type RunStatus = z.infer<typeof RunStatusSchema>
@@ -513,6 +535,8 @@ export const procedures = {
     output: z.object({ runId: z.string(), jobId: z.string() })
   },
   'runs.resume': { input: RunRef, output: z.object({ runId: z.string(), jobId: z.string() }) },
+  /** What a run with these settings will cost here, before it starts (measured; cached per model and data shape). */
+  'runs.estimate': { input: z.object({ config: TrainConfigSchema }).strict(), output: RunEstimateSchema },
   'runs.update': {
     input: z
       .object({

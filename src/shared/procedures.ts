@@ -18,6 +18,7 @@ export const PROCEDURE_NAMES = [
   'runs.scoreField',
   'runs.start',
   'runs.resume',
+  'runs.estimate',
   'runs.update',
   'runs.delete',
   'runs.importTorch',

@@ -56,6 +56,8 @@ describe('runs and live training in browser mode', () => {
     await page.getByTestId('f-previewEvery').fill('100')
     await page.getByTestId('run-name-input').fill('toy ui run')
     expect(await page.getByTestId('field-error').count()).toBe(0)
+    // Cost before commitment: measured on this machine, with memory and whether it queues.
+    await expect.poll(() => page.getByTestId('run-estimate').innerText(), { timeout: 30_000 }).toMatch(/^≈ \d+(s|m \d+s) on (native|wasm|cpu|webgpu|tensorflow)( · peak [\d.]+ [kMG]?B of [\d.]+ [kMG]?B)? · starts now$/)
     await screenshot(page, 'runs-3-form')
     await page.getByTestId('start-run').click()
 

@@ -2,8 +2,8 @@ import path from 'node:path'
 import { presetFor } from '../../lab/catalog'
 import { isImageDatasetName } from '../../lab/datasets/registry'
 import { resolveRunRef } from '../../lab/runs/run-ref'
-import type { TrainConfig } from '../../shared/contract'
-import { ProgressLine } from '../progress'
+import { LIMITS, type TrainConfig } from '../../shared/contract'
+import { ProgressLine, formatDuration } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
 
 export const TRAIN_OPTIONS = {
@@ -12,6 +12,7 @@ export const TRAIN_OPTIONS = {
   sde: { type: 'string' },
   steps: { type: 'string' },
   epochs: { type: 'string' },
+  minutes: { type: 'string' },
   batch: { type: 'string' },
   lr: { type: 'string' },
   weighting: { type: 'string' },
@@ -48,6 +49,12 @@ export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, nu
     if (!size) throw new UsageError(`--epochs needs an image data set (toy sets are generated fresh each step); use --steps`)
     if (!(epochs > 0)) throw new UsageError(`--epochs must be positive, got ${epochs}`)
     c.steps = Math.ceil((epochs * size) / c.batchSize)
+  }
+  // A time budget, with or without steps: alone, it is what ends the run.
+  const minutes = num('minutes', flags.minutes)
+  if (minutes !== undefined) {
+    c.maxMinutes = minutes
+    if (steps === undefined && epochs === undefined) c.steps = LIMITS.steps.max
   }
   const lr = num('lr', flags.lr)
   if (lr !== undefined) c.lr = lr
@@ -101,6 +108,9 @@ export async function trainCommand(cli: Cli, flags: TrainFlags): Promise<number>
     const sizes = Object.fromEntries((await cli.call('engine.catalog', {})).datasets.map((d) => [d.name, d.size]))
     const config = configFromFlags(flags, sizes)
     await importSystemCopy(cli, config.dataset)
+    const e = await cli.call('runs.estimate', { config })
+    const memory = e.limitBytes === null ? '' : `, peak memory ${(e.peakBytes / 2 ** 30).toFixed(2)} of ${(e.limitBytes / 2 ** 30).toFixed(1)} GB`
+    cli.say(`≈ ${formatDuration(e.seconds)} of training on ${e.backend} (${e.basis}${memory})${e.waitsBehind ? `; waits behind ${e.waitsBehind} run${e.waitsBehind > 1 ? 's' : ''}` : ''}`)
     ;({ runId, jobId } = await cli.call('runs.start', { config, name: flags.name }))
   }
   const runDir = path.join(cli.service.dataDir, 'runs', runId)

@@ -9,7 +9,7 @@ import type { EventBus } from '../events'
 import { HandlerError } from '../dispatch'
 import type { RunStore } from '../runs/store'
 import type { Lease } from '../runs/run-lock'
-import type { FromWorker, JobSpec, ToWorker } from './protocol'
+import type { FromWorker, JobSpec, ProbeJobSpec, ProbeResult, ToWorker } from './protocol'
 import type { WorkerFactory } from './worker-factory'
 
 /** What an in-process task (a download: I/O, not compute) gets to report and to stop. */
@@ -166,6 +166,33 @@ export class JobManager {
     job.lease = undefined
     this.end(id, 'cancel')
     await released
+  }
+
+  /**
+   * Runs the cost probe of a run's settings in a worker of its own, outside the queue and the
+   * job list (it takes a second or two). Rejects with the worker's reason.
+   */
+  probe(spec: Omit<ProbeJobSpec, 'jobId' | 'kind' | 'runId'>): Promise<ProbeResult> {
+    return new Promise((resolve, reject) => {
+      let worker: Worker
+      try {
+        worker = this.opts.workerFactory()
+      } catch (err) {
+        reject(new Error(`Could not start a worker thread: ${(err as Error).message}`))
+        return
+      }
+      const end = (fn: () => void) => {
+        void worker.terminate()
+        fn()
+      }
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'done') end(() => resolve(msg.result as unknown as ProbeResult))
+        else if (msg.type === 'failed') end(() => reject(new Error(msg.error)))
+      })
+      worker.on('error', (err) => end(() => reject(new Error(describeCrash(err)))))
+      worker.on('exit', (code) => reject(new Error(`The probe's worker exited (code ${code}).`)))
+      worker.postMessage({ type: 'start', spec: { ...spec, kind: 'probe', jobId: 'probe', runId: null } } satisfies ToWorker)
+    })
   }
 
   pause(id: string): JobInfo {

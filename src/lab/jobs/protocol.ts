@@ -39,9 +39,30 @@ export interface LikelihoodJobSpec extends SampleBase {
   request: { runId: string; checkpoint?: string; count: number; split: 'train' | 'test'; seed?: number; useEma?: boolean; rtol?: number; atol?: number }
 }
 
+/** A few training steps at small batches, for the cost estimate before a run (not a listed job). */
+export interface ProbeJobSpec {
+  kind: 'probe'
+  jobId: string
+  runId: null
+  dataDir: string
+  config: TrainConfig
+  /** Data shape without the batch. */
+  shape: number[]
+  backend?: string
+}
+
+export interface ProbeResult {
+  backend: string
+  device: string
+  memory: { base: number; perExample: number }
+  time: { base: number; perExample: number }
+  /** Usable tensor memory on this backend, or null where it is unknown (GPUs). */
+  limitBytes: number | null
+}
+
 export type JobSpec = TrainJobSpec | SampleJobSpec | CompareJobSpec | LikelihoodJobSpec
 
-export type ToWorker = { type: 'start'; spec: JobSpec } | { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'cancel' }
+export type ToWorker = { type: 'start'; spec: JobSpec | ProbeJobSpec } | { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'cancel' }
 
 export type FromWorker =
   | { type: 'backend'; name: string; device: string }

@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads'
 import type { FromWorker, ToWorker } from '../jobs/protocol'
 import { runTrainJob, type JobControl } from './train-job'
 import { runLikelihoodJob, runSampleJob } from './sample-job'
+import { runProbeJob } from './probe-job'
 
 const port = parentPort
 if (!port) throw new Error('lab/worker/entry.ts must run in a worker thread')
@@ -56,6 +57,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const spec = msg.spec
     if (spec.kind === 'train') await runTrainJob(spec, post, control)
     else if (spec.kind === 'sample' || spec.kind === 'compare') await runSampleJob(spec, post, control)
+    else if (spec.kind === 'probe') await runProbeJob(spec, post)
     else await runLikelihoodJob(spec, post, control)
   } catch (err) {
     post({ type: 'failed', error: (err as Error).message, step: null, trainMs: null })

@@ -172,7 +172,10 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
         const done = trainer.stepCount - startStep
         const rate = done / ((now - t0) / 1000)
         const left = config.steps - trainer.stepCount
-        post({ type: 'progress', fraction: trainer.stepCount / config.steps, etaSeconds: rate > 0 ? left / rate : null, rate, unit: 'steps/s' })
+        const budgetLeft = config.maxMinutes ? Math.max(0, config.maxMinutes * 60 - elapsedTrain() / 1000) : Infinity
+        // A time budget ends the run too: progress is whichever end is nearer.
+        const fraction = Math.max(trainer.stepCount / config.steps, config.maxMinutes ? elapsedTrain() / (config.maxMinutes * 60_000) : 0)
+        post({ type: 'progress', fraction: Math.min(1, fraction), etaSeconds: rate > 0 ? Math.min(left / rate, budgetLeft) : null, rate, unit: 'steps/s' })
       }
       if (trainer.stepCount % config.checkpointEvery === 0) await checkpoint()
       if (config.previewEvery > 0 && trainer.stepCount % config.previewEvery === 0) {
@@ -181,11 +184,15 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
         writeFileAtomicSync(path.join(runDir, 'preview.png'), png)
         post({ type: 'preview', step: trainer.stepCount, dataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` })
       }
+      if (config.maxMinutes && elapsedTrain() >= config.maxMinutes * 60_000) {
+        post({ type: 'log', level: 'info', message: `Time budget of ${config.maxMinutes} min spent at step ${trainer.stepCount}; the run ends here (resume to train on).` })
+        break
+      }
       // Yield so pause/stop messages are received between steps.
       await new Promise((r) => setImmediate(r))
     }
     if (!checkpoints.some((c) => c.step === trainer.stepCount)) await checkpoint()
-    post({ type: 'progress', fraction: 1, etaSeconds: 0, rate: null, unit: 'steps/s' })
+    post({ type: 'progress', fraction: trainer.stepCount / config.steps, etaSeconds: 0, rate: null, unit: 'steps/s' })
     post({ type: 'done', outcome: 'finished', step: trainer.stepCount, trainMs: elapsedTrain() })
   } catch (err) {
     flush()

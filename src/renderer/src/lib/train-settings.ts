@@ -4,7 +4,7 @@
 import { LIMITS, TrainConfigSchema, type NumRange, type TrainConfig } from '@shared/contract'
 import type { Catalog } from '../stores/catalog'
 
-export type NumberKey = 'steps' | 'batchSize' | 'lr' | 'warmup' | 'gradClip' | 'ema' | 'seed' | 'checkpointEvery' | 'keepLast' | 'previewEvery'
+export type NumberKey = 'steps' | 'maxMinutes' | 'batchSize' | 'lr' | 'warmup' | 'gradClip' | 'ema' | 'seed' | 'checkpointEvery' | 'keepLast' | 'previewEvery'
 export type BoolKey = 'keepBest' | 'centered' | 'randomFlip'
 
 export interface NumberField {
@@ -26,6 +26,7 @@ function limits(key: NumberKey): Pick<NumberField, 'integer' | 'min' | 'minExclu
 
 export const NUMBER_FIELDS: Record<NumberKey, NumberField> = {
   steps: { key: 'steps', label: 'Steps', help: 'Optimiser steps to train for (one batch each).', ...limits('steps') },
+  maxMinutes: { key: 'maxMinutes', label: 'Time budget (min)', help: 'Ends the run with a checkpoint after this much training time, whatever the steps; 0 for none.', ...limits('maxMinutes') },
   batchSize: { key: 'batchSize', label: 'Batch size', help: 'Examples per step; larger is smoother but slower per step.', ...limits('batchSize') },
   lr: { key: 'lr', label: 'Learning rate', help: 'Adam step size (the tutorial uses 0.0001).', ...limits('lr') },
   warmup: { key: 'warmup', label: 'Warm-up steps', help: 'Learning rate ramps up linearly over these steps; 0 for none.', ...limits('warmup') },
@@ -65,7 +66,7 @@ export interface TrainDraft {
 }
 
 export function draftFromConfig(c: TrainConfig): TrainDraft {
-  const numbers = Object.fromEntries((Object.keys(NUMBER_FIELDS) as NumberKey[]).map((k) => [k, String(c[k])])) as Record<NumberKey, string>
+  const numbers = Object.fromEntries((Object.keys(NUMBER_FIELDS) as NumberKey[]).map((k) => [k, String(c[k] ?? 0)])) as Record<NumberKey, string>
   return {
     dataset: c.dataset,
     model: c.model,

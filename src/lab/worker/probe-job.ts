@@ -1,0 +1,25 @@
+// The probe before a run: a few training steps of the run's model at two small batches on the
+// backend jobs use, so the lab can estimate the run's time and peak memory (engine/train/probe).
+import { selectBackend, parseBackendName } from '../../engine/backend/select'
+import { usableMemoryBytes } from '../../engine/backend/memory-limit'
+import { createModel } from '../../engine/nets'
+import { createSde } from '../../engine/sde'
+import { Trainer } from '../../engine/train'
+import { probeTrainingSteps } from '../../engine/train/probe'
+import type { FromWorker, ProbeJobSpec, ProbeResult } from '../jobs/protocol'
+
+/** Small enough to be quick (a second for the tutorial ScoreNet); 64 is large enough that per-example cost, not per-step overhead, sets the slope. */
+const PROBE_BATCHES = [16, 64]
+
+export async function runProbeJob(spec: ProbeJobSpec, post: (msg: FromWorker) => void): Promise<void> {
+  const backend = await selectBackend({ force: parseBackendName(spec.backend) })
+  const { config, shape } = spec
+  const make = () => {
+    const sde = createSde({ name: config.sde.name, ...config.sde.params })
+    const model = createModel(config.model, { shape, sde, seed: config.seed })
+    return new Trainer({ model, sde, config: { lr: config.lr, batchSize: config.batchSize, seed: config.seed, weighting: config.weighting, reduction: config.reduction, emaDecay: config.ema > 0 ? config.ema : null }, dataShape: shape })
+  }
+  const probe = await probeTrainingSteps(make, shape, PROBE_BATCHES)
+  const result: ProbeResult = { backend: backend.name, device: backend.device, memory: probe.memory, time: probe.time, limitBytes: usableMemoryBytes(backend.name) }
+  post({ type: 'done', outcome: 'finished', step: 0, trainMs: 0, result: result as unknown as Record<string, unknown> })
+}
