@@ -32,11 +32,16 @@ Commands:
   likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
   ${DATASETS_USAGE}
   ${RUNS_USAGE}
-  serve [--host H] [--port P] [--allow-host NAME]...
+  serve [--host H] [--port P] [--allow-host NAME]... [--new-token]
                                 Serve the lab to a browser (127.0.0.1:5170 by default; prints the URL with its token);
-                                --allow-host accepts another name in the Host header (DNS-rebinding guard)
+                                --allow-host accepts another name in the Host header (DNS-rebinding guard);
+                                the token is kept in the data folder (browser-token, owner-only) and reused on
+                                restart, so open tabs reconnect; --new-token replaces it (tabs with the old one are refused)
   doctor                        Diagnose the compute setup (backends, CUDA/cuDNN, Vulkan) with the fix for each problem
   info                          Backend, device, versions and the data folder
+
+RUN: a run's id, its name (when no other run has it), its folder (…/runs/<id>, absolute or relative), or one
+of its checkpoint files (…/runs/<id>/checkpoints/ckpt-….safetensors, which also picks that checkpoint).
 
 Global options:
   --data-dir DIR    Data folder (default: SCORE_LAB_HOME, else the app's per-user folder)
@@ -53,6 +58,7 @@ const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   'allow-host': { type: 'string', multiple: true },
+  'new-token': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   ...TRAIN_OPTIONS,
   ...SAMPLE_OPTIONS
@@ -145,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'runs':
         return await runsCommand(cli, rest, values)
       case 'serve':
-        return await serve(cli, values.host, values.port, values['allow-host'] ?? [])
+        return await serve(cli, values.host, values.port, values['allow-host'] ?? [], values['new-token'])
       default:
         throw new UsageError(`unknown command "${command}". Run score-lab --help for the list.`)
     }
@@ -154,14 +160,24 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function serve(cli: ReturnType<typeof createCli>, hostFlag: string | undefined, portFlag: string | undefined, allowedHosts: string[]): Promise<number> {
+async function serve(
+  cli: ReturnType<typeof createCli>,
+  hostFlag: string | undefined,
+  portFlag: string | undefined,
+  allowedHosts: string[],
+  newToken = false
+): Promise<number> {
   const host = hostFlag ?? '127.0.0.1'
   const port = int('port', portFlag) ?? 5170
   if (port < 0 || port > 65535) throw new UsageError(`--port must be from 0 to 65535, got ${port}`)
-  const server = await startServer({ service: cli.service, host, port, staticDir: rendererDir, allowedHosts })
+  const server = await startServer({ service: cli.service, host, port, staticDir: rendererDir, allowedHosts, newToken })
   cli.say(`Score Lab (browser mode) is serving on ${server.url}`)
   cli.say(`Open: ${server.openUrl}`)
   cli.say(`Data folder: ${cli.service.dataDir}`)
+  if (server.tokenMade === 'rotated') cli.say('New access token (--new-token): tabs opened with the old one are refused; open the URL above.')
+  else if (server.tokenMade && server.tokenMade !== 'created') {
+    cli.say(`Warning: ${server.tokenFile} was ${server.tokenMade}; it was replaced with a new access token (owner-only).`)
+  }
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
     cli.say('Warning: listening beyond this machine; anyone who has the token can use the lab. Prefer an SSH tunnel (see README).')
   }

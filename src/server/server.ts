@@ -1,6 +1,9 @@
 // Browser mode: the lab service behind HTTP (the built renderer) and a WebSocket (/api) on
-// 127.0.0.1 by default. Every socket must present the random token printed at start and
-// come from this server's own origin; a malformed frame gets an error frame, never a crash.
+// 127.0.0.1 by default. Every socket must present the access token printed at start (kept in
+// the data folder, so a restart accepts the tabs it served before) and come from this
+// server's own origin; a malformed frame gets an error frame, never a crash. GET /api/ping
+// answers 204 for the right token and 401 otherwise, which a browser can read (it cannot read
+// why a WebSocket failed): a tab tells "wrong token" from "server down" with it.
 // Every request, static or upgrade, must name this server in its Host header (hostAllowed:
 // the DNS-rebinding guard), and no request, however malformed, may throw out of a handler:
 // a crash here would take any training in this process down with it.
@@ -12,6 +15,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { MAX_FRAME_BYTES, RequestFrameSchema, type Envelope, type ServerFrame } from '../shared/contract'
 import { createDispatch, validationError } from '../lab/dispatch'
+import { loadAccessToken } from '../lab/access-token'
 import type { LabService } from '../lab/service'
 
 export interface ServerOptions {
@@ -20,8 +24,10 @@ export interface ServerOptions {
   port?: number
   /** Folder with the built renderer (index.html). */
   staticDir: string
-  /** Fixed token (tests); random otherwise. */
+  /** Fixed token (tests), not stored; otherwise the data folder's (<dataDir>/browser-token). */
   token?: string
+  /** Replace the data folder's token with a new one (`score-lab serve --new-token`). */
+  newToken?: boolean
   /**
    * Extra names (no port) accepted in the Host header besides loopback and `host` itself,
    * e.g. this machine's name or LAN address when serving with host 0.0.0.0 (which only ever
@@ -35,9 +41,20 @@ export interface RunningServer {
   /** The URL with the token, to open in a browser. */
   openUrl: string
   token: string
+  /** The file the token is kept in (absent for a fixed token). */
+  tokenFile?: string
+  /** Set when a new token was made: 'created', 'rotated', or what was wrong with the stored one. */
+  tokenMade?: string
   port: number
   close(): Promise<void>
 }
+
+/** The WebSocket subprotocol the renderer asks for; it carries the token in a second one. */
+export const API_PROTOCOL = 'score-lab'
+/** Prefix of the subprotocol that carries the token (`score-lab.token.<token>`), so it never appears in a URL. */
+export const TOKEN_PROTOCOL_PREFIX = 'score-lab.token.'
+/** Header with the token for GET /api/ping (the query's `token` works too). */
+export const TOKEN_HEADER = 'x-score-lab-token'
 
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
@@ -62,7 +79,8 @@ export function tokensEqual(a: string, b: string): boolean {
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1'
-  const token = opts.token ?? crypto.randomBytes(24).toString('base64url')
+  const stored = opts.token === undefined ? loadAccessToken(opts.service.dataDir, { rotate: opts.newToken }) : null
+  const token = opts.token ?? stored!.token
   const dispatch = createDispatch(opts.service.handlers, {
     onInternalError: (err) => console.error('[score-lab] internal error:', err)
   })
@@ -74,12 +92,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let port = opts.port ?? 0
   const server = http.createServer((req, res) => {
     try {
-      serveStatic(staticRoot, req, res, port, allowed)
+      serveStatic(staticRoot, req, res, port, allowed, token)
     } catch (err) {
       internalError(res, err)
     }
   })
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * MAX_FRAME_BYTES })
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * MAX_FRAME_BYTES,
+    // Never echo the token's subprotocol back: pick ours, or none (clients without protocols).
+    handleProtocols: (protocols) => (protocols.has(API_PROTOCOL) ? API_PROTOCOL : false)
+  })
 
   // A request the parser cannot read (garbage request line, oversized header, bad characters)
   // never reaches a handler: answer it here and drop the connection.
@@ -163,6 +186,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url,
     openUrl: `${url}?token=${token}`,
     token,
+    ...(stored ? { tokenFile: stored.file, ...(stored.made ? { tokenMade: stored.made } : {}) } : {}),
     port,
     close: async () => {
       for (const c of wss.clients) c.terminate()
@@ -269,7 +293,7 @@ export function refuseReason(
   const hostReason = hostRefused(req, target, port, allowed)
   if (hostReason) return { status: 403, text: hostReason }
   if (target.rawPath !== '/api') return { status: 404, text: 'Not Found' }
-  const given = new URLSearchParams(target.query).get('token') ?? ''
+  const given = new URLSearchParams(target.query).get('token') ?? protocolToken(req.headers['sec-websocket-protocol']) ?? ''
   if (!given || !tokensEqual(given, token)) return { status: 401, text: 'Unauthorized: missing or wrong access token' }
   const hostHeader = req.headers.host ?? ''
   const origin = req.headers.origin
@@ -277,6 +301,26 @@ export function refuseReason(
   // Non-browser clients (the CLI, tests) may omit it, and they already hold the token.
   if (origin !== undefined && origin !== `http://${hostHeader}`) return { status: 403, text: `Forbidden: origin ${origin} is not this lab` }
   return null
+}
+
+/** The token a browser offers as a subprotocol (`score-lab.token.<token>`), or null. */
+function protocolToken(header: string | string[] | undefined): string | null {
+  const list = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((p) => p.trim())
+  const found = list.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))
+  return found ? found.slice(TOKEN_PROTOCOL_PREFIX.length) : null
+}
+
+/**
+ * GET /api/ping: 204 with the right token (header or query), 401 without it. Tells a tab whose
+ * socket dropped whether the lab is back and still takes its token; says nothing else.
+ */
+function ping(req: http.IncomingMessage, res: http.ServerResponse, query: string, token: string): void {
+  const header = req.headers[TOKEN_HEADER]
+  const given = (typeof header === 'string' ? header : null) ?? new URLSearchParams(query).get('token') ?? ''
+  const headers = { ...BASE_HEADERS, 'Cache-Control': 'no-store' }
+  if (given && tokensEqual(given, token)) return void res.writeHead(204, headers).end()
+  const body = 'Unauthorized: missing or wrong access token\n'
+  res.writeHead(401, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(req.method === 'HEAD' ? undefined : body)
 }
 
 /** Answers on a raw socket (upgrade, client error) and closes it once the answer is flushed. */
@@ -329,12 +373,13 @@ function staticFile(root: string, rawPath: string): { file: string; pathname: st
   return { file, pathname }
 }
 
-function serveStatic(root: string, req: http.IncomingMessage, res: http.ServerResponse, port: number, allowed: readonly string[]): void {
+function serveStatic(root: string, req: http.IncomingMessage, res: http.ServerResponse, port: number, allowed: readonly string[], token: string): void {
   const target = parseTarget(req.url)
   if ('status' in target) return plain(res, target.status, target.text)
   const hostReason = hostRefused(req, target, port, allowed)
   if (hostReason) return plain(res, 403, hostReason)
   if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method Not Allowed')
+  if (target.rawPath === '/api/ping') return ping(req, res, target.query, token)
   const resolved = staticFile(root, target.rawPath)
   if ('status' in resolved) return plain(res, resolved.status, resolved.text)
   const { file, pathname } = resolved
