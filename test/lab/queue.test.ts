@@ -163,4 +163,17 @@ describe('job queue', () => {
     expect(jobs.get(c.id).state).toBe('running') // moved ahead of b, and b was cancelled
     expect(workers).toHaveLength(2)
   })
+
+  it('closing the lab interrupts a training run (resumable), never fails it, and starts nothing queued', async () => {
+    const { jobs, workers, train, runs } = setup()
+    const a = train()
+    const b = train()
+    await jobs.shutdown()
+    expect(runs.get(a.runId!)).toMatchObject({ status: 'interrupted', jobId: null, error: null })
+    expect(jobs.get(a.id).state).toBe('cancelled')
+    expect(jobs.get(b.id).state).toBe('cancelled')
+    workers[0]!.emit('exit', 1) // the terminated worker's exit changes nothing
+    expect(runs.get(a.runId!).status).toBe('interrupted')
+    expect(workers).toHaveLength(1)
+  })
 })

@@ -219,8 +219,19 @@ export class JobManager {
     return this.end(id, 'cancel')
   }
 
+  /**
+   * Ends every job because the lab is closing: a training run is *interrupted* (resumable from
+   * its last checkpoint), not failed, and queued work is dropped.
+   */
   async shutdown(): Promise<void> {
-    await Promise.all([...this.jobs.values()].map((j) => j.worker?.terminate()))
+    const live = [...this.jobs.values()].filter((j) => isLive(j.info.state))
+    const workers = live.map((j) => j.worker).filter((w): w is Worker => w !== null)
+    this.queue = []
+    for (const job of live) {
+      if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'interrupted', jobId: null, owner: null })
+      this.finish(job, 'cancelled', null)
+    }
+    await Promise.all(workers.map((w) => w.terminate()))
   }
 
   private end(id: string, how: 'stop' | 'cancel'): JobInfo {

@@ -102,7 +102,9 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   const t0 = performance.now()
   let pending: MetricPoint[] = []
   let lastFlush = performance.now()
-  let lastLoss: number | null = null
+  // A checkpoint's loss (and so the "best" one) is the smoothed training loss, not one batch's:
+  // an exponential average over ~50 steps, debiased as TensorBoard's smoothing is.
+  const smoothed = new SmoothedLoss(0.98)
   // Training time counts across sessions: a resume continues from its checkpoint's count (time
   // after that checkpoint was lost with the steps it trained).
   let trainMs = spec.resume ? (resumedFrom?.trainMs ?? spec.priorTrainMs ?? 0) : 0
@@ -123,7 +125,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     const file = checkpointFileName(step)
     await saveCheckpoint(path.join(ckDir, file), trainer.exportState())
     const bytes = fs.statSync(path.join(ckDir, file)).size
-    const info: CheckpointInfo = { file, step, loss: lastLoss, time: Date.now(), bytes, best: false, hasEma: config.ema > 0, trainMs: elapsedTrain() }
+    const info: CheckpointInfo = { file, step, loss: smoothed.value(), time: Date.now(), bytes, best: false, hasEma: config.ema > 0, trainMs: elapsedTrain() }
     const kept = retain([...checkpoints.filter((c) => c.file !== file), info], { keepLast: config.keepLast, keepBest: config.keepBest })
     checkpoints = dropCheckpoints(ckDir, kept.drop.map((c) => c.file), kept.keep)
     post({ type: 'checkpoint', checkpoint: kept.keep.find((c) => c.file === file) ?? info, checkpoints })
@@ -156,7 +158,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
       } finally {
         batch.dispose()
       }
-      lastLoss = m.loss
+      smoothed.add(m.loss)
       pending.push({
         step: m.step,
         wallTime: Date.now(),
@@ -212,4 +214,19 @@ async function pauseIfAsked(control: JobControl, post: (m: FromWorker) => void, 
   await control.gate()
   post({ type: 'state', state: 'running' })
   return true
+}
+
+/** Exponential moving average with TensorBoard's debiasing (divided by 1 − wⁿ); skips non-finite values. */
+export class SmoothedLoss {
+  private last = 0
+  private n = 0
+  constructor(private readonly w: number) {}
+  add(x: number): void {
+    if (!Number.isFinite(x)) return
+    this.last = this.last * this.w + (1 - this.w) * x
+    this.n++
+  }
+  value(): number | null {
+    return this.n === 0 ? null : this.last / (1 - this.w ** this.n)
+  }
 }
