@@ -4,7 +4,7 @@ import { SmoothedLoss } from '../../src/lab/worker/train-job'
 import { retain } from '../../src/lab/worker/retention'
 
 describe('checkpoint loss', () => {
-  it('is the debiased exponential average (TensorBoard's classic smoothing), skipping non-finite losses', () => {
+  it('is the debiased exponential average (TensorBoard classic smoothing), skipping non-finite losses', () => {
     const s = new SmoothedLoss(0.98)
     expect(s.value()).toBeNull()
     const ys = [5, 3, 4, Number.NaN, 2, 2.5, 1.8]
