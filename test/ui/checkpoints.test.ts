@@ -80,16 +80,14 @@ describe('checkpoints and the score field in browser mode', () => {
     expect(await page.getByTestId('score-field').innerText()).toMatch(/true score ∇ log p/)
   })
 
-  it('refuses to delete a checkpoint while the run trains, saying why in place', async () => {
+  it('disables deleting a checkpoint while the run trains, saying why before any confirmation', async () => {
     await page.keyboard.press('Alt+P')
     await expect.poll(status, { timeout: 20_000 }).toBe('paused')
     expect(await page.getByTestId('checkpoints-retention').innerText()).toMatch(/keeps the last 3 and the best/)
     await rows().first().click()
-    await page.getByTestId('checkpoint-delete').click()
-    await page.getByTestId('confirm-checkpoint-delete').click()
-    await expect.poll(async () => page.getByTestId('checkpoint-delete-error').innerText(), { timeout: 10_000 }).toMatch(/training; stop it before deleting/)
+    expect(await page.getByTestId('checkpoint-delete').isDisabled()).toBe(true)
+    expect(await page.getByTestId('checkpoint-delete-blocked').innerText()).toMatch(/“field run” is paused; stop it before deleting checkpoints/)
     await screenshot(page, 'checkpoints-1-delete-refused')
-    await page.getByRole('button', { name: 'Keep it' }).click()
     await page.getByTestId('training-stop').click()
     await expect.poll(status, { timeout: 30_000 }).toMatch(/stopped|finished/)
     await expect.poll(async () => rows().count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2)

@@ -29,6 +29,8 @@ describe('app shell in browser mode', () => {
     expect(await page.getByTestId('data-dir').innerText()).toBe(dataDir)
     expect(await page.getByTestId('status-bar').innerText()).toMatch(/Browser mode · connected/)
     expect(page.url()).not.toContain('token=')
+    // A tab icon of its own (inline: no request, nothing for the CSP to refuse).
+    expect(await page.locator('link[rel="icon"]').getAttribute('href')).toMatch(/^data:image\/svg\+xml,/)
     await page.getByTestId('run-doctor').click()
     await page.getByTestId('doctor-report').waitFor()
     expect(await page.getByTestId('doctor-report').innerText()).toMatch(/Diagnosis/)
