@@ -79,4 +79,24 @@ describe('New-run settings validation', () => {
     })
     expect(problemsFromError(err)).toEqual({ batchSize: 'Too big.', 'sde.sigma': 'SDE vesde has no parameter "sigma".' })
   })
+
+  it('checks ranges whose ends are two settings, against the SDE default for the end left empty', () => {
+    const d = draftFromConfig(preset('toy-quick'))
+    d.sdeParams = { betaMin: '30' } // above the default betaMax of 20
+    expect(validateDraft(d, cat).problems['sde.betaMin']).toBe('Must be at most betaMax (20).')
+    d.sdeParams = { betaMax: '0.05' } // below the default betaMin of 0.1
+    expect(validateDraft(d, cat).problems['sde.betaMax']).toBe('Must be at least betaMin (0.1).')
+    d.sdeParams = { betaMin: '1', betaMax: '10' }
+    expect(validateDraft(d, cat).problems).toEqual({})
+  })
+
+  it('offers a time budget, empty as 0 for presets without one', () => {
+    const d = draftFromConfig(preset('toy-quick'))
+    expect(d.numbers.maxMinutes).toBe('0')
+    d.numbers.maxMinutes = '-1'
+    expect(validateDraft(d, cat).problems.maxMinutes).toBe('Must be at least 0.')
+    d.numbers.maxMinutes = '5'
+    expect(validateDraft(d, cat).config?.maxMinutes).toBe(5)
+  })
 })
+

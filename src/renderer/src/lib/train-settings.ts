@@ -125,6 +125,17 @@ export function validateDraft(d: TrainDraft, catalog: Catalog | null): { config:
     if (ds && !ds.synthetic && d.model === 'mlp') problems.model = '“mlp” is for 2-D toy data; choose an image model.'
     if (ds && !ds.synthetic && numbers.batchSize > ds.size) problems.batchSize = `Larger than the ${ds.title} training set (${ds.size.toLocaleString('en-US')}).`
   }
+  // Ranges whose ends are separate settings: checked against the SDE's defaults for the end left empty.
+  const sdeDefaults = catalog?.sdes.find((s) => s.name === d.sdeName)?.defaults ?? {}
+  const end = (k: string) => params[k] ?? sdeDefaults[k]
+  for (const [lo, hi, strict] of [['sigmaMin', 'sigmaMax', true], ['betaMin', 'betaMax', false]] as const) {
+    const [a, b] = [end(lo), end(hi)]
+    if (a === undefined || b === undefined || problems[`sde.${lo}`] || problems[`sde.${hi}`]) continue
+    if (strict ? a >= b : a > b) {
+      const which = lo in params ? lo : hi
+      problems[`sde.${which}`] = which === lo ? `Must be ${strict ? 'less than' : 'at most'} ${hi} (${b}).` : `Must be ${strict ? 'more than' : 'at least'} ${lo} (${a}).`
+    }
+  }
   if (numbers.checkpointEvery !== undefined && numbers.steps !== undefined && numbers.checkpointEvery > numbers.steps) {
     problems.checkpointEvery = `More than the ${numbers.steps.toLocaleString('en-US')} steps of the run.`
   }
@@ -136,6 +147,8 @@ export function validateDraft(d: TrainDraft, catalog: Catalog | null): { config:
     weighting: d.weighting,
     reduction: d.reduction,
     ...numbers,
+    // No budget is no field (as in the presets), not a budget of 0.
+    maxMinutes: numbers.maxMinutes || undefined,
     ...d.bools
   }
   const parsed = TrainConfigSchema.safeParse(candidate)
