@@ -183,12 +183,14 @@ async function serve(
   }
   const info = await cli.call('system.info', {})
   cli.say(`Backend: ${info.backend.name} — ${info.backend.device}`)
-  cli.result({ url: server.url, openUrl: server.openUrl, dataDir: cli.service.dataDir, backend: info.backend.name })
-  await new Promise<void>((resolve) => {
+  // Handlers first: a script that reads the result line may stop the server at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => void server.close().then(resolve)
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  cli.result({ url: server.url, openUrl: server.openUrl, dataDir: cli.service.dataDir, backend: info.backend.name })
+  await stopped
   return 0
 }
 

@@ -66,7 +66,7 @@ describe('score-lab CLI', () => {
 
     const runs = cli('runs', 'list', '--json')
     expect(runs.json.map((r: any) => r.id)).toContain(runId)
-  })
+  }, 300_000)
 
   it('takes its own output back: the runDir it printed, the name it was given', () => {
     const tiny = ['--dataset', 'toy-gmm', '--model', 'mlp', '--sde', 'vp', '--batch', '32', '--checkpoint-every', '3']
