@@ -7,14 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import { launchBrowser, newPage, screenshot, startLab, trainingStatus } from '../helpers/browser'
 import type { RunningServer } from '../../src/server/server'
+import type { LabService } from '../../src/lab/service'
 
 let browser: Browser
 let server: RunningServer
+let service: LabService
 let page: Page
 const errors: string[] = []
 
 beforeAll(async () => {
-  ;({ server } = await startLab())
+  ;({ server, service } = await startLab())
   browser = await launchBrowser()
   page = await newPage(browser)
   page.on('pageerror', (e) => errors.push(e.message))
@@ -184,21 +186,29 @@ describe('runs and live training in browser mode', () => {
     expect(errors).toEqual([])
   })
 
-  it('a run whose data set is not in the data folder fails, and says why where the run is shown', async () => {
+  it('the form will not start a run on a missing data set; one that fails for it says why, and Retry is the word everywhere', async () => {
     await page.getByTestId('nav-runs').click()
     await page.getByTestId('new-run').click()
     await page.getByTestId('preset-mnist-tutorial').click()
-    await page.getByTestId('f-steps').fill('10')
-    await page.getByTestId('f-checkpointEvery').fill('10')
-    await page.getByTestId('run-name-input').fill('mnist without data')
-    await page.getByTestId('start-run').click()
-    await page.getByTestId('training-header').waitFor()
+    await expect.poll(() => page.getByTestId('dataset-missing').innerText()).toMatch(/MNIST is not in the data folder yet\. Get it/)
+    expect(await page.getByTestId('start-run').isDisabled()).toBe(true)
+    await page.getByRole('button', { name: 'Cancel' }).click()
+
+    // Started some other way (the data set deleted meanwhile, say): the run fails and says what to do.
+    const mnist = (await service.handlers['engine.catalog']({})).presets.find((p) => p.name === 'mnist-tutorial')!.config
+    const { runId } = await service.handlers['runs.start']({ config: { ...mnist, steps: 10, checkpointEvery: 10 }, name: 'mnist without data' })
+    await page.locator('tr', { hasText: 'mnist without data' }).click()
+    await page.getByTestId('nav-training').click()
     await expect.poll(status, { timeout: 60_000, interval: 250 }).toBe('failed')
     const error = await page.getByTestId('run-error').innerText()
     expect(error).toMatch(/MNIST is not in the data folder; download or import it first/)
-    expect(error).toMatch(/npx score-lab datasets get mnist/) // with what to do about it
+    expect(error).toMatch(/Get the data set in the Datasets panel \(or with npx score-lab datasets get mnist\), then Retry/)
     expect(await page.getByTestId('training-resume').innerText()).toMatch(/Retry/)
     await screenshot(page, 'training-6-failed')
+    await page.getByTestId('nav-runs').click()
+    expect(await page.locator('tr', { hasText: 'mnist without data' }).getByTestId('action-resume').getAttribute('aria-label')).toBe('Retry')
+    expect(service.runs.get(runId).status).toBe('failed')
     expect(errors).toEqual([])
   })
+
 })

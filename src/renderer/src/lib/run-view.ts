@@ -24,7 +24,7 @@ export const STATUS_LABEL: Record<RunSummary['status'], string> = {
 /** What to do about a failed run, where the failure has a known fix. */
 export function fixFor(run: RunSummary): { text: string; command?: string; after?: string } | null {
   const e = run.error ?? ''
-  if (/not in the data folder|failed verification/i.test(e)) return { text: 'Get the data set with', command: `npx score-lab datasets get ${run.config.dataset}`, after: ', then Retry.' }
+  if (/not in the data folder|failed verification/i.test(e)) return { text: 'Get the data set in the Datasets panel (or with', command: `npx score-lab datasets get ${run.config.dataset}`, after: '), then Retry.' }
   if (/out of memory/i.test(e)) return { text: 'Start a new run from these settings with a smaller batch size or model.' }
   if (/non-finite|NaN|Infinity/i.test(e)) return { text: 'Start a new run from these settings with a lower learning rate or gradient clipping.' }
   return null

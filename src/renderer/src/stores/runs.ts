@@ -1,8 +1,12 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, watch } from 'vue'
 import type { CheckpointInfo, LabEvent, MetricPoint, ProcOutput, RunSummary, TrainConfig } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { mergePoints } from '../lib/metric-points'
+import { SERIES_COLORS } from '../lib/chart'
+import { assignColors, isColor, parseColors } from '../lib/prefs'
+import { usePersistentState } from '../composables/usePersistentState'
+import { forgetRunPrefs, usePrefsKey } from '../composables/usePrefsKey'
 
 export type RunPatch = { name?: string; notes?: string; tags?: string[] }
 export type CheckpointFormat = 'safetensors' | 'torch'
@@ -37,6 +41,11 @@ export const useRunsStore = defineStore('runs', () => {
   const points = new Map<string, MetricPoint[]>()
   /** Streamed points that arrived while a run's history was loading. */
   const early = new Map<string, MetricPoint[]>()
+  /** A run to select once the list holds it (from a link, or the run selected before a reload). */
+  let wanted: string | null = null
+  /** Each run's colour (its curve, its swatch), remembered per data folder; see assignColors. */
+  const colorsKey = usePrefsKey('colors')
+  const storedColors = usePersistentState(colorsKey, parseColors)
 
   const selected = computed(() => runs.value.find((r) => r.id === selectedId.value) ?? null)
   /** The runs on the chart: the selected one first, then the overlays, in table order. */
@@ -46,16 +55,52 @@ export const useRunsStore = defineStore('runs', () => {
     return ids
   })
 
+  /** Runs oldest first: the order colours are handed out in. */
+  const oldestFirst = computed(() => [...runs.value].sort((a, b) => a.createdAt - b.createdAt).map((r) => r.id))
+  /** Every run's colour: the one chosen or remembered, else the one it will be given. */
+  const colors = computed<Record<string, string>>(() => ({ ...assignColors(oldestFirst.value, storedColors.value, SERIES_COLORS), ...storedColors.value }))
+  // Once the data folder is known, a run's colour is kept from the first time it is listed.
+  watch([colorsKey, oldestFirst], () => {
+    if (!colorsKey.value || !loaded.value) return
+    const added = assignColors(oldestFirst.value, storedColors.value, SERIES_COLORS)
+    if (Object.keys(added).length) storedColors.value = { ...storedColors.value, ...added }
+  })
+
+  function colorOf(runId: string): string {
+    return colors.value[runId] ?? SERIES_COLORS[0]!
+  }
+
+  function setColor(runId: string, color: string): void {
+    if (isColor(color)) storedColors.value = { ...storedColors.value, [runId]: color.toLowerCase() }
+  }
+
   async function load(): Promise<void> {
     try {
       runs.value = await lab.runs.list()
       loaded.value = true
       error.value = null
       if (selectedId.value && !runs.value.some((r) => r.id === selectedId.value)) selectedId.value = null
-      if (!selectedId.value && runs.value[0]) await select(runs.value[0].id)
+      const want = wanted && runs.value.some((r) => r.id === wanted) ? wanted : null
+      wanted = null
+      if (want) await select(want)
+      else if (!selectedId.value && runs.value[0]) await select(runs.value[0].id)
     } catch (err) {
       error.value = `Could not list the runs: ${errorMessage(err)}`
     }
+  }
+
+  /**
+   * Selects a run by id once the list holds it: now when it is loaded (false when there is no such
+   * run), else when it arrives (in place of the newest run load() would pick).
+   */
+  function selectWhenListed(runId: string): boolean {
+    if (!loaded.value) {
+      wanted = runId
+      return true
+    }
+    if (!runs.value.some((r) => r.id === runId)) return false
+    if (selectedId.value !== runId) void select(runId)
+    return true
   }
 
   async function select(runId: string | null): Promise<void> {
@@ -165,6 +210,12 @@ export const useRunsStore = defineStore('runs', () => {
     points.delete(runId)
     delete metricsState.value[runId]
     delete metricsVersion.value[runId]
+    if (storedColors.value[runId]) {
+      const rest = { ...storedColors.value }
+      delete rest[runId]
+      storedColors.value = rest
+    }
+    forgetRunPrefs(runId)
     if (selectedId.value === runId) void select(runs.value[0]?.id ?? null)
   }
 
@@ -232,8 +283,8 @@ export const useRunsStore = defineStore('runs', () => {
 
   return {
     runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, preview, metricsVersion, metricsState, metricsError,
-    selected, chartRunIds,
-    load, select, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent,
+    selected, chartRunIds, colors,
+    load, select, selectWhenListed, colorOf, setColor, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent,
     deleteCheckpoint, exportCheckpoint, importTorch, scoreField
   }
 })

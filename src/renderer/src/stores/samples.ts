@@ -4,7 +4,11 @@ import type { CheckpointInfo, ProcOutput, SampleRecord } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { useJobsStore } from './jobs'
 import { useRunsStore } from './runs'
-import type { SamplerSettings } from '../lib/sampler-fields'
+import { useCatalogStore } from './catalog'
+import { samplerFields, type SamplerSettings, type SettingValue } from '../lib/sampler-fields'
+import { defaultCompareForm, defaultSampleForm, parseCompareForm, parseSampleForm, runSection } from '../lib/prefs'
+import { usePersistentState } from '../composables/usePersistentState'
+import { usePrefsKey } from '../composables/usePrefsKey'
 
 export type SampleImages = ProcOutput<'samples.image'>
 
@@ -24,16 +28,26 @@ export interface SamplerChoice {
   settings: SamplerSettings
 }
 
+/** Keys a sample record's settings carry for the request itself (count, seed, steps, ε…), never sampler settings. */
+const REQUEST_KEYS = new Set(['batchSize', 'seed', 'eps', 'n', 'denoise', 'every'])
+
 type JobState = 'idle' | 'running' | 'finished' | 'failed' | 'cancelled'
 
+/** A 2-D toy run samples points (many of them); an image run samples a grid of images. */
+export function isToyRun(run: { config: { model: string; dataset: string } } | null | undefined): boolean {
+  return !!run && (run.config.model === 'mlp' || run.config.dataset.startsWith('toy-'))
+}
+
 /**
- * Sampling from a run's checkpoints: the run and checkpoint to sample from, the settings
- * shared with Compare, one sampling job and one comparison job (each with its records once
- * finished), the run's earlier samples, and the images of each record (loaded on demand).
+ * Sampling from a run's checkpoints: the run and checkpoint to sample from, the Sample and the
+ * Compare panel's settings (each its own, per run, remembered across reloads), one sampling job
+ * and one comparison job (each with its records once finished), the run's earlier samples, and
+ * the images of each record (loaded on demand).
  */
 export const useSamplesStore = defineStore('samples', () => {
   const jobs = useJobsStore()
   const runsStore = useRunsStore()
+  const catalogStore = useCatalogStore()
 
   const runId = ref<string | null>(null)
   /** Checkpoint file; null: the newest. */
@@ -41,11 +55,35 @@ export const useSamplesStore = defineStore('samples', () => {
   const checkpoints = ref<CheckpointInfo[]>([])
   const checkpointsState = ref<'idle' | 'loading' | 'ready' | 'error'>('idle')
   const checkpointsError = ref<string | null>(null)
-  const common = ref<SampleCommon>({ seed: 0, count: 64, eps: null, useEma: true })
-  /** The Sample panel's sampler and its settings; the Compare panel's entries. Kept across panel switches. */
-  const choice = ref<SamplerChoice>({ sampler: '', steps: null, settings: {} })
-  const trajectoryFrames = ref(20)
-  const entries = ref<SamplerChoice[]>([])
+
+  const run = computed(() => runsStore.runs.find((r) => r.id === runId.value) ?? null)
+  const toy = computed(() => isToyRun(run.value))
+  // Each run's Sample form and Compare form, kept per run (a toy run's 1000 points never become
+  // an image run's count) and across reloads. Defaults follow the kind of run.
+  const sampleKey = usePrefsKey(() => (runId.value ? runSection(runId.value, 'sample') : null))
+  const compareKey = usePrefsKey(() => (runId.value ? runSection(runId.value, 'compare') : null))
+  const sampleForm = usePersistentState(sampleKey, (d) => parseSampleForm(d, toy.value))
+  const compareForm = usePersistentState(compareKey, (d) => parseCompareForm(d, toy.value))
+  // Before the data folder is known nothing is read or kept: another run starts from its defaults.
+  watch(runId, () => {
+    if (!sampleKey.value) sampleForm.value = defaultSampleForm(toy.value)
+    if (!compareKey.value) compareForm.value = defaultCompareForm(toy.value)
+  })
+  /** Which panel's form `common` is (SampleCommonFields serves both): the panel on screen says. */
+  const formFor = ref<'sample' | 'compare'>('sample')
+  /** The Sample panel's sampler and its settings. */
+  const choice = computed<SamplerChoice>({ get: () => sampleForm.value.choice, set: (v) => (sampleForm.value.choice = v) })
+  const trajectoryFrames = computed<number>({ get: () => sampleForm.value.trajectoryFrames, set: (v) => (sampleForm.value.trajectoryFrames = v) })
+  /** The Compare panel's entries. */
+  const entries = computed<SamplerChoice[]>({ get: () => compareForm.value.entries, set: (v) => (compareForm.value.entries = v) })
+  /** Seed, count, ε and EMA of the panel on screen. */
+  const common = computed<SampleCommon>({
+    get: () => (formFor.value === 'compare' ? compareForm.value.common : sampleForm.value.common),
+    set: (v) => {
+      if (formFor.value === 'compare') compareForm.value.common = v
+      else sampleForm.value.common = v
+    }
+  })
 
   const sampleJobId = ref<string | null>(null)
   const sampleError = ref<string | null>(null)
@@ -59,7 +97,6 @@ export const useSamplesStore = defineStore('samples', () => {
   const images = ref<Record<string, SampleImages | undefined>>({})
   const imageErrors = ref<Record<string, string | undefined>>({})
 
-  const run = computed(() => runsStore.runs.find((r) => r.id === runId.value) ?? null)
   const sampleJob = computed(() => jobs.job(sampleJobId.value))
   const compareJob = computed(() => jobs.job(compareJobId.value))
   const sampleState = computed<JobState>(() => stateOf(sampleJob.value?.state, sampleJobId.value))
@@ -123,8 +160,7 @@ export const useSamplesStore = defineStore('samples', () => {
     }
   }
 
-  function request() {
-    const c = common.value
+  function request(c: SampleCommon) {
     return { runId: runId.value!, checkpoint: checkpoint.value ?? undefined, seed: c.seed, count: c.count, eps: c.eps ?? undefined, useEma: c.useEma }
   }
 
@@ -135,7 +171,7 @@ export const useSamplesStore = defineStore('samples', () => {
   async function sample(c: SamplerChoice, frames: number): Promise<void> {
     sampleError.value = null
     try {
-      const { jobId } = await lab.samples.start({ ...request(), ...toRequest(c), trajectoryFrames: frames })
+      const { jobId } = await lab.samples.start({ ...request(sampleForm.value.common), ...toRequest(c), trajectoryFrames: frames })
       sampleJobId.value = jobId
     } catch (err) {
       sampleError.value = `Could not start sampling: ${errorMessage(err)}`
@@ -145,7 +181,7 @@ export const useSamplesStore = defineStore('samples', () => {
   async function compare(list: SamplerChoice[]): Promise<void> {
     compareError.value = null
     try {
-      const { jobId } = await lab.samples.compare({ ...request(), entries: list.map(toRequest) })
+      const { jobId } = await lab.samples.compare({ ...request(compareForm.value.common), entries: list.map(toRequest) })
       compareJobId.value = jobId
       compared.value = []
     } catch (err) {
@@ -185,6 +221,32 @@ export const useSamplesStore = defineStore('samples', () => {
     void loadImages(record)
   }
 
+  /**
+   * An earlier sample's settings back into the Sample form: its sampler, steps and settings, seed,
+   * count and ε (and its checkpoint, when that is not simply the newest).
+   */
+  function restore(record: SampleRecord): void {
+    if (record.runId !== runId.value) return
+    const defaults = catalogStore.catalog?.samplers.find((s) => s.name === record.sampler)?.defaults
+    const keys = defaults ? samplerFields(defaults).map((f) => f.key) : Object.keys(record.settings).filter((k) => !REQUEST_KEYS.has(k))
+    const settings: SamplerSettings = {}
+    for (const k of keys) {
+      const v = record.settings[k] ?? defaults?.[k]
+      if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') settings[k] = v as SettingValue
+    }
+    const n = record.settings.n
+    const eps = record.settings.eps
+    const form = sampleForm.value
+    sampleForm.value = {
+      choice: { sampler: record.sampler, steps: typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : null, settings },
+      common: { ...form.common, seed: record.seed, count: record.count, eps: typeof eps === 'number' ? eps : null },
+      trajectoryFrames: record.gif ? form.trajectoryFrames || 20 : 0
+    }
+    const newest = checkpoints.value[0]?.file
+    if (record.checkpoint !== newest && checkpoints.value.some((c) => c.file === record.checkpoint)) checkpoint.value = record.checkpoint
+    else if (record.checkpoint === newest) checkpoint.value = null
+  }
+
   function resultOf(jobId: string | null): SampleRecord[] {
     const result = jobs.job(jobId)?.result as { samples?: SampleRecord[] } | null | undefined
     return result?.samples ?? []
@@ -209,13 +271,24 @@ export const useSamplesStore = defineStore('samples', () => {
     void loadHistory()
   })
 
-  // Follow the run list: start from the run selected in Runs (or the newest), and pick again
-  // when the chosen run is deleted.
+  /** A run to sample from once the list holds it (the one chosen before a reload, or a link's). */
+  let wanted: string | null = null
+  function selectRunWhenListed(id: string): void {
+    if (!runsStore.loaded) wanted = id
+    else if (runsStore.runs.some((r) => r.id === id)) void selectRun(id)
+  }
+
+  // Follow the run list: start from the run wanted (or selected in Runs, or the newest), and pick
+  // again when the chosen run is deleted.
   watch(
     () => [runsStore.loaded, runsStore.runs.map((r) => r.id).join(',')] as const,
     ([loaded]) => {
       const ids = runsStore.runs.map((r) => r.id)
-      if (!loaded || (runId.value && ids.includes(runId.value))) return
+      if (!loaded) return
+      const want = wanted && ids.includes(wanted) ? wanted : null
+      wanted = null
+      if (want) return void selectRun(want)
+      if (runId.value && ids.includes(runId.value)) return
       void selectRun(runsStore.selectedId && ids.includes(runsStore.selectedId) ? runsStore.selectedId : (ids[0] ?? null))
     },
     { immediate: true }
@@ -229,10 +302,10 @@ export const useSamplesStore = defineStore('samples', () => {
   )
 
   return {
-    runId, checkpoint, checkpoints, checkpointsState, checkpointsError, common, choice, trajectoryFrames, entries,
+    runId, checkpoint, checkpoints, checkpointsState, checkpointsError, common, choice, trajectoryFrames, entries, formFor,
     sampleJobId, sampleError, current, compareJobId, compareError, compared, history, historyError, images, imageErrors,
     run, sampleJob, compareJob, sampleState, compareState,
-    selectRun, selectCheckpoint, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show, saveOnLab
+    selectRun, selectRunWhenListed, selectCheckpoint, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show, restore, saveOnLab
   }
 })
 
