@@ -1,9 +1,13 @@
 // The data-set procedures: listing, getting (a job with progress), import, verify, delete,
-// stats and preview grids. Engine/store errors become clear bad_request/not_found errors.
+// stats and preview grids (for a 2-D toy set, a density image of fresh samples). Engine/store
+// errors become clear bad_request/not_found errors.
 import { DatasetStore } from './datasets/store'
 import type { DatasetListing as StoreListing } from './datasets/store'
 import { DatasetError } from '../engine/data/errors'
 import { encodePng } from '../engine/images/png'
+import { scatterImage } from '../engine/images/scatter'
+import { createToy } from '../engine/toy'
+import { Rng } from '../engine/rng'
 import { HandlerError, type Handlers } from './dispatch'
 import type { JobManager } from './jobs/manager'
 import type { DatasetListing } from '../shared/contract'
@@ -81,12 +85,24 @@ export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetH
     }),
     'datasets.preview': ({ name, perClass, seed }) =>
       wrap(async () => {
+        if (store.info(name).kind === 'toy') return toyPreview(name, seed ?? 0)
         const g = await store.preview(name, { perClass: perClass ?? 8, seed: seed ?? 0 })
         const rgba = g.format === 'rgba' ? g.data : grayToRgba(g.data)
         const png = encodePng({ width: g.width, height: g.height, data: rgba }, { dataset: name, perClass, seed })
         return { rows: g.rows, cols: g.cols, width: g.width, height: g.height, pngDataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` }
       })
   }
+}
+
+/** Points drawn for a toy set's preview. */
+export const TOY_PREVIEW_POINTS = 2000
+
+/** A toy set's preview: TOY_PREVIEW_POINTS fresh samples (from `seed`) as a density image over [−4, 4]². */
+function toyPreview(name: string, seed: number) {
+  const points = createToy(name).sample(TOY_PREVIEW_POINTS, new Rng(seed))
+  const img = scatterImage(points, { size: 256, extent: 4 })
+  const png = encodePng(img, { dataset: name, points: TOY_PREVIEW_POINTS, seed })
+  return { rows: 1, cols: 1, width: img.width, height: img.height, pngDataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` }
 }
 
 function grayToRgba(gray: Uint8Array): Uint8Array {

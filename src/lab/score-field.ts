@@ -1,9 +1,11 @@
 // The learned score field of a 2-D run on a grid, beside the true one where the data set's
-// density is known in closed form (toy-gmm): what the UI draws as arrows over the data.
+// density is known in closed form (toy-gmm), with fresh samples of the data set: what the UI
+// draws as arrows over faint dots of the data.
 import path from 'node:path'
 import { tf } from '../engine/tf'
 import { createToy } from '../engine/toy'
 import type { AnalyticToyDataset } from '../engine/toy'
+import { Rng } from '../engine/rng'
 import { HandlerError } from './dispatch'
 import type { RunStore } from './runs/store'
 import { loadRunModel, type LoadedModel } from './worker/model-loader'
@@ -19,7 +21,14 @@ export interface ScoreField {
   truth: number[] | null
   checkpoint: string
   step: number
+  /** Fresh samples of the data set, [DATA_POINTS, 2] row-major. */
+  data: number[]
 }
+
+/** Data samples drawn under the arrows: enough to show the shape, few enough to stay faint. */
+export const DATA_POINTS = 1500
+/** Their seed: fixed, so the dots stay put while the t slider or the grid changes. */
+const DATA_SEED = 20_240_611
 
 function isAnalytic(toy: unknown): toy is AnalyticToyDataset {
   return typeof (toy as AnalyticToyDataset).score === 'function'
@@ -28,6 +37,12 @@ function isAnalytic(toy: unknown): toy is AnalyticToyDataset {
 export function createScoreFieldService(runs: RunStore) {
   // One loaded model per run and checkpoint: the UI moves a t slider, reloading would lag.
   let cache: { key: string; model: LoadedModel } | null = null
+  const samples = new Map<string, number[]>()
+  const dataOf = (dataset: string) => {
+    let d = samples.get(dataset)
+    if (!d) samples.set(dataset, (d = Array.from(createToy(dataset).sample(DATA_POINTS, new Rng(DATA_SEED)), (v) => Math.round(v * 1e4) / 1e4)))
+    return d
+  }
 
   return async function scoreField(runId: string, t: number, n: number, useEma: boolean): Promise<ScoreField> {
     const run = runs.get(runId)
@@ -62,7 +77,8 @@ export function createScoreFieldService(runs: RunStore) {
       model: Array.from(model),
       truth,
       checkpoint: path.basename(latest.file),
-      step: latest.step
+      step: latest.step,
+      data: dataOf(run.config.dataset)
     }
   }
 }

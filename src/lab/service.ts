@@ -21,6 +21,7 @@ import { importTorchRun } from './import-torch'
 import { createScoreFieldService } from './score-field'
 import { checkpointHandlers } from './checkpoints-api'
 import { createEstimator } from './estimate'
+import { previewHandlers } from './previews-api'
 import { isImageDatasetName } from './datasets/registry'
 
 const require = createRequire(import.meta.url)
@@ -118,6 +119,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     ...datasetHandlers(datasets, jobs),
     ...sampleHandlers(runs, jobs, locks, dataDir, opts.jobBackend),
     ...checkpointHandlers(runs, jobs, locks),
+    ...previewHandlers(runs),
     'runs.list': async () => runs.list(),
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),

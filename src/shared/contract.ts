@@ -450,6 +450,33 @@ export const SampleRequestSchema = SampleCommonSchema.extend(SamplerChoiceSchema
   .strict()
 export type SampleRequest = z.infer<typeof SampleRequestSchema>
 
+/**
+ * Sample quality on a 2-D toy set (whose true distribution is known), each number beside the same
+ * number for fresh true samples: src/engine/metrics/toy.ts.
+ */
+export const ToySampleMetricsSchema = z.object({
+  /** What the samples are measured against: the data set, or one class of it ("toy-gmm, class 2"). */
+  target: z.string(),
+  /** Finite samples measured, and NaN/Inf ones left out. */
+  count: z.number().int(),
+  nonFinite: z.number().int(),
+  /** How log p was computed: the set's own density ('exact'; quadrature for moons) or a Gaussian KDE of fresh true samples ('kde'). */
+  density: z.enum(['exact', 'kde']),
+  kde: z.object({ points: z.number().int(), bandwidth: z.number() }).nullable(),
+  /** Mean log p_data(x) of the samples, nats; logLikelihoodRef: of `count` fresh true samples. */
+  logLikelihood: z.number(),
+  logLikelihoodRef: z.number(),
+  /** Sliced Wasserstein-2 to `count` fresh true samples; sw2Ref: between two fresh true sets (the floor). */
+  sw2: z.number(),
+  sw2Ref: z.number(),
+  directions: z.number().int(),
+  seed: z.number().int(),
+  /** toy-gmm: share of samples (nearModesRef: of true samples) within 2 std of a mode. */
+  nearModes: z.number().nullable(),
+  nearModesRef: z.number().nullable()
+})
+export type ToySampleMetrics = z.infer<typeof ToySampleMetricsSchema>
+
 export const SampleRecordSchema = z.object({
   id: z.string(),
   runId: z.string(),
@@ -472,7 +499,11 @@ export const SampleRecordSchema = z.object({
   compareId: z.string().nullable(),
   /** Controllable generation: the condition, and the PNG of the (masked or grey) references. */
   condition: ConditionSchema.nullable().optional(),
-  reference: z.string().nullable().optional()
+  reference: z.string().nullable().optional(),
+  /** What `reference` shows: the condition (controllable generation) or fresh true samples of a toy set. */
+  referenceKind: z.enum(['condition', 'truth']).optional(),
+  /** Toy runs: the samples measured against the true distribution. */
+  toyMetrics: ToySampleMetricsSchema.nullable().optional()
 })
 export type SampleRecord = z.infer<typeof SampleRecordSchema>
 
@@ -491,7 +522,15 @@ export const procedures = {
       models: z.array(z.object({ name: z.string(), description: z.string(), shapes: z.string() })),
       sdes: z.array(z.object({ name: z.string(), description: z.string(), defaults: z.record(z.string(), z.number()) })),
       weightings: z.array(z.object({ name: z.string(), description: z.string() })),
-      samplers: z.array(z.object({ name: z.string(), description: z.string(), defaults: z.record(z.string(), z.unknown()) })),
+      samplers: z.array(
+        z.object({
+          name: z.string(),
+          description: z.string(),
+          defaults: z.record(z.string(), z.unknown()),
+          /** Defaults that depend on the run's SDE, by SDE name (pc's snr: 0.16 VE, 0.01 VP/sub-VP); they replace `defaults`' values. */
+          sdeDefaults: z.record(z.string(), z.record(z.string(), z.unknown())).optional()
+        })
+      ),
       datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean() })),
       presets: z.array(z.object({ name: z.string(), description: z.string(), config: TrainConfigSchema }))
     })
@@ -515,6 +554,8 @@ export const procedures = {
   },
   /** The latest training preview grid of a run (null before the first one). */
   'runs.preview': { input: RunRef, output: z.object({ step: z.number().int(), dataUrl: z.string() }).nullable() },
+  /** The run's stored training previews, oldest step first (the latest ~30; empty before the first). */
+  'runs.previews': { input: RunRef, output: z.array(z.object({ step: z.number().int(), dataUrl: z.string() })) },
   /** Learned (and, where known, true) score on an n×n grid at time t, for 2-D toy runs. */
   'runs.scoreField': {
     input: z.object({ runId: z.string().min(1).max(128), t: z.number().positive().max(1), n: z.number().int().min(4).max(64), useEma: z.boolean().optional() }).strict(),
@@ -527,7 +568,9 @@ export const procedures = {
       model: z.array(z.number()),
       truth: z.array(z.number()).nullable(),
       checkpoint: z.string(),
-      step: z.number()
+      step: z.number(),
+      /** Fresh samples of the run's data set, [m, 2] row-major, drawn under the arrows. */
+      data: z.array(z.number()).optional()
     })
   },
   'runs.start': {

@@ -15,6 +15,7 @@ export const PROCEDURE_NAMES = [
   'runs.get',
   'runs.metrics',
   'runs.preview',
+  'runs.previews',
   'runs.scoreField',
   'runs.start',
   'runs.resume',

@@ -33,7 +33,7 @@ beforeAll(async () => {
     run.id = runId
     return jobId
   }
-  const jobs = [await train(runA, { seed: 0 }), await train(runB, { seed: 7, lr: 0.002 })]
+  const jobs = [await train(runA, { seed: 0 }), await train(runB, { seed: 7, lr: 0.005 })]
   for (const jobId of jobs) {
     const end = await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && !['queued', 'running'].includes(e.job.state), 150_000)
     expect(end.type === 'job' && end.job.state).toBe('finished')

@@ -29,7 +29,8 @@ afterAll(async () => {
 describe('the New-run form', () => {
   it.skipIf(!fs.existsSync(SYSTEM_FASHION))('says a data set is missing, gets it, and flags a batch that does not fit', async () => {
     await page.goto(server.openUrl)
-    await page.getByTestId('nav-runs').click()
+    await page.getByTestId('nav-system').waitFor()
+    // Alt+N works from any panel: it opens Runs with the form.
     await page.keyboard.press('Alt+N')
     await page.getByTestId('run-form').waitFor()
     await page.getByTestId('f-dataset').selectOption('fashion-mnist')

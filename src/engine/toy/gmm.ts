@@ -28,6 +28,7 @@ export class GmmToy implements AnalyticToyDataset {
   private readonly stds: number[]
   private readonly weights: number[]
   private readonly cdf: number[]
+  readonly hasDensity = true
 
   constructor(opts: Partial<GmmOptions> = {}) {
     const d = defaultGmmOptions()

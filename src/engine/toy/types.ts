@@ -10,8 +10,16 @@ export interface ToyDataset {
   sample(n: number, rng: Rng): Float32Array
 }
 
+/** A toy set whose data density p_0 is known (closed form, or a converged 1-D quadrature). */
+export interface DensityToyDataset extends ToyDataset {
+  /** log p_0(x) per point of x [n, 2], in nats. */
+  logDensity(x: Float32Array): Float64Array
+  /** False when these options have no density (zero noise: the points lie on a curve); logDensity then throws. */
+  readonly hasDensity: boolean
+}
+
 /** A toy set whose density and score are known in closed form at every t of any SDE here. */
-export interface AnalyticToyDataset extends ToyDataset {
+export interface AnalyticToyDataset extends DensityToyDataset {
   /** log p_t(x) per point (t omitted or no SDE: the data density p_0). */
   logDensity(x: Float32Array, sde?: Sde, t?: number): Float64Array
   /** ∇ₓ log p_t(x), [n, 2]. */

@@ -11,6 +11,7 @@ import { HandlerError } from '../dispatch'
 import { lossLookup, readMetrics } from './metrics-log'
 import { readPngSettings } from '../../engine/images/png'
 import { viewCheckpoints } from './checkpoint-folder'
+import { listPreviewFiles } from './preview-files'
 
 export class RunStore {
   readonly root: string
@@ -134,6 +135,21 @@ export class RunStore {
     const settings = readPngSettings(new Uint8Array(bytes)) as { step?: number } | null
     const step = settings?.step ?? 0
     return { step, dataUrl: `data:image/png;base64,${bytes.toString('base64')}` }
+  }
+
+  /** The stored training previews of a run, oldest step first (the latest PREVIEW_HISTORY; empty before the first). */
+  previewHistory(id: string): { step: number; dataUrl: string }[] {
+    const dir = this.dir(id)
+    this.get(id) // not_found for unknown runs
+    const out: { step: number; dataUrl: string }[] = []
+    for (const { step, file } of listPreviewFiles(dir)) {
+      try {
+        out.push({ step, dataUrl: `data:image/png;base64,${fs.readFileSync(file).toString('base64')}` })
+      } catch {
+        // Pruned by the training job between listing and reading: simply not shown.
+      }
+    }
+    return out
   }
 
   /** The run's checkpoints, read from the folder itself where the manifest is lost or stale. */

@@ -13,9 +13,11 @@ import { encodePng } from '../../engine/images/png'
 import { encodeGif } from '../../engine/images/gif'
 import { writeFileAtomicSync } from '../../engine/io/atomic-write'
 import { Batcher } from '../../engine/data/batcher'
-import { createToy, TOYS } from '../../engine/toy'
+import { createToy, GmmToy, TOYS, type ToyDataset } from '../../engine/toy'
+import { freshTrueSamples, toySampleMetrics } from '../../engine/metrics'
 import { Rng } from '../../engine/rng'
-import { RunSummarySchema, type SampleRecord, type SampleRequest, type TrainConfig } from '../../shared/contract'
+import { RunSummarySchema, type Condition, type SampleRecord, type SampleRequest, type ToySampleMetrics, type TrainConfig } from '../../shared/contract'
+import { sdeSamplerDefaults } from '../catalog'
 import { DatasetStore } from '../datasets/store'
 import type { CompareJobSpec, FromWorker, LikelihoodJobSpec, SampleJobSpec } from '../jobs/protocol'
 import { loadRunModel, type LoadedModel } from './model-loader'
@@ -62,6 +64,22 @@ function ranSettings(sampler: string, settings: Record<string, unknown>, sdeN: n
   return ran
 }
 
+/**
+ * The distribution a toy run's samples should follow: the data set, or for class-conditional
+ * sampling of toy-gmm that class's component (exact at classifier scale 1). Null for image runs.
+ */
+function toyTarget(config: TrainConfig, shape: number[], condition: Condition | undefined): { toy: ToyDataset; name: string } | null {
+  if (!(config.dataset in TOYS) || shape.length !== 1) return null
+  const toy = createToy(config.dataset)
+  if (condition?.kind === 'class' && toy instanceof GmmToy) {
+    const { means, stds } = toy.config as { means: [number, number][]; stds: number[] }
+    const k = condition.label
+    if (!means[k]) return null
+    return { toy: new GmmToy({ means: [means[k]], stds: [stds[k]!], weights: [1] }), name: `${config.dataset}, class ${k}` }
+  }
+  return condition ? null : { toy, name: config.dataset }
+}
+
 interface OneSample {
   request: Pick<SampleRequest, 'sampler' | 'steps' | 'denoise' | 'settings' | 'seed' | 'count' | 'eps' | 'condition'> & { trajectoryFrames?: number }
   compareId: string | null
@@ -79,6 +97,8 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, config: TrainConf
   const frames: Float32Array[] = []
   const wanted = r.trajectoryFrames ?? 0
   const settings: Record<string, unknown> = {
+    // Defaults that depend on the SDE (pc's snr on VP vs VE) unless the request sets them.
+    ...sdeSamplerDefaults(r.sampler, config.sde.name),
     ...(r.settings ?? {}),
     batchSize: r.count,
     seed: r.seed,
@@ -111,9 +131,24 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, config: TrainConf
   fs.mkdirSync(dir, { recursive: true })
   const img = picture(samples, loaded.shape, centered)
   let reference: string | null = null
+  let referenceKind: SampleRecord['referenceKind']
   if (cond?.reference) {
     reference = `${id}-reference.png`
+    referenceKind = 'condition'
     writeFileAtomicSync(path.join(dir, reference), encodePng(picture(cond.reference, loaded.shape, centered), { condition: r.condition }))
+  }
+  // Toy runs: the samples against the true distribution, and a picture of as many fresh true
+  // samples (the set the metrics compare with) drawn the same way, to show beside them.
+  const target = toyTarget(config, loaded.shape, r.condition)
+  let toyMetrics: ToySampleMetrics | null = null
+  if (target) {
+    const m = toySampleMetrics(samples, target.toy, { seed: r.seed })
+    toyMetrics = m ? { target: target.name, ...m } : null
+    if (!reference) {
+      reference = `${id}-reference.png`
+      referenceKind = 'truth'
+      writeFileAtomicSync(path.join(dir, reference), encodePng(picture(freshTrueSamples(target.toy, r.count, r.seed), loaded.shape, centered), { truth: target.name, count: r.count, seed: r.seed }))
+    }
   }
   const ran = ranSettings(r.sampler, settings, loaded.sde.N)
   const meta = { sampler: r.sampler, settings: ran, condition: r.condition ?? null, checkpoint: loaded.checkpoint.file, step: loaded.checkpoint.step, ema: loaded.usedEma, nfe: result.nfe, seconds: result.seconds }
@@ -147,7 +182,9 @@ async function sampleOnce(loaded: LoadedModel, runDir: string, config: TrainConf
     height: img.height,
     compareId: job.compareId,
     condition: r.condition ?? null,
-    reference
+    reference,
+    ...(referenceKind ? { referenceKind } : {}),
+    ...(target ? { toyMetrics } : {})
   }
   // The record is written last: a sample is listed only once all its files exist.
   writeFileAtomicSync(path.join(dir, `${id}.json`), JSON.stringify(record, null, 2))
@@ -194,7 +231,10 @@ export function runSampleJob(spec: SampleJobSpec | CompareJobSpec, post: Post, c
     const records: SampleRecord[] = []
     for (const job of jobs) {
       records.push(await sampleOnce(loaded, runDir, run.config, spec.dataDir, job, post, signal))
-      post({ type: 'log', level: 'info', message: `${job.request.sampler}: NFE ${records.at(-1)!.nfe}, ${records.at(-1)!.seconds.toFixed(2)} s` })
+      const last = records.at(-1)!
+      const m = last.toyMetrics
+      const quality = m ? `; log p ${m.logLikelihood.toFixed(3)} nats (true samples ${m.logLikelihoodRef.toFixed(3)}), sliced W2 ${m.sw2.toFixed(3)} (true samples ${m.sw2Ref.toFixed(3)})` : ''
+      post({ type: 'log', level: 'info', message: `${job.request.sampler}: NFE ${last.nfe}, ${last.seconds.toFixed(2)} s${quality}` })
     }
     post({ type: 'progress', fraction: 1, etaSeconds: 0, rate: null, unit: 'steps/s' })
     post({ type: 'done', outcome: 'finished', step: loaded.checkpoint.step, trainMs: 0, result: { samples: records } })

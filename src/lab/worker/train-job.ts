@@ -18,8 +18,7 @@ import { checkpointFileName, dropCheckpoints, quarantineCheckpoint, reconcileChe
 import type { FromWorker, TrainJobSpec } from '../jobs/protocol'
 import { openDataSource } from './data-source'
 import { retain } from './retention'
-import { previewPng } from './preview'
-import { writeFileAtomicSync } from '../../engine/io/atomic-write'
+import { previewPng, savePreview } from './preview'
 
 export interface JobControl {
   isPaused(): boolean
@@ -182,8 +181,8 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
       if (trainer.stepCount % config.checkpointEvery === 0) await checkpoint()
       if (config.previewEvery > 0 && trainer.stepCount % config.previewEvery === 0) {
         const png = await previewPng(trainer.model, trainer.sde, data.shape, config.centered, trainer.stepCount)
-        // Kept on disk so a window that opens later still shows the latest one.
-        writeFileAtomicSync(path.join(runDir, 'preview.png'), png)
+        // Kept on disk (the latest, and a capped history for the strip under it).
+        savePreview(runDir, trainer.stepCount, png)
         post({ type: 'preview', step: trainer.stepCount, dataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` })
       }
       if (config.maxMinutes && elapsedTrain() >= config.maxMinutes * 60_000) {

@@ -12,7 +12,7 @@ const COMMON = new Set(['batchSize', 'seed', 'eps', 'n', 'denoise', 'every'])
 /** One line per setting, in a researcher's words. Unknown keys fall back to their name. */
 export const SETTING_HELP: Record<string, string> = {
   steps: 'Steps from t = T down to ε (ald: noise levels L); more is slower, usually cleaner',
-  snr: 'Sets the Langevin step size (0.16 for VE images; 0.01–0.1 for VP)',
+  snr: 'Sets the Langevin step size; the default follows the SDE: 0.16 for VE, 0.01 for VP and sub-VP',
   nSteps: 'Corrector steps per noise level; each costs one more NFE',
   predictor: 'The step down to the next noise level (none: corrector only)',
   corrector: 'Run before each predictor step (none: predictor only)',
@@ -92,6 +92,45 @@ export function defaultSettings(defaults: Record<string, unknown>): SamplerSetti
   const out: SamplerSettings = {}
   for (const f of samplerFields(defaults)) out[f.key] = defaults[f.key] as SettingValue
   return out
+}
+
+/** A catalogue sampler entry: its defaults, and those that depend on the SDE (pc's snr), by SDE name. */
+export interface SamplerDefaultsEntry {
+  defaults: Record<string, unknown>
+  sdeDefaults?: Record<string, Record<string, unknown>>
+}
+
+/**
+ * The defaults a sampler starts from on a run with this SDE: the catalogue's, with the
+ * SDE-dependent ones (src/lab/catalog.ts SDE_SAMPLER_DEFAULTS, e.g. pc's snr 0.01 on VP) put in.
+ * Without an SDE (no run chosen yet) the plain defaults.
+ */
+export function defaultsForSde(entry: SamplerDefaultsEntry | undefined, sdeName: string | undefined): Record<string, unknown> | undefined {
+  if (!entry) return undefined
+  const bySde = sdeName ? entry.sdeDefaults?.[sdeName] : undefined
+  return bySde ? { ...entry.defaults, ...bySde } : entry.defaults
+}
+
+/**
+ * A choice moved to a run with another SDE: each SDE-dependent setting still at the old SDE's
+ * default (or the plain default) takes the new SDE's; values the user typed stay.
+ */
+export function retargetChoice<C extends { settings: SamplerSettings }>(choice: C, entry: SamplerDefaultsEntry | undefined, fromSde: string | undefined, toSde: string | undefined): C {
+  if (!entry?.sdeDefaults) return choice
+  const before = defaultsForSde(entry, fromSde) ?? {}
+  const after = defaultsForSde(entry, toSde) ?? {}
+  const keys = new Set(Object.values(entry.sdeDefaults).flatMap((d) => Object.keys(d)))
+  const settings = { ...choice.settings }
+  let changed = false
+  for (const key of keys) {
+    const v = settings[key]
+    if (v === undefined || !(v === before[key] || v === entry.defaults[key])) continue
+    if (after[key] !== undefined && after[key] !== v) {
+      settings[key] = after[key] as SettingValue
+      changed = true
+    }
+  }
+  return changed ? { ...choice, settings } : choice
 }
 
 /** Steps the sampler starts from: ald's L from its defaults, else the SDE's N. */

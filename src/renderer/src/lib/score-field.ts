@@ -1,4 +1,5 @@
-// Drawing a 2-D score field as arrows on a canvas, and the log-spaced t slider's mapping.
+// Drawing a 2-D score field as arrows over the data on a canvas, the grid choices, and the
+// log-spaced t slider's mapping.
 // Pure apart from the canvas context it is handed (no store, no transport).
 
 export interface FieldData {
@@ -8,13 +9,21 @@ export interface FieldData {
   points: number[]
   model: number[]
   truth: number[] | null
+  /** Fresh samples of the data set, row-major [m, 2], drawn as faint dots under the arrows. */
+  data?: number[] | null
 }
 
 export interface FieldColors {
   model: string
   truth: string
   axis: string
+  /** The data dots (omit to leave them out). */
+  data?: string
 }
+
+/** The arrows per side the resolution control offers. */
+export const GRID_CHOICES = [15, 25, 35] as const
+export const DEFAULT_GRID = 25
 
 export const T_MIN = 0.01
 export const T_MAX = 1
@@ -55,7 +64,8 @@ function arrow(ctx: CanvasRenderingContext2D, x: number, y: number, dx: number, 
 }
 
 /**
- * Draws the field on a square canvas of `size` CSS pixels: arrows centred on the grid points,
+ * Draws the field on a square canvas of `size` CSS pixels: the data (when given) as faint dots,
+ * arrows centred on the grid points,
  * lengths normalised to the grid cell (full length at the 95th-percentile magnitude of the
  * learned field, never shorter than a fifth), the true field (when known) wide beneath it.
  */
@@ -71,6 +81,21 @@ export function drawScoreField(ctx: CanvasRenderingContext2D, size: number, f: F
   ctx.moveTo(0, toPy(0))
   ctx.lineTo(size, toPy(0))
   ctx.stroke()
+
+  // The data beneath everything: faint dots, so the arrows can be read against where the data lies.
+  if (colors.data && f.data) {
+    ctx.fillStyle = colors.data
+    const r = Math.max(1, size / 320)
+    ctx.beginPath()
+    for (let k = 0; k + 1 < f.data.length; k += 2) {
+      const x = toPx(f.data[k]!)
+      const y = toPy(f.data[k + 1]!)
+      if (x < 0 || y < 0 || x > size || y > size) continue
+      ctx.moveTo(x + r, y)
+      ctx.arc(x, y, r, 0, 2 * Math.PI)
+    }
+    ctx.fill()
+  }
 
   const cell = size / f.n
   const ref = referenceMagnitude(f.model)
@@ -93,6 +118,7 @@ export function drawScoreField(ctx: CanvasRenderingContext2D, size: number, f: F
   }
   // The true field wide and translucent underneath, the learned one thin on top: where they
   // agree the blue arrow sits inside the orange one.
-  if (f.truth) layer(f.truth, colors.truth, 3.5)
-  layer(f.model, colors.model, 1.5)
+  // Finer grids get thinner strokes so the arrows stay apart.
+  if (f.truth) layer(f.truth, colors.truth, Math.max(2, Math.min(3.5, cell * 0.2)))
+  layer(f.model, colors.model, Math.max(1, Math.min(1.5, cell * 0.1)))
 }

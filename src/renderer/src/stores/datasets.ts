@@ -8,7 +8,8 @@ export type DatasetPreview = ProcOutput<'datasets.preview'>
 
 /**
  * The data sets with their state, the live download/import job of each, and for a verified
- * set its stats and preview grid (loaded on demand, kept until the set changes). Errors are
+ * set its stats and preview grid (loaded on demand, kept until the set changes); for each 2-D
+ * toy set a density image of fresh samples. Errors are
  * kept per set so each card can say what went wrong next to the set it concerns.
  */
 export const useDatasetsStore = defineStore('datasets', () => {
@@ -26,6 +27,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const stats = ref<Record<string, DatasetStats | undefined>>({})
   const previews = ref<Record<string, DatasetPreview | undefined>>({})
   const detailError = ref<Record<string, string | undefined>>({})
+  /** The seed of the toy sets' fresh samples ("New samples" draws again). */
+  const toySeed = ref(0)
+  const toyError = ref<string | null>(null)
 
   const selected = computed(() => sets.value.find((s) => s.name === selectedName.value) ?? null)
   const imageSets = computed(() => sets.value.filter((s) => s.kind === 'image'))
@@ -124,6 +128,31 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** A density image of fresh samples of every toy set (each drawn once per seed). */
+  async function loadToyPreviews(): Promise<void> {
+    const seed = toySeed.value
+    try {
+      await Promise.all(
+        toySets.value
+          .filter((t) => !previews.value[t.name])
+          .map(async (t) => {
+            const p = await lab.datasets.preview({ name: t.name, seed })
+            if (toySeed.value === seed) previews.value[t.name] = p
+          })
+      )
+      toyError.value = null
+    } catch (err) {
+      toyError.value = `Could not draw the toy sets: ${errorMessage(err)}`
+    }
+  }
+
+  /** Draws new samples of every toy set. */
+  async function resampleToys(): Promise<void> {
+    toySeed.value = (toySeed.value + 1) % 2 ** 31
+    for (const t of toySets.value) delete previews.value[t.name]
+    await loadToyPreviews()
+  }
+
   function jobOf(name: string) {
     return jobs.job(jobIds.value[name])
   }
@@ -144,9 +173,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
   )
 
   return {
-    sets, loaded, error, selectedName, jobIds, busy, errors, notes, stats, previews, detailError,
+    sets, loaded, error, selectedName, jobIds, busy, errors, notes, stats, previews, detailError, toySeed, toyError,
     selected, imageSets, toySets,
-    load, get, cancel, importFrom, verify, remove, loadDetails, jobOf
+    load, get, cancel, importFrom, verify, remove, loadDetails, loadToyPreviews, resampleToys, jobOf
   }
 })
 
