@@ -62,7 +62,9 @@ describe('score-lab CLI', () => {
 
     const cond = cli('sample', '--checkpoint', runId, '--sampler', 'pc', '--steps', '20', '--n', '200', '--class', '1', '--out', path.join(dataDir, 'out', 'class1.png'), '--json')
     expect(cond.code, cond.stderr).toBe(0)
-    expect(cond.json).toMatchObject({ nfe: 40, reference: null })
+    expect(cond.json).toMatchObject({ nfe: 40 })
+    // Toy samples come with fresh true samples drawn the same way, beside the grid.
+    expect(fs.existsSync(cond.json.reference)).toBe(true)
 
     const runs = cli('runs', 'list', '--json')
     expect(runs.json.map((r: any) => r.id)).toContain(runId)

@@ -94,6 +94,8 @@ describe('the first ten minutes', () => {
     await expect.poll(() => page.getByTestId('compare-grid').count(), { timeout: 60_000 }).toBe(3)
     const labels = await page.getByTestId('compare-label').allInnerTexts()
     expect(new Set(labels).size).toBe(3)
+    // The preset's VE SDE gets pc's VE signal-to-noise ratio (0.01 would be VP's).
+    expect(labels.find((l) => l.startsWith('pc'))).toMatch(/snr 0\.16/)
     for (const text of await page.getByTestId('compare-metric-modes').allInnerTexts()) expect(modeShares(text)[0]).toBeGreaterThanOrEqual(0.6)
     await page.getByTestId('compare-chart').locator('canvas').waitFor()
     await page.getByTestId('compare-results').scrollIntoViewIfNeeded()
