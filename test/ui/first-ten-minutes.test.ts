@@ -104,6 +104,11 @@ describe('the first ten minutes', () => {
     const file = path.join(tempDir('score-lab-first-'), d.suggestedFilename())
     await d.saveAs(file)
     expect(fs.readFileSync(file).subarray(1, 4).toString()).toBe('PNG')
+    // One sampler is nothing to compare: the button says so and waits for a second.
+    await page.getByRole('button', { name: 'Remove sampler 3' }).click()
+    await page.getByRole('button', { name: 'Remove sampler 2' }).click()
+    expect(await page.getByTestId('compare-run').innerText()).toMatch(/Compare 1 sampler$/)
+    expect(await page.getByTestId('compare-run').isDisabled()).toBe(true)
     expect(errors).toEqual([])
   }, 300_000)
 })

@@ -67,6 +67,12 @@ describe('queued runs', () => {
     await row('trains now').getByTestId('action-more').click()
     expect(await page.getByTestId('action-delete').isDisabled()).toBe(true)
     await page.keyboard.press('Escape')
+    // Cancelled between checkpoints: one step number, and where a resume starts (its last checkpoint, or the start).
+    await expect.poll(() => service.runs.metrics(long.runId).length, { timeout: 60_000 }).toBeGreaterThan(0)
     await call('jobs.cancel', { jobId: long.jobId })
+    await expect.poll(() => row('trains now').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('stopped')
+    await row('trains now').click()
+    await page.getByTestId('nav-training').click()
+    await expect.poll(() => page.getByTestId('training-eta').innerText(), { timeout: 10_000 }).toMatch(/^stopped at step [\d,]+ · resumes from (the start|step [\d,]+)$/)
   })
 })
