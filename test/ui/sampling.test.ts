@@ -15,7 +15,7 @@ import { EventRecorder } from '../helpers/events'
 import { createLabService, type LabService } from '../../src/lab/service'
 import { startServer, type RunningServer } from '../../src/server/server'
 import { PRESETS } from '../../src/lab/catalog'
-import { figureLayout } from '../../src/renderer/src/lib/compare-figure'
+import { FIGURE_PIXEL_RATIO, figureLayout } from '../../src/renderer/src/lib/compare-figure'
 import type { TrainConfig } from '../../src/shared/contract'
 
 let browser: Browser
@@ -46,7 +46,7 @@ beforeAll(async () => {
   const rec = new EventRecorder(service.events)
   const config: TrainConfig = { ...PRESETS.find((p) => p.name === 'toy-quick')!.config, steps: 1500, checkpointEvery: 500, batchSize: 256, ema: 0.99 }
   const t0 = Date.now()
-  const started = await service.handlers['runs.start']({ config, name: 'gmm · vp · 1.5k steps' })
+  const started = await service.handlers['runs.start']({ config, name: 'gmm · toy-quick · 1.5k steps' })
   runId = started.runId
   const end = await rec.waitFor((e) => e.type === 'job' && e.job.id === started.jobId && !['queued', 'running'].includes(e.job.state), 120_000)
   expect(end.type === 'job' && end.job.state).toBe('finished')
@@ -233,10 +233,12 @@ describe('data sets, sampling and comparison in browser mode', () => {
     const fig = await download(() => page.getByTestId('compare-export').click())
     expect(fig.name).toBe('toy-gmm_compare_euler_maruyama-pc-ode-ode_seed0.png')
     const layout = figureLayout([0, 1, 2, 3].map(() => ({ width: 256, height: 256 })))
-    expect(pngSize(fig.file)).toEqual({ width: layout.width, height: layout.height })
+    // At 2× its layout, so text and grids stay sharp on high-density screens and in print.
+    expect(FIGURE_PIXEL_RATIO).toBe(2)
+    expect(pngSize(fig.file)).toEqual({ width: 2 * layout.width, height: 2 * layout.height })
     expect(layout.cols).toBe(4)
     fs.copyFileSync(fig.file, path.join(ROOT, 'test-results', 'compare-figure.png'))
-    expect(await page.getByTestId('compare-exported').innerText()).toMatch(new RegExp(`${layout.width}×${layout.height} px`))
+    expect(await page.getByTestId('compare-exported').innerText()).toMatch(new RegExp(`${2 * layout.width}×${2 * layout.height} px`))
     expect(errors).toEqual([])
 
     // The light theme: a fresh page opens the Sample panel on the run's latest sample.
