@@ -6,6 +6,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { fsyncDir } from '../engine/io/atomic-write'
 
 export const TOKEN_FILE = 'browser-token'
 /** base64url, 32 characters (24 random bytes) when we make it; longer ones are accepted. */
@@ -118,23 +119,10 @@ function putToken(file: string, token: string, mode: 'create' | 'replace'): bool
     } else {
       fs.renameSync(tmp, file)
     }
-    syncDir(path.dirname(file))
+    fsyncDir(path.dirname(file))
     return true
   } finally {
     fs.rmSync(tmp, { force: true })
   }
 }
 
-function syncDir(dir: string): void {
-  if (!POSIX) return
-  try {
-    const fd = fs.openSync(dir, 'r')
-    try {
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
-  } catch {
-    // Best effort: the token is in place either way.
-  }
-}
