@@ -60,6 +60,8 @@ function bind(where: string, holder: LockHolder): Promise<net.Server | null> {
     server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(null) : reject(err)))
     server.listen(where, () => {
       server.unref() // a held lock never keeps a finished CLI alive
+      // Once held, an error on the socket (a peer resetting mid-answer) must never take the lab down.
+      server.on('error', () => {})
       resolve(server)
     })
   })
