@@ -2,7 +2,7 @@
 // peak memory of its batch against the backend's limit, and whether it will queue. Step time
 // comes from an earlier run of the same model, data and batch on this backend when there is
 // one (its logged images/s), else from a probe of a few steps (jobs/manager.probe), cached.
-import type { RunEstimate, TrainConfig } from '../shared/contract'
+import { isLiveJobState, type RunEstimate, type TrainConfig } from '../shared/contract'
 import { getDataset } from './datasets/registry'
 import { HandlerError } from './dispatch'
 import type { JobManager } from './jobs/manager'
@@ -58,7 +58,7 @@ export function createEstimator(opts: { jobs: JobManager; runs: RunStore; dataDi
     const past = fromHistory(config, p.backend)
     const stepMs = past?.stepMs ?? p.time.base + p.time.perExample * config.batchSize
     const budget = config.maxMinutes ? config.maxMinutes * 60 : Infinity
-    const waitsBehind = opts.jobs.list().filter((j) => j.kind === 'train' && (j.state === 'queued' || j.state === 'running' || j.state === 'paused')).length
+    const waitsBehind = opts.jobs.list().filter((j) => j.kind === 'train' && isLiveJobState(j.state)).length
     return {
       backend: p.backend,
       stepMs,

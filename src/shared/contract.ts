@@ -348,6 +348,11 @@ export const JobInfoSchema = z.object({
 })
 export type JobInfo = z.infer<typeof JobInfoSchema>
 
+/** A job that has not ended: waiting, running or paused (one owner for the lab, the CLI and the UI). */
+export function isLiveJobState(state: JobInfo['state'] | null | undefined): boolean {
+  return state === 'queued' || state === 'running' || state === 'paused'
+}
+
 
 // ---- data sets ----
 

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto'
 import os from 'node:os'
 import type { Worker } from 'node:worker_threads'
-import type { JobInfo, RunSummary } from '../../shared/contract'
+import { isLiveJobState, type JobInfo, type RunSummary } from '../../shared/contract'
 import type { EventBus } from '../events'
 import { HandlerError } from '../dispatch'
 import type { RunStore } from '../runs/store'
@@ -417,9 +417,7 @@ export class JobManager {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
-function isLive(state: JobInfo['state']): boolean {
-  return state === 'queued' || state === 'running' || state === 'paused'
-}
+const isLive = isLiveJobState
 
 function minLoss(cks: { loss: number | null }[]): number | null {
   const losses = cks.map((c) => c.loss).filter((l): l is number => l !== null && Number.isFinite(l))

@@ -1,6 +1,6 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import type { DatasetListing, DatasetStats, ProcOutput } from '@shared/contract'
+import { isLiveJobState, type DatasetListing, type DatasetStats, type ProcOutput } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { useJobsStore } from './jobs'
 
@@ -162,7 +162,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     () => Object.entries(jobIds.value).map(([name, id]) => [name, jobs.job(id)?.state] as const),
     (states) => {
       for (const [name, state] of states) {
-        if (!state || state === 'queued' || state === 'running' || state === 'paused') continue
+        if (!state || isLiveJobState(state)) continue
         const job = jobs.job(jobIds.value[name])
         if (state === 'failed') errors.value[name] = `Getting the files failed: ${job?.error ?? 'unknown error'}. Try again, or import files you already have.`
         if (state === 'cancelled') notes.value[name] = 'Cancelled. Files that finished downloading are kept: getting it again fetches only the rest.'

@@ -1,6 +1,6 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import type { CheckpointInfo, ProcOutput, SampleRecord } from '@shared/contract'
+import { isLiveJobState, type CheckpointInfo, type JobInfo, type ProcOutput, type SampleRecord } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { useJobsStore } from './jobs'
 import { useRunsStore } from './runs'
@@ -102,9 +102,9 @@ export const useSamplesStore = defineStore('samples', () => {
   const sampleState = computed<JobState>(() => stateOf(sampleJob.value?.state, sampleJobId.value))
   const compareState = computed<JobState>(() => stateOf(compareJob.value?.state, compareJobId.value))
 
-  function stateOf(state: string | undefined, id: string | null): JobState {
+  function stateOf(state: JobInfo['state'] | undefined, id: string | null): JobState {
     if (!id) return 'idle'
-    if (!state || state === 'queued' || state === 'running' || state === 'paused') return 'running'
+    if (!state || isLiveJobState(state)) return 'running'
     return state as JobState
   }
 
@@ -256,7 +256,7 @@ export const useSamplesStore = defineStore('samples', () => {
     state === 'failed' ? `${what} failed: ${error ?? 'unknown error'}` : null
 
   watch(() => sampleJob.value?.state, (state) => {
-    if (!state || state === 'queued' || state === 'running' || state === 'paused') return
+    if (!state || isLiveJobState(state)) return
     sampleError.value = failure(state, sampleJob.value?.error, 'Sampling')
     const [record] = resultOf(sampleJobId.value)
     if (record) show(record)
@@ -264,7 +264,7 @@ export const useSamplesStore = defineStore('samples', () => {
   })
 
   watch(() => compareJob.value?.state, (state) => {
-    if (!state || state === 'queued' || state === 'running' || state === 'paused') return
+    if (!state || isLiveJobState(state)) return
     compareError.value = failure(state, compareJob.value?.error, 'The comparison')
     compared.value = resultOf(compareJobId.value)
     for (const r of compared.value) void loadImages(r)
