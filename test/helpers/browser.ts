@@ -2,6 +2,7 @@
 // and a real browser-mode server over the built renderer.
 import fs from 'node:fs'
 import path from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServer, type RunningServer } from '../../src/server/server'
 import { createLabService, type LabService } from '../../src/lab/service'
@@ -46,4 +47,33 @@ export async function newPage(browser: Browser, colorScheme: 'light' | 'dark' = 
 /** The Training panel's run status (data-status on its header: running, paused, finished…). */
 export function trainingStatus(page: Page): Promise<string | null> {
   return page.getByTestId('training-header').locator('[data-status]').getAttribute('data-status')
+}
+
+export interface LabPage {
+  server: RunningServer
+  service: LabService
+  browser: Browser
+  page: Page
+  /** Uncaught errors of the page, for a test to expect none. */
+  errors: string[]
+}
+
+/**
+ * A fresh lab in browser mode and one Chromium page on it, for a whole UI test file: started in
+ * beforeAll, closed in afterAll. Fields are set once beforeAll has run.
+ */
+export function useLabPage(): LabPage {
+  const lab = { errors: [] as string[] } as LabPage
+  beforeAll(async () => {
+    ;({ server: lab.server, service: lab.service } = await startLab())
+    lab.browser = await launchBrowser()
+    lab.page = await newPage(lab.browser)
+    lab.page.on('pageerror', (e) => lab.errors.push(e.message))
+  })
+  afterAll(async () => {
+    await lab.browser?.close()
+    await lab.server?.close()
+    await lab.service?.close()
+  })
+  return lab
 }

@@ -1,35 +1,18 @@
 /// <reference lib="dom" />
 // Queued runs in the Runs panel: their place in line, moving one ahead, cancelling one and
 // deleting one that never started, while another run trains.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser, Page } from 'playwright-core'
-import { launchBrowser, newPage, screenshot, startLab } from '../helpers/browser'
-import type { RunningServer } from '../../src/server/server'
-import type { LabService } from '../../src/lab/service'
+import { describe, expect, it } from 'vitest'
+import { screenshot, useLabPage } from '../helpers/browser'
 import { createDispatch } from '../../src/lab/dispatch'
 import { PRESETS } from '../../src/lab/catalog'
 
-let browser: Browser
-let server: RunningServer
-let service: LabService
-let page: Page
-
-beforeAll(async () => {
-  ;({ server, service } = await startLab())
-  browser = await launchBrowser()
-  page = await newPage(browser)
-})
-afterAll(async () => {
-  await browser?.close()
-  await server?.close()
-  await service?.close()
-})
+const lab = useLabPage()
 
 const toy = PRESETS.find((p) => p.name === 'toy-quick')!.config
 
 describe('queued runs', () => {
   it('show their place in line and can be moved, cancelled and deleted before they start', async () => {
-    const call = createDispatch(service.handlers)
+    const call = createDispatch(lab.service.handlers)
     const start = async (name: string, steps: number) => {
       const env = await call('runs.start', { config: { ...toy, steps, batchSize: 32, checkpointEvery: 100, previewEvery: 0 }, name })
       if (!env.ok) throw new Error(env.error.message)
@@ -38,16 +21,16 @@ describe('queued runs', () => {
     const long = await start('trains now', 1_000_000)
     await start('waits first', 100)
     await start('waits second', 100)
-    await page.goto(server.openUrl)
-    await page.getByTestId('nav-runs').click()
-    const row = (name: string) => page.locator('tr', { hasText: name })
+    await lab.page.goto(lab.server.openUrl)
+    await lab.page.getByTestId('nav-runs').click()
+    const row = (name: string) => lab.page.locator('tr', { hasText: name })
     await expect.poll(() => row('waits first').getByTestId('queue-position').innerText(), { timeout: 15_000 }).toMatch(/next in line/)
     expect(await row('waits second').getByTestId('queue-position').innerText()).toMatch(/#2 in line/)
-    await screenshot(page, 'runs-queue-1-in-line')
+    await screenshot(lab.page, 'runs-queue-1-in-line')
 
     // Move the second one ahead.
     await row('waits second').getByTestId('action-more').click()
-    await page.getByTestId('action-earlier').click()
+    await lab.page.getByTestId('action-earlier').click()
     await expect.poll(() => row('waits second').getByTestId('queue-position').innerText()).toMatch(/next in line/)
     expect(await row('waits first').getByTestId('queue-position').innerText()).toMatch(/#2 in line/)
 
@@ -58,21 +41,21 @@ describe('queued runs', () => {
 
     // Delete the other while it waits: no "stop it first".
     await row('waits first').getByTestId('action-more').click()
-    expect(await page.getByTestId('action-delete').isDisabled()).toBe(false)
-    await page.getByTestId('action-delete').click()
-    await page.getByTestId('confirm-delete').click()
+    expect(await lab.page.getByTestId('action-delete').isDisabled()).toBe(false)
+    await lab.page.getByTestId('action-delete').click()
+    await lab.page.getByTestId('confirm-delete').click()
     await expect.poll(() => row('waits first').count()).toBe(0)
-    await screenshot(page, 'runs-queue-2-after')
+    await screenshot(lab.page, 'runs-queue-2-after')
     // The training run cannot be deleted from its menu until it is stopped.
     await row('trains now').getByTestId('action-more').click()
-    expect(await page.getByTestId('action-delete').isDisabled()).toBe(true)
-    await page.keyboard.press('Escape')
+    expect(await lab.page.getByTestId('action-delete').isDisabled()).toBe(true)
+    await lab.page.keyboard.press('Escape')
     // Cancelled between checkpoints: one step number, and where a resume starts (its last checkpoint, or the start).
-    await expect.poll(() => service.runs.metrics(long.runId).length, { timeout: 60_000 }).toBeGreaterThan(0)
+    await expect.poll(() => lab.service.runs.metrics(long.runId).length, { timeout: 60_000 }).toBeGreaterThan(0)
     await call('jobs.cancel', { jobId: long.jobId })
     await expect.poll(() => row('trains now').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('stopped')
     await row('trains now').click()
-    await page.getByTestId('nav-training').click()
-    await expect.poll(() => page.getByTestId('training-eta').innerText(), { timeout: 10_000 }).toMatch(/^stopped at step [\d,]+ · resumes from (the start|step [\d,]+)$/)
+    await lab.page.getByTestId('nav-training').click()
+    await expect.poll(() => lab.page.getByTestId('training-eta').innerText(), { timeout: 10_000 }).toMatch(/^stopped at step [\d,]+ · resumes from (the start|step [\d,]+)$/)
   })
 })
