@@ -11,5 +11,3 @@ import '@tensorflow/tfjs'
 tf.env().set('PROD', true)
 
 export { tf }
-export type Tensor = tf.Tensor
-export type Rank = tf.Rank

@@ -2,11 +2,10 @@
 // stats and preview grids (for a 2-D toy set, a density image of fresh samples). Engine/store
 // errors become clear bad_request/not_found errors.
 import { DatasetStore } from './datasets/store'
-import type { DatasetListing as StoreListing } from './datasets/store'
+import type { DatasetOnDisk } from './datasets/store'
 import { DatasetError } from '../engine/data/errors'
 import { encodePng } from '../engine/images/png'
 import { scatterImage } from '../engine/images/scatter'
-import { createToy } from '../engine/toy'
 import { Rng } from '../engine/rng'
 import { HandlerError, type Handlers } from './dispatch'
 import type { JobManager } from './jobs/manager'
@@ -22,7 +21,7 @@ export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetH
     const state = jobs.get(id).state
     return state === 'running' || state === 'queued' ? id : null
   }
-  const dto = (l: StoreListing): DatasetListing => ({
+  const dto = (l: DatasetOnDisk): DatasetListing => ({
     name: l.name,
     kind: l.kind,
     title: l.title,
@@ -85,7 +84,7 @@ export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetH
     }),
     'datasets.preview': ({ name, perClass, seed }) =>
       wrap(async () => {
-        if (store.info(name).kind === 'toy') return toyPreview(name, seed ?? 0)
+        if (store.info(name).kind === 'toy') return await toyPreview(name, seed ?? 0)
         const g = await store.preview(name, { perClass: perClass ?? 8, seed: seed ?? 0 })
         const rgba = g.format === 'rgba' ? g.data : grayToRgba(g.data)
         const png = encodePng({ width: g.width, height: g.height, data: rgba }, { dataset: name, perClass, seed })
@@ -98,7 +97,9 @@ export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetH
 export const TOY_PREVIEW_POINTS = 2000
 
 /** A toy set's preview: TOY_PREVIEW_POINTS fresh samples (from `seed`) as a density image over [−4, 4]². */
-function toyPreview(name: string, seed: number) {
+async function toyPreview(name: string, seed: number) {
+  // The toy sets live with the engine (tfjs), loaded here rather than with the service.
+  const { createToy } = await import('../engine/toy')
   const points = createToy(name).sample(TOY_PREVIEW_POINTS, new Rng(seed))
   const img = scatterImage(points, { size: 256, extent: 4 })
   const png = encodePng(img, { dataset: name, points: TOY_PREVIEW_POINTS, seed })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { tf } from '../../src/engine/tf'
-import { conv2d, conv2dTranspose, dense, groupNorm, gaussianFourierProjection, layoutPermutation, permuteShape } from '../../src/engine/nets/layers'
+import { conv2d, conv2dTranspose, dense, gaussianFourierProjection, layoutPermutation, permuteShape } from '../../src/engine/nets/layers'
+import { groupNorm } from '../../src/engine/ops/group-norm'
 
 // Naive PyTorch semantics (NCHW math on NHWC arrays) to check the layout mapping without any flips.
 const rand = (n: number, seed: number) => {

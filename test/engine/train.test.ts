@@ -3,7 +3,7 @@ import { tf } from '../../src/engine/tf'
 import { selectBackend } from '../../src/engine/backend/select'
 import { createSde } from '../../src/engine/sde'
 import { createModel } from '../../src/engine/nets'
-import { Adam, clipFactor, Ema, NonFiniteLossError, Trainer, warmupLr, type TrainConfigInput } from '../../src/engine/train'
+import { Adam, clipFactor, Ema, NonFiniteLossError, Trainer, warmupLr, type TrainerConfigInput } from '../../src/engine/train'
 import { GmmToy } from '../../src/engine/toy'
 import { Rng } from '../../src/engine/rng'
 
@@ -13,7 +13,7 @@ beforeAll(async () => {
 
 const gmm = new GmmToy({ means: [[-1.5, -1], [1.5, -1], [0, 1.5]], stds: [0.35, 0.35, 0.35] })
 
-function tinyTrainer(config: TrainConfigInput = {}, sdeName = 'vpsde', options: Record<string, unknown> = { hidden: 16, layers: 1, embedDim: 8 }) {
+function tinyTrainer(config: TrainerConfigInput = {}, sdeName = 'vpsde', options: Record<string, unknown> = { hidden: 16, layers: 1, embedDim: 8 }) {
   const sde = createSde({ name: sdeName })
   const model = createModel('mlp', { shape: [2], sde, seed: 1, options })
   return new Trainer({ model, sde, config: { lr: 1e-3, seed: 5, ...config } })

@@ -1,7 +1,7 @@
 // Native kernels for the wasm backend: Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter (the
 // FLOPs of a conv net) and a fused GroupNorm(+bias, +swish) with its gradient, run by the C++
 // addon directly on the wasm heap (Float32Array views; nothing is copied). Everything else stays
-// on wasm's SIMD kernels.
+// on wasm's SIMD kernels. The GroupNorm op that calls the fused kernel is ops/group-norm.ts.
 //
 // Why native code: WebAssembly SIMD is 128 bits wide and (without relaxed-SIMD, behind a flag in
 // Node 20) has no fused multiply-add, so its peak is a quarter of AVX+FMA's; bench/README.md has
@@ -10,6 +10,7 @@
 // `useNativeKernels(true)` swaps the kernels in and keeps wasm's own for `useNativeKernels(false)`,
 // so one process can time and compare both (the `native` and `wasm` backends in select.ts).
 import { tf } from '../tf'
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../ops/group-norm'
 import { loadNativeAddon, type NativeAddon } from './native-addon'
 import { registerWasmTrainingKernels } from './wasm-kernels'
 
@@ -22,8 +23,6 @@ interface WasmBackendLike {
 }
 
 const BACKEND = 'wasm'
-export const GROUP_NORM_KERNEL = 'ScoreLabGroupNorm'
-export const GROUP_NORM_GRAD_KERNEL = 'ScoreLabGroupNormGrad'
 
 let addon: NativeAddon | null = null
 let active = false
@@ -92,12 +91,6 @@ function conv2DBackpropFilter(args: KernelArgs): TensorInfo | TensorInfo[] {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo }
   const filterShape = args.attrs?.filterShape as number[]
   return convGradient('Conv2DBackpropFilter', args, [x, dy], dy, x.shape, filterShape, filterShape, (a, b, o, g) => addon!.conv2dBackpropFilter(a, b, o, g))
-}
-
-export interface GroupNormAttrs {
-  groups: number
-  eps: number
-  swish: boolean
 }
 
 function normGeometry(x: TensorInfo, attrs: GroupNormAttrs, hasBias: boolean): Int32Array {
@@ -188,28 +181,6 @@ const OVERRIDES: Record<string, (args: KernelArgs) => TensorInfo | TensorInfo[]>
   [GROUP_NORM_GRAD_KERNEL]: groupNormGrad
 }
 
-// The fused GroupNorm's gradient, registered once (gradients are global, keyed by kernel name;
-// this kernel only exists while the native kernels are active). It saves the inputs and the
-// statistics by reference (customGrad would copy them through Identity) and runs the gradient
-// kernel once for all four inputs, in the backward pass's own scope.
-let gradientRegistered = false
-function registerGroupNormGradient(): void {
-  if (gradientRegistered) return
-  gradientRegistered = true
-  tf.registerGradient({
-    kernelName: GROUP_NORM_KERNEL,
-    inputsToSave: ['x', 'bias', 'gamma', 'beta'],
-    outputsToSave: [false, true, true],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, bias, gamma, beta, mean, rstd] = saved
-      const dyY = Array.isArray(dy) ? dy[0]! : dy
-      const [dx, dgamma, dbeta, dbias] = tf.engine().runKernel(
-        GROUP_NORM_GRAD_KERNEL, { dy: dyY, x: x!, bias: bias!, gamma: gamma!, beta: beta!, mean: mean!, rstd: rstd! }, attrs as never) as tf.Tensor[]
-      return { x: () => dx!, bias: () => dbias!, gamma: () => dgamma!, beta: () => dbeta! }
-    }
-  })
-}
-
 /** What the native kernels run on, or why they are unavailable. */
 export function nativeStatus(): { available: boolean; reason: string; kernel?: string; threads?: number } {
   const { addon: a, reason } = loadNativeAddon()
@@ -228,7 +199,6 @@ export function useNativeKernels(on: boolean): boolean {
   if (on) {
     addon = loadNativeAddon().addon
     if (!addon) return false
-    registerGroupNormGradient()
     for (const [name, kernelFunc] of Object.entries(OVERRIDES)) {
       const prev = tf.getKernel(name, BACKEND)
       saved.set(name, prev)

@@ -1,8 +1,7 @@
 // The parity check the `native` backend must pass before select.ts uses it: the C++ kernels
-// against wasm's own on one small training step. (Separate from native-kernels.ts because it
-// needs the layers, which themselves ask native-kernels.ts whether the fused kernel is on.)
+// against wasm's own on one small training step, through the same ops the nets call.
 import { tf } from '../tf'
-import { groupNormSwish } from '../nets/layers'
+import { groupNormSwish } from '../ops/group-norm'
 import { useNativeKernels } from './native-kernels'
 
 /** A small conv/GroupNorm/concat forward and backward on the active (wasm) backend. */

@@ -8,13 +8,17 @@ import path from 'node:path'
 import os from 'node:os'
 import { existsSync } from 'node:fs'
 import { tf } from '../tf'
-import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName } from './types'
-import { prepareNodeWasmThreads, registerWasmTrainingKernels, unrefWasmThreadWorkers } from './wasm-kernels'
+import { BACKEND_NAMES, parseBackendName, type BackendAttempt, type BackendInfo, type BackendName } from './types'
+import { registerWasmTrainingKernels } from './wasm-kernels'
+import { prepareNodeWasmThreads, unrefWasmThreadWorkers } from './wasm-threads'
 import { nativeStatus, useNativeKernels } from './native-kernels'
 import { nativeSelfCheck } from './native-self-check'
 import { NATIVE_BUILD_HINT } from './native-addon'
 
 const require = createRequire(import.meta.url)
+
+// Defined with the names (tf-free), so the CLI can check --backend without loading TensorFlow.js.
+export { parseBackendName }
 
 export interface SelectOptions {
   /** Force one backend (same as SCORE_LAB_BACKEND). Failing to load a forced backend is an error. */
@@ -25,19 +29,6 @@ export interface SelectOptions {
   wasmThreads?: number
 }
 
-let current: BackendInfo | null = null
-
-/** The backend chosen by the last successful selectBackend() in this thread, or null. */
-export function currentBackend(): BackendInfo | null {
-  return current
-}
-
-export function parseBackendName(value: string | undefined): BackendName | undefined {
-  if (value === undefined || value === '') return undefined
-  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName
-  throw new Error(`Unknown backend "${value}". Choose one of: ${BACKEND_NAMES.join(', ')}.`)
-}
-
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendInfo> {
   const force = opts.force ?? parseBackendName(process.env.SCORE_LAB_BACKEND)
   const order: BackendName[] = force ? [force] : [...BACKEND_NAMES]
@@ -46,8 +37,7 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<BackendIn
     const attempt = await tryBackend(name, opts, Boolean(force))
     attempts.push(attempt.result)
     if (attempt.result.ok) {
-      current = { name, device: attempt.device, forced: Boolean(force), attempts }
-      return current
+      return { name, device: attempt.device, forced: Boolean(force), attempts }
     }
   }
   const why = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')
@@ -138,7 +128,7 @@ async function tryWasm(opts: SelectOptions): Promise<TryResult> {
   registerWasmTrainingKernels()
   let note = ''
   if (!tf.findBackend('wasm')) {
-    // Node: the threaded build needs the workarounds in wasm-kernels.ts; one thread if they fail.
+    // Node: the threaded build needs the workarounds in wasm-threads.ts; one thread if they fail.
     wasm.setThreadsCount(threads)
     const restore = prepareNodeWasmThreads(threads)
     let ok = false

@@ -1,3 +1,5 @@
+import { unknownName } from '../registry'
+
 /**
  * Backends in the order Score Lab prefers them. `tensorflow` is libtensorflow through
  * tfjs-node(-gpu); `native` is the wasm backend with Score Lab's C++ kernels (native/) for
@@ -5,6 +7,13 @@
  */
 export const BACKEND_NAMES = ['tensorflow', 'webgpu', 'native', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKEND_NAMES)[number]
+
+/** A backend name from a flag or SCORE_LAB_BACKEND; undefined when unset; an error naming the choices otherwise. */
+export function parseBackendName(value: string | undefined): BackendName | undefined {
+  if (value === undefined || value === '') return undefined
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName
+  throw unknownName('backend', value, BACKEND_NAMES)
+}
 
 /** What happened when one backend was tried, in words a researcher can act on. */
 export interface BackendAttempt {

@@ -22,7 +22,7 @@ import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/saf
 import { writeFileAtomic } from '../io/atomic-write'
 import type { NamedArray } from '../train/adam'
 import type { Trainer, TrainerState } from '../train/trainer'
-import { resolveTrainConfig } from '../train/config'
+import { resolveTrainerConfig } from '../train/config'
 
 export const CHECKPOINT_FORMAT = 'score-lab.checkpoint'
 export const CHECKPOINT_VERSION = '1'
@@ -127,7 +127,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Trai
   if (emaMeta && Object.keys(shadow).length === 0) bad('metadata says the run has an EMA but no ema.* tensors are present')
   let train
   try {
-    train = resolveTrainConfig(config.train as Record<string, unknown>)
+    train = resolveTrainerConfig(config.train as Record<string, unknown>)
   } catch (err) {
     return bad(`training settings in metadata are invalid: ${(err as Error).message}`)
   }

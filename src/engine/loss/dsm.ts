@@ -4,6 +4,7 @@
 import { tf } from '../tf'
 import { perSample, sampleSize } from '../sde/base'
 import type { ScoreFn, Sde } from '../sde/types'
+import { unknownName } from '../registry'
 import type { Rng } from '../rng'
 import { getWeighting } from './weighting'
 
@@ -35,7 +36,7 @@ export function dsmLoss(scoreFn: ScoreFn, sde: Sde, x0: tf.Tensor, rng: Rng, opt
   const reduction = opts.reduction ?? DSM_DEFAULTS.reduction
   const weighting = getWeighting(opts.weighting ?? DSM_DEFAULTS.weighting)
   weighting.check?.(sde)
-  if (reduction !== 'sum' && reduction !== 'mean') throw new Error(`Unknown reduction "${String(reduction)}" (use "sum" or "mean")`)
+  if (reduction !== 'sum' && reduction !== 'mean') throw unknownName('reduction', String(reduction), ['sum', 'mean'])
   const B = x0.shape[0]
   // Always draw both seeds so the RNG stream does not depend on opts.t.
   const tSeed = rng.nextSeed()

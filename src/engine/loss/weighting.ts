@@ -1,6 +1,7 @@
 // Loss weightings λ(t) for continuous denoising score matching, by name.
 // The loss is λ(t)·‖s − ∇log p_0t‖² = (λ/σ²)·‖σs + z‖²; each entry gives the factor λ/σ²
 // that multiplies the tutorial's ‖σs + z‖² (null for λ = σ², which then stays bit-identical).
+import { lookup } from '../registry'
 import { tf } from '../tf'
 import type { Sde } from '../sde/types'
 
@@ -43,7 +44,5 @@ export const WEIGHTINGS: Record<string, Weighting> = {
 }
 
 export function getWeighting(name: string): Weighting {
-  const w = WEIGHTINGS[name]
-  if (!w) throw new Error(`Unknown loss weighting "${name}". Choose one of: ${Object.keys(WEIGHTINGS).join(', ')}.`)
-  return w
+  return lookup('loss weighting', WEIGHTINGS, name)
 }

@@ -1,7 +1,8 @@
 // Small building blocks over tfjs-core ops for the score networks. Plain functions over
 // tensors (no tfjs-layers: it has no GroupNorm and would hide the parameter names we need
-// to match PyTorch's state_dict). Every op used here has a gradient in tfjs-core, so the
-// training loop's tf.variableGrads flows through all of them.
+// to match PyTorch's state_dict); GroupNorm is in ../ops/group-norm.ts, next to its fused kernel.
+// Every op used here has a gradient in tfjs-core, so the training loop's tf.variableGrads flows
+// through all of them.
 //
 // Weights are kept in tfjs layouts (NHWC activations):
 //   Linear           PyTorch [out, in]            → tfjs [in, out]              (transpose [1,0])
@@ -10,7 +11,6 @@
 // Both frameworks compute cross-correlations and define the transposed conv as the adjoint of
 // conv2d, so no spatial flip is needed (checked numerically in test/engine/layers.test.ts).
 import { tf } from '../tf' // also registers every op's gradient (see tf.ts)
-import { GROUP_NORM_KERNEL, nativeKernelsActive } from '../backend/native-kernels'
 
 /** How a parameter is laid out in PyTorch, to convert on import/export (see torch-import.ts). */
 export type TorchLayout = 'linear' | 'conv2d' | 'conv_transpose2d' | 'same'
@@ -84,40 +84,6 @@ export function conv2dTranspose(x: tf.Tensor, w: tf.Tensor, stride: number, outp
   }
   const outShape: [number, number, number, number] = [b, (h - 1) * stride + kh + oph, (wd - 1) * stride + kw + opw, cout]
   return tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, outShape, stride, 'valid')
-}
-
-/**
- * GroupNorm over NHWC with PyTorch's semantics (biased variance, eps 1e-5 by default):
- * normalise each (sample, group) over H, W and the group's channels, then scale and shift per channel.
- */
-export function groupNorm(x: tf.Tensor, groups: number, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
-  const [b, h, w, c] = x.shape as [number, number, number, number]
-  if (c % groups !== 0) throw new Error(`GroupNorm: ${c} channels are not divisible into ${groups} groups`)
-  return tf.tidy(() => {
-    const xr = tf.reshape(x, [b, h, w, groups, c / groups])
-    const { mean, variance } = tf.moments(xr, [1, 2, 4], true)
-    const xn = tf.mul(tf.sub(xr, mean), tf.rsqrt(tf.add(variance, eps)))
-    return tf.add(tf.mul(tf.reshape(xn, [b, h, w, c]), gamma), beta)
-  })
-}
-
-/**
- * swish(GroupNorm(x + bias[b, c])) — scorenet's block after each conv — with bias [B, C].
- * With the native kernels active it is one fused kernel each way (the composite costs ~15 wasm
- * ops and as many passes over the activations); otherwise it is built from the ops above.
- */
-export function groupNormSwish(x: tf.Tensor, bias: tf.Tensor, groups: number, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
-  if (x.rank !== 4) throw new Error(`groupNormSwish: x must be NHWC [B, H, W, C], got [${x.shape.join(', ')}]`)
-  const [b, , , c] = x.shape as [number, number, number, number]
-  if (bias.rank !== 2 || bias.shape[0] !== b || bias.shape[1] !== c) {
-    throw new Error(`groupNormSwish: bias must be [${b}, ${c}], got [${bias.shape.join(', ')}]`)
-  }
-  if (c % groups !== 0) throw new Error(`GroupNorm: ${c} channels are not divisible into ${groups} groups`)
-  if (!nativeKernelsActive() || x.dtype !== 'float32') {
-    return tf.tidy(() => swish(groupNorm(tf.add(x, tf.reshape(bias, [b, 1, 1, c])), groups, gamma, beta, eps)))
-  }
-  // The kernel also returns the statistics its gradient (native-kernels.ts) needs; the tape keeps those.
-  return tf.tidy(() => (tf.engine().runKernel(GROUP_NORM_KERNEL, { x, bias, gamma, beta }, { groups, eps, swish: true }) as tf.Tensor[])[0]!)
 }
 
 /** LayerNorm over the last axis (PyTorch eps 1e-5). */

@@ -12,7 +12,7 @@
 import { z } from 'zod'
 import { tf } from '../tf'
 import type { Sde } from '../sde/types'
-import type { ModelOptions } from './index'
+import type { ModelOptions, TorchCompatibleModel } from './types'
 import {
   conv2d,
   conv2dTranspose,
@@ -25,7 +25,6 @@ import {
   uniquePrefix,
   type ParamSpec
 } from './layers'
-import type { TorchCompatibleModel } from './scorenet'
 import { StoredModel } from './stored-model'
 
 export const MixerOptionsSchema = z

@@ -20,7 +20,7 @@
 //    VE SDE's σ_max near the largest pairwise distance of training images (NCSNv2; score_sde uses
 //    σ_max = 50 for CIFAR-10) — the tutorial's σ = 25 gives std(1) = 9.85, too small a prior for
 //    3072-dim images whose pairwise distances reach ~40–50.
-import type { ModelOptions } from './index'
+import type { ModelOptions } from './types'
 import { createScoreNet, type ScoreNet } from './scorenet'
 
 export const SCORENET_COLOR_DEFAULTS = {

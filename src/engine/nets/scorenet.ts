@@ -15,20 +15,18 @@
 import { z } from 'zod'
 import { tf } from '../tf'
 import type { Sde } from '../sde/types'
-import type { ModelOptions } from './index'
-import type { ScoreModel } from './types'
+import type { ModelOptions, TorchCompatibleModel } from './types'
 import {
   conv2d,
   conv2dTranspose,
   dense,
   gaussianFourierProjection,
-  groupNormSwish,
   swish,
   torchDefaultInit,
   uniquePrefix,
-  type ParamSpec,
-  type TorchLayout
+  type ParamSpec
 } from './layers'
+import { groupNormSwish } from '../ops/group-norm'
 import { StoredModel } from './stored-model'
 
 export const ScoreNetOptionsSchema = z
@@ -43,8 +41,6 @@ export const ScoreNetOptionsSchema = z
   })
   .strict()
 
-export type ScoreNetOptions = z.input<typeof ScoreNetOptionsSchema>
-
 export interface ScoreNetConfig {
   shape: [number, number, number]
   channels: [number, number, number, number]
@@ -53,13 +49,6 @@ export interface ScoreNetConfig {
   groups: [number, number, number, number, number, number, number]
   /** Derived from the shape: output_padding of tconv4, tconv3, tconv2, each [h, w]. */
   outputPadding: { tconv4: [number, number]; tconv3: [number, number]; tconv2: [number, number] }
-}
-
-/** A model that can be converted to/from the PyTorch state_dict layout (see torch-import.ts). */
-export interface TorchCompatibleModel extends ScoreModel {
-  readonly torchLayouts: ReadonlyMap<string, TorchLayout>
-  readonly params: ReadonlyMap<string, tf.Variable>
-  readonly buffers: ReadonlyMap<string, tf.Variable>
 }
 
 const GNORM_NAMES = ['gnorm1', 'gnorm2', 'gnorm3', 'gnorm4', 'tgnorm4', 'tgnorm3', 'tgnorm2'] as const

@@ -9,7 +9,8 @@ import { tf } from '../tf'
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors'
 import type { Sde } from '../sde/types'
 import { layoutPermutation, layoutRank, permuteShape } from './layers'
-import { resolveScoreNetConfig, ScoreNet, type TorchCompatibleModel } from './scorenet'
+import { resolveScoreNetConfig, ScoreNet } from './scorenet'
+import type { TorchCompatibleModel } from './types'
 
 const MODULE_PREFIX = 'module.'
 

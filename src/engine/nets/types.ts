@@ -1,4 +1,6 @@
+import type { Sde } from '../sde/types'
 import type { tf } from '../tf'
+import type { TorchLayout } from './layers'
 
 /**
  * A time-conditional score network s_θ(x, t). Inputs are NHWC images [B,H,W,C]
@@ -19,4 +21,22 @@ export interface ScoreModel {
   /** Trainable parameter count. */
   numParams(): number
   dispose(): void
+}
+
+export interface ModelOptions {
+  /** Data shape without the batch: [H, W, C] for images, [D] for points. */
+  shape: number[]
+  /** The SDE whose marginal std the network divides by (tutorial convention). */
+  sde: Sde
+  /** Seed for the initial weights. */
+  seed: number
+  /** Architecture settings specific to one network (validated by that network). */
+  options?: Record<string, unknown>
+}
+
+/** A model that can be converted to/from the PyTorch state_dict layout (see torch-import.ts). */
+export interface TorchCompatibleModel extends ScoreModel {
+  readonly torchLayouts: ReadonlyMap<string, TorchLayout>
+  readonly params: ReadonlyMap<string, tf.Variable>
+  readonly buffers: ReadonlyMap<string, tf.Variable>
 }

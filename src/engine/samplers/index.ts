@@ -1,6 +1,10 @@
-// Samplers by name, each with a zod schema of its settings, so UI pickers and the CLI's
-// --help are generated from here. Adding a sampler: one file plus one entry below.
+// The sampler registry: each sampler's name, description and zod schema of its settings.
+// runSampler checks user settings against the schema and fills defaults; listSamplers feeds the
+// lab's engine.catalog, from which the UI's pickers and the CLI's sampler names come. Also the
+// entry point for the sampling functions other layers call directly (re-exported below).
+// Adding a sampler: one file plus one entry in SAMPLERS.
 import { z } from 'zod'
+import { lookup } from '../registry'
 import type { ScoreFn, Sde } from '../sde/types'
 import { sampleAld, ALD_DEFAULTS } from './annealed-langevin'
 import { CORRECTORS } from './correctors'
@@ -21,7 +25,8 @@ export const CommonSettingsSchema = z.object({
   every: z.number().int().nonnegative().default(0).describe('Report x_t every k steps (0: never)')
 })
 
-const PcSettingsSchema = CommonSettingsSchema.extend({
+/** PC's settings; the controllable samplers (controllable/index.ts) take the same. */
+export const PcSettingsSchema = CommonSettingsSchema.extend({
   predictor: z.enum(names(PREDICTORS)).default(PC_DEFAULTS.predictor),
   corrector: z.enum(names(CORRECTORS)).default(PC_DEFAULTS.corrector),
   snr: z.number().positive().default(PC_DEFAULTS.snr).describe('Langevin signal-to-noise ratio'),
@@ -61,9 +66,7 @@ export const SAMPLERS: Readonly<Record<string, SamplerEntry>> = {
 }
 
 export function getSampler(name: string): SamplerEntry {
-  const entry = SAMPLERS[name]
-  if (!entry) throw new Error(`Unknown sampler "${name}". Choose one of: ${Object.keys(SAMPLERS).join(', ')}.`)
-  return entry
+  return lookup('sampler', SAMPLERS, name)
 }
 
 /**
@@ -90,11 +93,8 @@ export function listSamplers(): { name: string; description: string; defaults: R
   }))
 }
 
-export type { SampleResult, SamplerOptions, StepInfo, ScoreFn } from './types'
-export { samplePc, sampleEulerMaruyama, sampleReverseDiffusion, sampleAncestral } from './pc'
-export { sampleAld } from './annealed-langevin'
+export type { SampleResult, SamplerOptions, StepInfo } from './types'
+export { samplePc } from './pc'
 export { sampleOde } from './ode'
 export { logLikelihood } from './likelihood'
-export { initialNoise, NoiseSource } from './noise'
-export { PREDICTORS, getPredictor } from './predictors'
-export { CORRECTORS, getCorrector } from './correctors'
+export { initialNoise } from './noise'

@@ -1,4 +1,5 @@
 // Registry of SDEs by name: adding an SDE is one file plus one entry here.
+import { lookup } from '../registry'
 import type { Sde } from './types'
 import { VE_DEFAULTS, VeSde } from './ve'
 import { VE_TUTORIAL_DEFAULTS, VeTutorialSde } from './ve-tutorial'
@@ -38,8 +39,7 @@ export const SDES: Record<string, SdeEntry> = {
 
 /** Builds an SDE from `{ name, ...params }` (as stored by Sde.toConfig()); missing params take defaults. */
 export function createSde(config: { name: string } & Record<string, unknown>): Sde {
-  const entry = SDES[config.name]
-  if (!entry) throw new Error(`Unknown SDE "${config.name}". Choose one of: ${Object.keys(SDES).join(', ')}.`)
+  const entry = lookup('SDE', SDES, config.name)
   const params: Record<string, number> = {}
   for (const [key, value] of Object.entries(config)) {
     if (key === 'name') continue

@@ -1,4 +1,5 @@
 // Registry of 2-D toy data sets by name.
+import { lookup } from '../registry'
 import { GmmToy } from './gmm'
 import { MoonsToy } from './moons'
 import { RingsToy } from './rings'
@@ -19,9 +20,7 @@ export const TOYS: Record<string, ToyEntry> = {
 }
 
 export function createToy(name: string, options: Record<string, unknown> = {}): ToyDataset {
-  const entry = TOYS[name]
-  if (!entry) throw new Error(`Unknown toy data set "${name}". Choose one of: ${Object.keys(TOYS).join(', ')}.`)
-  return entry.create(options)
+  return lookup('toy data set', TOYS, name).create(options)
 }
 
 export function listToys(): { name: string; description: string }[] {

@@ -1,8 +1,10 @@
-// Training settings, validated once at the boundary. Defaults are the tutorial's (Adam 1e-4,
-// batch 64, no warm-up, no clipping, no EMA); TRAIN_PRESETS.score_sde has score_sde's.
+// The Trainer's own settings (optimiser, schedule, EMA, batch, seed, loss), validated once at
+// the boundary and stored in checkpoints. Not the contract's TrainConfig, which is a whole run
+// (data set, model, SDE, steps, ...) and from which the lab derives these. Defaults are the
+// tutorial's (Adam 1e-4, batch 64, no warm-up, no clipping, no EMA).
 import { z } from 'zod'
 
-export const TrainConfigSchema = z
+export const TrainerConfigSchema = z
   .object({
     lr: z.number().positive().default(1e-4),
     beta1: z.number().min(0).lt(1).default(0.9),
@@ -23,15 +25,9 @@ export const TrainConfigSchema = z
   })
   .strict()
 
-export type TrainConfig = z.output<typeof TrainConfigSchema>
-export type TrainConfigInput = z.input<typeof TrainConfigSchema>
+export type TrainerConfig = z.output<typeof TrainerConfigSchema>
+export type TrainerConfigInput = z.input<typeof TrainerConfigSchema>
 
-export const TRAIN_PRESETS: Record<string, TrainConfigInput> = {
-  tutorial: { lr: 1e-4, batchSize: 64, warmup: 0, gradClip: 0, emaDecay: null, reduction: 'sum' },
-  /** score_sde CIFAR-10 (its sum carries a ½ that our 'sum' does not; use the same λ either way). */
-  score_sde: { lr: 2e-4, batchSize: 128, warmup: 5000, gradClip: 1, emaDecay: 0.999, reduction: 'sum' }
-}
-
-export function resolveTrainConfig(input: TrainConfigInput = {}): TrainConfig {
-  return TrainConfigSchema.parse(input)
+export function resolveTrainerConfig(input: TrainerConfigInput = {}): TrainerConfig {
+  return TrainerConfigSchema.parse(input)
 }

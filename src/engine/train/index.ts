@@ -1,5 +1,5 @@
 export { Trainer, NonFiniteLossError, type StepMetrics, type TrainerState, type TrainerOptions } from './trainer'
-export { TrainConfigSchema, TRAIN_PRESETS, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config'
+export { TrainerConfigSchema, resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config'
 export { Adam, ADAM_DEFAULTS, type AdamOptions, type AdamState, type NamedArray } from './adam'
 export { Ema, type EmaState } from './ema'
 export { warmupLr, clipFactor, globalNorm } from './clip'

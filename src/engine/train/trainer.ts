@@ -12,7 +12,7 @@ import { bucketMeans, dsmLoss, getWeighting } from '../loss'
 import { Adam, assignArray, type AdamState, type NamedArray } from './adam'
 import { Ema, type EmaState } from './ema'
 import { clipFactor, globalNorm, warmupLr } from './clip'
-import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './config'
+import { resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config'
 
 export interface StepMetrics {
   /** Number of updates applied so far (this step included). */
@@ -46,7 +46,7 @@ export interface TrainerState {
   step: number
   model: { name: string; shape: number[]; options: Record<string, unknown> }
   sde: { name: string } & Record<string, number | string>
-  train: TrainConfig
+  train: TrainerConfig
   /** Trainable parameters and buffers by name. */
   params: Record<string, NamedArray>
   ema: EmaState | null
@@ -57,7 +57,7 @@ export interface TrainerState {
 export interface TrainerOptions {
   model: ScoreModel
   sde: Sde
-  config?: TrainConfigInput
+  config?: TrainerConfigInput
   /** Data shape without the batch, when the model's config does not record it. */
   dataShape?: number[]
 }
@@ -65,7 +65,7 @@ export interface TrainerOptions {
 export class Trainer {
   readonly model: ScoreModel
   readonly sde: Sde
-  readonly config: TrainConfig
+  readonly config: TrainerConfig
   readonly rng: Rng
   private readonly adam: Adam
   private readonly ema: Ema | null
@@ -76,7 +76,7 @@ export class Trainer {
   constructor(opts: TrainerOptions) {
     this.model = opts.model
     this.sde = opts.sde
-    this.config = resolveTrainConfig(opts.config)
+    this.config = resolveTrainerConfig(opts.config)
     getWeighting(this.config.weighting).check?.(this.sde) // fail at setup, not at step 1
     this.rng = new Rng(this.config.seed)
     this.names = [...this.model.params.keys()]

@@ -8,7 +8,7 @@ import { basename, dirname } from 'node:path'
 import { DatasetError } from '../../engine/data/errors'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { syncDir } from './atomic'
+import { fsyncDir } from '../../engine/io/atomic-write'
 import type { ImageDatasetInfo } from './registry'
 
 export interface DownloadProgress {
@@ -160,7 +160,7 @@ async function saveBody(res: Response, url: string, file: string, opts: Download
     await fh.close()
     await rename(tmp, opts.dest)
     renamed = true
-    await syncDir(dirname(opts.dest))
+    fsyncDir(dirname(opts.dest))
     return { url, bytes, md5 }
   } finally {
     if (!renamed) {

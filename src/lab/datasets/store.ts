@@ -18,8 +18,7 @@ import { randomBytes } from 'node:crypto'
 import { DatasetError, fsError } from '../../engine/data/errors'
 import type { ImageSet, Split } from '../../engine/data/image-set'
 import { channelStats, classCounts, previewGrid, suggestSigmaMax, type PreviewGrid } from '../../engine/data/stats'
-import { writeFileAtomic } from '../../engine/io/atomic-write'
-import { copyFileAtomic, syncDir } from './atomic'
+import { copyFileAtomic, fsyncDir, writeFileAtomic } from '../../engine/io/atomic-write'
 import { decodeSplit } from './decode'
 import { downloadSetFiles, type DatasetProgress } from './download'
 
@@ -38,7 +37,8 @@ import {
 
 export type DatasetState = 'not-present' | 'verified' | 'corrupt'
 
-export interface DatasetListing {
+/** A data set's files as the store finds them; datasets-api.ts turns it into the contract's DatasetListing. */
+export interface DatasetOnDisk {
   name: DatasetName
   kind: 'image' | 'toy'
   title: string
@@ -55,7 +55,8 @@ export interface DatasetListing {
   info: DatasetInfo
 }
 
-export interface DatasetStats {
+/** Computed from an image set's pixels and cached in stats.json; sent as the contract's DatasetStats. */
+export interface ImageSetStats {
   name: ImageDatasetName
   shape: readonly [number, number, number]
   classNames: readonly string[]
@@ -115,14 +116,14 @@ export class DatasetStore {
     return join(this.root, name)
   }
 
-  async list(): Promise<DatasetListing[]> {
-    const out: DatasetListing[] = []
+  async list(): Promise<DatasetOnDisk[]> {
+    const out: DatasetOnDisk[] = []
     for (const d of DATASETS) out.push(await this.listing(d.name))
     return out
   }
 
   /** Makes a set present: already verified → nothing; an OS copy → import it; else download. */
-  async get(name: string, o: { onProgress?: (p: DatasetProgress) => void; signal?: AbortSignal } = {}): Promise<DatasetListing> {
+  async get(name: string, o: { onProgress?: (p: DatasetProgress) => void; signal?: AbortSignal } = {}): Promise<DatasetOnDisk> {
     const info = this.info(name)
     if (info.kind === 'toy') return this.listing(name)
     return this.exclusive(name, async () => {
@@ -140,13 +141,13 @@ export class DatasetStore {
     })
   }
 
-  async import(name: string, path: string | readonly string[]): Promise<DatasetListing> {
+  async import(name: string, path: string | readonly string[]): Promise<DatasetOnDisk> {
     const info = this.imageInfo(name)
     return this.exclusive(name, () => this.importUnlocked(info, path))
   }
 
   /** Full check of the stored files (structure and checksums); rewrites or drops the manifest. */
-  async verify(name: string): Promise<DatasetListing> {
+  async verify(name: string): Promise<DatasetOnDisk> {
     const info = this.info(name)
     if (info.kind === 'toy') return this.listing(name)
     return this.exclusive(name, async () => {
@@ -186,13 +187,13 @@ export class DatasetStore {
   }
 
   /** Stats of the set, computed once and cached in stats.json next to the files. */
-  async stats(name: string): Promise<DatasetStats> {
+  async stats(name: string): Promise<ImageSetStats> {
     const info = this.imageInfo(name)
     const manifest = await this.requireVerified(info)
     const key = fingerprint(manifest)
     const path = join(this.dir(name), STATS)
     try {
-      const cached = JSON.parse(new TextDecoder().decode(await readBytes(path))) as { key: string; version: number; stats: DatasetStats }
+      const cached = JSON.parse(new TextDecoder().decode(await readBytes(path))) as { key: string; version: number; stats: ImageSetStats }
       if (cached.key === key && cached.version === STATS_VERSION) return cached.stats
     } catch {
       // Missing or unreadable cache: compute again.
@@ -201,7 +202,7 @@ export class DatasetStore {
     const { mean, std } = channelStats(train)
     const sampleSize = this.opts.sigmaSampleSize ?? 1000
     const s = suggestSigmaMax(train, { sampleSize, seed: 0 })
-    const stats: DatasetStats = {
+    const stats: ImageSetStats = {
       name: info.name,
       shape: info.shape,
       classNames: info.classNames,
@@ -239,7 +240,7 @@ export class DatasetStore {
   }
 
   /** `failed`: a verification error just seen, reported instead of checking again. */
-  private async listing(name: string, failed?: unknown): Promise<DatasetListing> {
+  private async listing(name: string, failed?: unknown): Promise<DatasetOnDisk> {
     const info = this.info(name)
     const base = { name: info.name, kind: info.kind, title: info.title, info }
     if (info.kind === 'toy') return { ...base, state: 'verified', files: [], bytesOnDisk: 0, systemCopy: null }
@@ -292,14 +293,14 @@ export class DatasetStore {
     return (await readManifest(this.dir(info.name)))!
   }
 
-  private async importUnlocked(info: ImageDatasetInfo, path: string | readonly string[]): Promise<DatasetListing> {
+  private async importUnlocked(info: ImageDatasetInfo, path: string | readonly string[]): Promise<DatasetOnDisk> {
     // Verify the user's files in place, so errors name them, then copy and commit.
     const verified = await verifySources(info, await findSources(info, path))
     await this.commit(info, verified, (v, dest) => copyFileAtomic(v.path, dest))
     return this.listing(info.name)
   }
 
-  private async downloadUnlocked(info: ImageDatasetInfo, o: { onProgress?: (p: DatasetProgress) => void; signal?: AbortSignal }): Promise<DatasetListing> {
+  private async downloadUnlocked(info: ImageDatasetInfo, o: { onProgress?: (p: DatasetProgress) => void; signal?: AbortSignal }): Promise<DatasetOnDisk> {
     const dlDir = join(this.dir(info.name), DOWNLOAD_DIR)
     await mkdir(dlDir, { recursive: true }).catch((err) => {
       throw fsError(err, dlDir, 'create the folder')
@@ -342,7 +343,7 @@ export class DatasetStore {
       for (const v of verified) await rename(join(staging, v.storeName), join(dir, v.storeName))
       const keep = new Set(verified.map((v) => v.storeName))
       for (const f of await listDataFiles(this.dir(info.name))) if (!keep.has(f.name)) await rm(join(dir, f.name), { force: true })
-      await syncDir(dir)
+      fsyncDir(dir)
       const manifest = await makeManifest(info.name, verified, dir)
       await writeManifest(dir, manifest)
     } finally {

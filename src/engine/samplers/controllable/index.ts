@@ -5,28 +5,15 @@
 // (the PC ones, plus the class label for conditional sampling); the extra inputs come at run time.
 import { z } from 'zod'
 import type { ScoreFn, Sde } from '../../sde/types'
-import { CommonSettingsSchema } from '..'
-import { CORRECTORS } from '../correctors'
-import { PC_DEFAULTS } from '../pc'
-import { PREDICTORS } from '../predictors'
+import { PcSettingsSchema } from '..'
 import type { SampleResult, SamplerOptions } from '../types'
 import { sampleColorize, type ColorizeInputs } from './colorize'
 import { sampleConditional, type ConditionalInputs } from './conditional'
 import { sampleInpaint, type InpaintInputs } from './inpaint'
 
-const names = (o: object) => Object.keys(o) as [string, ...string[]]
-
-const PcFields = CommonSettingsSchema.extend({
-  predictor: z.enum(names(PREDICTORS)).default(PC_DEFAULTS.predictor),
-  corrector: z.enum(names(CORRECTORS)).default(PC_DEFAULTS.corrector),
-  snr: z.number().positive().default(PC_DEFAULTS.snr).describe('Langevin signal-to-noise ratio'),
-  nSteps: z.number().int().positive().default(PC_DEFAULTS.nSteps).describe('Corrector steps per noise level'),
-  probabilityFlow: z.boolean().default(PC_DEFAULTS.probabilityFlow).describe('Predict along the probability-flow ODE')
-})
-
-export const InpaintSettingsSchema = PcFields.describe('Inpainting: known entries (mask 1) held to the reference')
-export const ColorizeSettingsSchema = PcFields.describe('Colorisation: grey level known, colour generated')
-export const ConditionalSettingsSchema = PcFields.extend({
+export const InpaintSettingsSchema = PcSettingsSchema.describe('Inpainting: known entries (mask 1) held to the reference')
+export const ColorizeSettingsSchema = PcSettingsSchema.describe('Colorisation: grey level known, colour generated')
+export const ConditionalSettingsSchema = PcSettingsSchema.extend({
   label: z.number().int().nonnegative().default(0).describe('Class to sample'),
   classifierScale: z.number().nonnegative().default(1).describe('Multiplies ∇ log p_t(y | x) (1: exact Bayes)')
 }).describe('Class-conditional: score + ∇ log p_t(y | x) of a noise-conditional classifier')

@@ -1,4 +1,5 @@
 // Correctors by score_sde name: adding one is a file plus a line here.
+import { lookup } from '../../registry'
 import type { Corrector, CorrectorClass, CorrectorContext } from './base'
 import { AnnealedLangevinCorrector } from './ald'
 import { LangevinCorrector } from './langevin'
@@ -11,8 +12,7 @@ export const CORRECTORS: Readonly<Record<string, CorrectorClass>> = {
 }
 
 export function getCorrector(name: string, ctx: CorrectorContext): Corrector {
-  const cls = CORRECTORS[name]
-  if (!cls) throw new Error(`Unknown corrector "${name}". Choose one of: ${Object.keys(CORRECTORS).join(', ')}.`)
+  const cls = lookup('corrector', CORRECTORS, name)
   return new cls(ctx)
 }
 

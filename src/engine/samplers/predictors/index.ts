@@ -1,4 +1,5 @@
 // Predictors by score_sde name: adding one is a file plus a line here.
+import { lookup } from '../../registry'
 import type { Predictor, PredictorClass, PredictorContext } from './base'
 import { AncestralSamplingPredictor } from './ancestral'
 import { EulerMaruyamaPredictor } from './euler-maruyama'
@@ -13,8 +14,7 @@ export const PREDICTORS: Readonly<Record<string, PredictorClass>> = {
 }
 
 export function getPredictor(name: string, ctx: PredictorContext): Predictor {
-  const cls = PREDICTORS[name]
-  if (!cls) throw new Error(`Unknown predictor "${name}". Choose one of: ${Object.keys(PREDICTORS).join(', ')}.`)
+  const cls = lookup('predictor', PREDICTORS, name)
   return new cls(ctx)
 }
 
