@@ -4,13 +4,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startServer } from '../server/server'
-import { escapeControlChars } from '../shared/contract'
-import { UsageError, createCli, int } from './context'
-import { DATASETS_USAGE, datasetsCommand } from './commands/datasets'
-import { RUNS_USAGE, runsCommand } from './commands/runs'
-import { TRAIN_OPTIONS, trainCommand } from './commands/train'
-import { SAMPLE_OPTIONS, compareCommand, likelihoodCommand, sampleCommand } from './commands/sample'
+import type { Cli } from './context'
+// Only the help text, the option tables and UsageError are imported up front. The rest loads
+// when a command runs: the CLI context and contract (zod), each command's module in its case,
+// the lab service with the first command that needs it, the engine (TensorFlow.js) and the
+// server only in the handlers and commands that use them — so `--help`, `runs list` and
+// `datasets list` start fast (test/cli/lazy-load.test.ts, bench/cli.bench.ts).
+import { DATASETS_USAGE, RUNS_USAGE, TRAIN_OPTIONS } from './options'
+import { UsageError } from './usage-error'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const rendererDir = path.resolve(here, '../../out/renderer')
@@ -51,7 +52,7 @@ Global options:
 
 export { UsageError }
 
-const OPTIONS = {
+const BASE_OPTIONS = {
   'data-dir': { type: 'string' },
   backend: { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -60,9 +61,16 @@ const OPTIONS = {
   'allow-host': { type: 'string', multiple: true },
   'new-token': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
-  ...TRAIN_OPTIONS,
-  ...SAMPLE_OPTIONS
+  ...TRAIN_OPTIONS
 } as const satisfies ParseArgsConfig['options']
+
+type Options = typeof BASE_OPTIONS & (typeof import('./commands/sample'))['SAMPLE_OPTIONS']
+
+/** Every option of every command (sample.ts keeps its own table, so it is imported here). */
+async function commandLineOptions(): Promise<Options> {
+  const { SAMPLE_OPTIONS } = await import('./commands/sample')
+  return { ...BASE_OPTIONS, ...SAMPLE_OPTIONS }
+}
 
 /** A value that is a negative number (-1, -2e-3, -.5), not an option. */
 const NEGATIVE_NUMBER = /^-(?:\d|\.\d)/
@@ -72,7 +80,7 @@ const NEGATIVE_NUMBER = /^-(?:\d|\.\d)/
  * parseArgs would otherwise take for an option and refuse as "ambiguous"; the schema then
  * says why the value is out of range. Nothing after `--` is touched.
  */
-export function joinNegativeValues(argv: string[], options: ParseArgsConfig['options'] = OPTIONS): string[] {
+export function joinNegativeValues(argv: string[], options: ParseArgsConfig['options']): string[] {
   const stringLong = new Set(Object.entries(options ?? {}).filter(([, o]) => o.type === 'string').map(([name]) => name))
   const stringShort = new Set(Object.values(options ?? {}).filter((o) => o.type === 'string' && o.short).map((o) => o.short!))
   const out: string[] = []
@@ -100,9 +108,9 @@ export function joinNegativeValues(argv: string[], options: ParseArgsConfig['opt
   return out
 }
 
-function parseCommandLine(argv: string[]) {
+function parseCommandLine(argv: string[], options: Options) {
   try {
-    return parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS })
+    return parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, strict: true, options })
   } catch (err) {
     // node:util's messages run over several lines; keep all of them, on the one line errors get.
     if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -114,13 +122,19 @@ function parseCommandLine(argv: string[]) {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv)
+  // `score-lab`, `score-lab --help`: nothing to check but the help itself, so nothing else loads.
+  if (argv.every((a) => a === '--help' || a === '-h')) {
+    console.log(USAGE)
+    return argv.length ? 0 : 2
+  }
+  const { values, positionals } = parseCommandLine(argv, await commandLineOptions())
   const [command, ...rest] = positionals
   if (values.help || !command) {
     console.log(USAGE)
     return command || values.help ? 0 : 2
   }
-  const cli = createCli({ dataDir: values['data-dir'], backend: values.backend, json: values.json, command }, command === 'serve' ? 'browser' : 'cli')
+  const { createCli } = await import('./context')
+  const cli = await createCli({ dataDir: values['data-dir'], backend: values.backend, json: values.json, command }, command === 'serve' ? 'browser' : 'cli')
   try {
     switch (command) {
       case 'info': {
@@ -139,17 +153,17 @@ export async function main(argv: string[]): Promise<number> {
         return report.ok ? 0 : 1
       }
       case 'train':
-        return await trainCommand(cli, values)
+        return await (await import('./commands/train')).trainCommand(cli, values)
       case 'sample':
-        return await sampleCommand(cli, values)
+        return await (await import('./commands/sample')).sampleCommand(cli, values)
       case 'compare':
-        return await compareCommand(cli, values)
+        return await (await import('./commands/sample')).compareCommand(cli, values)
       case 'likelihood':
-        return await likelihoodCommand(cli, values)
+        return await (await import('./commands/sample')).likelihoodCommand(cli, values)
       case 'datasets':
-        return await datasetsCommand(cli, rest)
+        return await (await import('./commands/datasets')).datasetsCommand(cli, rest)
       case 'runs':
-        return await runsCommand(cli, rest, values)
+        return await (await import('./commands/runs')).runsCommand(cli, rest, values)
       case 'serve':
         return await serve(cli, values.host, values.port, values['allow-host'] ?? [], values['new-token'])
       default:
@@ -161,15 +175,17 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function serve(
-  cli: ReturnType<typeof createCli>,
+  cli: Cli,
   hostFlag: string | undefined,
   portFlag: string | undefined,
   allowedHosts: string[],
   newToken = false
 ): Promise<number> {
   const host = hostFlag ?? '127.0.0.1'
+  const { int } = await import('./context')
   const port = int('port', portFlag) ?? 5170
   if (port < 0 || port > 65535) throw new UsageError(`--port must be from 0 to 65535, got ${port}`)
+  const { startServer } = await import('../server/server')
   const server = await startServer({ service: cli.service, host, port, staticDir: rendererDir, allowedHosts, newToken })
   cli.say(`Score Lab (browser mode) is serving on ${server.url}`)
   cli.say(`Open: ${server.openUrl}`)
@@ -212,6 +228,7 @@ export async function run(argv: string[]): Promise<void> {
     process.exitCode = await main(argv)
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err)
+    const { escapeControlChars } = await import('../shared/contract')
     console.error(`score-lab: ${escapeControlChars(msg.split('\n')[0] ?? '')}`)
     process.exitCode = 2
   }

@@ -1,7 +1,8 @@
 import { ProgressLine, formatDuration } from '../progress'
 import { UsageError, waitForJob, type Cli } from '../context'
+import { DATASETS_USAGE } from '../options'
 
-export const DATASETS_USAGE = 'score-lab datasets list | get NAME | import NAME PATH | verify NAME | delete NAME'
+export { DATASETS_USAGE }
 
 export async function datasetsCommand(cli: Cli, args: string[]): Promise<number> {
   const [sub, name, file] = args

@@ -1,7 +1,7 @@
 // Numbers and pictures the UI shows for a data set, computed in plain JS over the uint8
 // pixels (no tensors, so nothing to dispose and no backend needed).
 import { imageAt, type ImageSet } from './image-set'
-import { mixSeed, seededRandom, shuffledIndices } from './batcher'
+import { mixSeed, seededRandom, shuffledIndices } from './shuffle'
 
 export function classCounts(set: ImageSet): number[] {
   const counts = new Array<number>(set.classNames.length).fill(0)

@@ -1,10 +1,16 @@
 // PNG encoding with pngjs, plus the sampler settings as JSON in a tEXt chunk keyed
 // 'score-lab'. pngjs writes no text chunks, so the chunk is spliced in after IHDR by hand
 // (length, type, Latin-1 "keyword\0text", CRC-32 over type + data, per the PNG spec §11.3.4.3).
-import { PNG } from 'pngjs'
+import { createRequire } from 'node:module'
+import type { PNG as PngClass } from 'pngjs'
 import type { RgbaImage } from './grid'
 
 export const PNG_TEXT_KEY = 'score-lab'
+
+// pngjs is required on first encode/decode: reading the settings chunk (listing runs) needs none of it.
+const require = createRequire(import.meta.url)
+let pngjs: typeof PngClass | null = null
+const PNG = (): typeof PngClass => (pngjs ??= (require('pngjs') as { PNG: typeof PngClass }).PNG)
 
 const SIGNATURE = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10])
 
@@ -44,9 +50,9 @@ function textChunk(keyword: string, text: string): Uint8Array {
 
 /** Encodes an RGBA image; `settings` (any JSON value) goes into a tEXt chunk keyed 'score-lab'. */
 export function encodePng(image: RgbaImage, settings?: unknown): Uint8Array {
-  const png = new PNG({ width: image.width, height: image.height })
+  const png = new (PNG())({ width: image.width, height: image.height })
   png.data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength)
-  const encoded = new Uint8Array(PNG.sync.write(png))
+  const encoded = new Uint8Array(PNG().sync.write(png))
   if (settings === undefined) return encoded
   const chunk = textChunk(PNG_TEXT_KEY, latin1Json(settings))
   // IHDR is always first: 8-byte signature + 4 length + 4 type + 13 data + 4 CRC = 33 bytes.
@@ -87,6 +93,6 @@ export function readPngSettings(bytes: Uint8Array): unknown {
 
 /** Decodes pixels back (tests and previews): width, height and RGBA bytes. */
 export function decodePng(bytes: Uint8Array): RgbaImage {
-  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  const png = PNG().sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   return { width: png.width, height: png.height, data: new Uint8Array(png.data) }
 }

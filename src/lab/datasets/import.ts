@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { list as tarList } from 'tar'
 import { DatasetError, fsError } from '../../engine/data/errors'
 import { checkIdxPair, isGzip, maybeGunzip, parseIdxImages, parseIdxLabels } from '../../engine/data/idx'
 import { checkCifarSize, CIFAR_CLASSES, CIFAR_RECORD } from '../../engine/data/cifar'
@@ -129,6 +128,8 @@ export async function findSources(info: ImageDatasetInfo, input: string | readon
 export async function readCifarArchive(path: string): Promise<Map<string, Uint8Array>> {
   const found = new Map<string, Uint8Array>()
   const wanted = new Set<string>([...CIFAR10_TRAIN_MEMBERS, ...CIFAR10_TEST_MEMBERS])
+  // node-tar is loaded here, for the one archive it reads, not with the data-set store.
+  const { list: tarList } = await import('tar')
   try {
     await tarList({
       file: path,

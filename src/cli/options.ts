@@ -1,0 +1,25 @@
+// The CLI's option tables and usage lines that every command line needs (parseArgs and --help),
+// apart from the commands' code: src/cli/index.ts imports this statically and each command
+// module only when it runs. Keep it free of imports (test/cli/lazy-load.test.ts).
+
+export const TRAIN_OPTIONS = {
+  dataset: { type: 'string' },
+  model: { type: 'string' },
+  sde: { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  minutes: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  weighting: { type: 'string' },
+  ema: { type: 'string' },
+  seed: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  'sigma-max': { type: 'string' },
+  name: { type: 'string' },
+  resume: { type: 'string' }
+} as const
+
+export const DATASETS_USAGE = 'score-lab datasets list | get NAME | import NAME PATH | verify NAME | delete NAME'
+
+export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN (RUN: id, name or folder) | import-torch FILE.safetensors --dataset NAME [--name RUN]'
