@@ -129,17 +129,34 @@ export function presetFor(dataset: string): (typeof PRESETS)[number] | undefined
   return PRESETS.find((p) => p.name === PRESET_FOR[dataset])
 }
 
+/**
+ * The settings of a sampler that take one of a fixed set of names (pc's predictor and corrector:
+ * the engine's PREDICTORS and CORRECTORS; ode's method), read from its settings' JSON Schema.
+ */
+function settingChoices(schema: unknown): Record<string, string[]> {
+  const properties = (schema as { properties?: Record<string, { enum?: unknown }> } | null)?.properties ?? {}
+  const choices: Record<string, string[]> = {}
+  for (const [key, p] of Object.entries(properties)) {
+    if (Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string')) choices[key] = [...p.enum]
+  }
+  return choices
+}
+
 export function catalog(): ProcOutput<'engine.catalog'> {
   return {
     models: Object.keys(MODELS).map((name) => ({ name, description: MODEL_INFO[name]?.description ?? name, shapes: MODEL_INFO[name]?.shapes ?? '' })),
     sdes: listSdes(),
     weightings: Object.entries(WEIGHTINGS).map(([name, w]) => ({ name, description: w.description })),
-    samplers: listSamplers().map(({ name, description, defaults }) => ({
-      name,
-      description,
-      defaults,
-      ...(SDE_SAMPLER_DEFAULTS[name] ? { sdeDefaults: structuredClone(SDE_SAMPLER_DEFAULTS[name]) as Record<string, Record<string, unknown>> } : {})
-    })),
+    samplers: listSamplers().map(({ name, description, defaults, schema }) => {
+      const choices = settingChoices(schema)
+      return {
+        name,
+        description,
+        defaults,
+        ...(SDE_SAMPLER_DEFAULTS[name] ? { sdeDefaults: structuredClone(SDE_SAMPLER_DEFAULTS[name]) as Record<string, Record<string, unknown>> } : {}),
+        ...(Object.keys(choices).length ? { choices } : {})
+      }
+    }),
     datasets: DATASETS.map((d) =>
       d.kind === 'toy'
         ? { name: d.name, title: d.title, shape: [2], size: 0, synthetic: true }

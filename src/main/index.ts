@@ -1,6 +1,7 @@
 // Electron shell: one window with the renderer, the lab service served over IPC.
-// Security: contextIsolation + sandbox, no nodeIntegration, a strict CSP (in index.html and
-// as a header), navigation and new windows blocked (links open in the system browser).
+// Security: contextIsolation + sandbox, no nodeIntegration, a strict CSP (src/shared/csp.ts: a
+// <meta> tag in the built index.html, since a file:// load has no headers, and a response header
+// for the dev server's pages), navigation and new windows blocked (links open in the system browser).
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +9,7 @@ import { createLabService } from '../lab/service'
 import { createDispatch } from '../lab/dispatch'
 import { defaultDataDir } from '../lab/data-dir'
 import { EVENT_CHANNEL } from '../shared/procedures'
+import { contentSecurityPolicy } from '../shared/csp'
 import { registerIpc } from './ipc'
 import { registerDialogs } from './dialogs'
 // electron-vite bundles the job worker with main; plain Node shells use the tsx bootstrap instead.
@@ -59,11 +61,7 @@ void app.whenReady().then(() => {
     callback({
       responseHeaders: {
         ...details.responseHeaders,
-        'Content-Security-Policy': [
-          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'" +
-            (devUrl ? ' ws://localhost:* http://localhost:*' : '') +
-            "; object-src 'none'; base-uri 'none'"
-        ]
+        'Content-Security-Policy': [contentSecurityPolicy({ delivery: 'header', devServer: Boolean(devUrl) })]
       }
     })
   })

@@ -14,6 +14,7 @@ import crypto from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { MAX_FRAME_BYTES, RequestFrameSchema, type Envelope, type ServerFrame } from '../shared/contract'
+import { contentSecurityPolicy } from '../shared/csp'
 import { createDispatch, validationError } from '../lab/dispatch'
 import { loadAccessToken } from '../lab/access-token'
 import type { LabService } from '../lab/service'
@@ -56,9 +57,8 @@ export const TOKEN_PROTOCOL_PREFIX = 'score-lab.token.'
 /** Header with the token for GET /api/ping (the query's `token` works too). */
 export const TOKEN_HEADER = 'x-score-lab-token'
 
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
-  "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+/** The renderer's policy (src/shared/csp.ts), as a header on every answer. */
+const CSP = contentSecurityPolicy({ delivery: 'header' })
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

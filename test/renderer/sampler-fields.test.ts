@@ -1,6 +1,7 @@
 // The sampler settings form: fields from the catalogue defaults, problems in words, and the
 // export file names that carry the settings; the comparison figure's layout.
 import { describe, expect, it } from 'vitest'
+import { LIMITS } from '@shared/contract'
 import { applicableFields, choiceProblems, commonProblems, initialChoice, sampleFileName, samplerFields, settingApplies } from '../../src/renderer/src/lib/sampler-fields'
 import { figureLayout } from '../../src/renderer/src/lib/compare-figure'
 import { integerScale } from '../../src/renderer/src/lib/download-url'
@@ -13,11 +14,19 @@ const catalog: Record<string, Record<string, unknown>> = {
   ald: { ...common, n: 10, stepsPerLevel: 100, stepLr: 2e-5 },
   ode: { ...common, method: 'rk45', rtol: 1e-5, atol: 1e-5 }
 }
+// Its `choices` (from the engine's registries: test/shared/samplers.test.ts checks them).
+const choices: Record<string, Record<string, string[]>> = {
+  pc: { predictor: ['euler_maruyama', 'reverse_diffusion', 'ancestral_sampling', 'none'], corrector: ['langevin', 'ald', 'none'] },
+  ode: { method: ['rk45', 'rk4', 'euler'] }
+}
 
 describe('sampler fields', () => {
   it('offers each sampler its own settings, never the keys the request carries itself', () => {
     expect(samplerFields(catalog.pc!).map((f) => f.key)).toEqual(['predictor', 'corrector', 'snr', 'nSteps', 'probabilityFlow'])
-    expect(samplerFields(catalog.ode!).map((f) => [f.key, f.kind])).toEqual([['method', 'choice'], ['rtol', 'number'], ['atol', 'number']])
+    expect(samplerFields(catalog.ode!, choices.ode).map((f) => [f.key, f.kind])).toEqual([['method', 'choice'], ['rtol', 'number'], ['atol', 'number']])
+    // The pick lists are the catalogue's; without them a string setting is a text field.
+    expect(samplerFields(catalog.pc!, choices.pc).find((f) => f.key === 'predictor')).toMatchObject({ kind: 'choice', choices: choices.pc!.predictor })
+    expect(samplerFields(catalog.ode!).find((f) => f.key === 'method')?.kind).toBe('text')
     expect(samplerFields(catalog.euler_maruyama!)).toEqual([])
     expect(samplerFields(catalog.ald!).map((f) => f.key)).toEqual(['stepsPerLevel', 'stepLr'])
     for (const s of Object.values(catalog)) for (const f of samplerFields(s)) expect(f.help).not.toBe(f.key)
@@ -39,8 +48,29 @@ describe('sampler fields', () => {
     expect(choiceProblems({ ...c, settings: { ...c.settings, snr: NaN } }, catalog.pc)).toEqual({ snr: 'Enter a number.' })
     expect(choiceProblems({ sampler: '', steps: null, settings: {} }, undefined)).toEqual({ sampler: 'Choose a sampler.' })
     expect(commonProblems({ seed: -1, count: 0, eps: 1 }, 300)).toEqual({
-      seed: 'A whole number ≥ 0.', count: 'A whole number from 1 to 4096.', eps: 'Between 0 and 1 (e.g. 1e-3), or empty.', frames: 'A whole number from 0 to 200.'
+      seed: 'A whole number ≥ 0.', count: 'A whole number from 1 to 4096.', eps: 'From 1e-8 to 0.5 (e.g. 1e-3), or empty.', frames: 'A whole number from 0 to 200.'
     })
+  })
+
+  it("bounds every field by the contract's LIMITS, the same numbers the lab checks", () => {
+    const c = initialChoice('pc', catalog.pc)
+    const steps = (n: number) => choiceProblems({ ...c, steps: n }, catalog.pc).steps
+    expect(steps(LIMITS.samplerSteps.min)).toBeUndefined()
+    expect(steps(LIMITS.samplerSteps.max)).toBeUndefined()
+    expect(steps(LIMITS.samplerSteps.max + 1)).toBe('A whole number from 1 to 100,000.')
+    const ok = { seed: LIMITS.seed.max, count: LIMITS.count.max, eps: LIMITS.eps.max }
+    expect(commonProblems(ok, LIMITS.trajectoryFrames.max)).toEqual({})
+    expect(commonProblems({ seed: LIMITS.seed.min, count: LIMITS.count.min, eps: LIMITS.eps.min }, LIMITS.trajectoryFrames.min)).toEqual({})
+    expect(Object.keys(commonProblems({ seed: ok.seed + 1, count: ok.count + 1, eps: ok.eps * 1.01 }, LIMITS.trajectoryFrames.max + 1)).sort()).toEqual(['count', 'eps', 'frames', 'seed'])
+    // The sampler's own settings carry their contract range (the inputs' min and max).
+    const range = (sampler: string, key: string) => samplerFields(catalog[sampler]!).find((f) => f.key === key)?.range
+    expect(range('pc', 'snr')).toBe(LIMITS.snr)
+    expect(range('pc', 'nSteps')).toBe(LIMITS.correctorSteps)
+    expect(range('ode', 'rtol')).toBe(LIMITS.odeTolerance)
+    expect(range('ald', 'stepsPerLevel')).toBe(LIMITS.stepsPerLevel)
+    expect(choiceProblems({ ...c, settings: { ...c.settings, snr: LIMITS.snr.max * 2, nSteps: LIMITS.correctorSteps.max + 1 } }, catalog.pc)).toEqual({ snr: 'At most 1.', nSteps: 'At most 100.' })
+    const ode = initialChoice('ode', catalog.ode)
+    expect(choiceProblems({ ...ode, settings: { ...ode.settings, rtol: LIMITS.odeTolerance.min / 10 } }, catalog.ode)).toEqual({ rtol: 'Must be at least 1e-8.' })
   })
 
   it('shows only the fields that take part in the run: no steps for rk45, no tolerances for euler, no snr without a corrector', () => {

@@ -14,9 +14,9 @@ import { tempDir } from '../helpers/service'
 import { EventRecorder } from '../helpers/events'
 import { createLabService, type LabService } from '../../src/lab/service'
 import { startServer, type RunningServer } from '../../src/server/server'
-import { PRESETS } from '../../src/lab/catalog'
+import { PRESETS, catalog } from '../../src/lab/catalog'
 import { FIGURE_PIXEL_RATIO, figureLayout } from '../../src/renderer/src/lib/compare-figure'
-import type { TrainConfig } from '../../src/shared/contract'
+import { LIMITS, type TrainConfig } from '../../src/shared/contract'
 
 let browser: Browser
 let server: RunningServer
@@ -132,6 +132,10 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await page.getByTestId('s-steps').fill('60')
     await page.getByTestId('s-count').fill('600')
     await page.getByTestId('s-frames').fill('12')
+    // The inputs' bounds are the contract's LIMITS, the numbers the lab checks.
+    expect(await page.getByTestId('s-count').getAttribute('max')).toBe(String(LIMITS.count.max))
+    expect(await page.getByTestId('s-frames').getAttribute('max')).toBe(String(LIMITS.trajectoryFrames.max))
+    expect(await page.getByTestId('s-steps').getAttribute('max')).toBe(String(LIMITS.samplerSteps.max))
     await page.getByTestId('s-steps').fill('0')
     expect(await page.locator('[data-field="s-steps"] [data-testid="field-error"]').innerText()).toMatch(/whole number from 1/)
     expect(await page.getByTestId('sample-run-button').isDisabled()).toBe(true)
@@ -201,6 +205,10 @@ describe('data sets, sampling and comparison in browser mode', () => {
     await page.getByTestId('c0-steps').fill('60') // euler_maruyama
     await page.getByTestId('c1-steps').fill('30') // pc: corrector + predictor per step
     await page.getByTestId('c1-snr').fill('0.1')
+    expect(await page.getByTestId('c1-snr').getAttribute('max')).toBe(String(LIMITS.snr.max))
+    // pc's predictors are the engine's, as engine.catalog serves them.
+    const pc = catalog().samplers.find((x) => x.name === 'pc')!
+    expect(await page.getByTestId('c1-predictor').locator('option').allInnerTexts()).toEqual(pc.choices!.predictor)
     await page.getByTestId('c2-rtol').fill('0.001') // ode
     await page.getByTestId('c2-atol').fill('0.001')
     expect(await page.getByTestId('c2-steps').count()).toBe(0) // rk45 is adaptive: no steps to set

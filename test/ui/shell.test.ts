@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, newPage, screenshot, startLab } from '../helpers/browser'
 import type { RunningServer } from '../../src/server/server'
+import { contentSecurityPolicy } from '../../src/shared/csp'
 
 let browser: Browser
 let server: RunningServer
@@ -45,6 +46,21 @@ describe('app shell in browser mode', () => {
     await screenshot(page, 'shell-system-light')
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
     expect(bg).toBe('rgb(246, 247, 249)')
+  })
+
+  it('runs under the one Content-Security-Policy: the header and the built meta tag (src/shared/csp.ts)', async () => {
+    const page = await newPage(browser)
+    const violations: string[] = []
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text())
+    })
+    const res = await page.goto(server.openUrl)
+    expect(res?.headers()['content-security-policy']).toBe(contentSecurityPolicy({ delivery: 'header' }))
+    // The tag the build put into out/renderer/index.html (Electron's file:// window has only this one).
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toBe(contentSecurityPolicy({ delivery: 'meta' }))
+    await page.getByTestId('backend-badge').waitFor()
+    expect(await page.getByTestId('status-bar').innerText()).toMatch(/Browser mode · connected/)
+    expect(violations).toEqual([])
   })
 
   it('without the token the page says it cannot connect', async () => {

@@ -5,6 +5,7 @@
 // gives the defaults, and within a section each malformed field falls back to its own default.
 // Pure (no storage here); usePersistentState reads and writes these through localStorage.
 import { z } from 'zod'
+import { LIMITS, ranged } from '@shared/contract'
 
 export const PREFS_VERSION = 1
 
@@ -176,7 +177,7 @@ export interface CompareFormPrefs {
 /** Points for a 2-D toy run (a cloud reads well with many); images for an image run (an 8×8 grid). */
 export const TOY_COUNT = 1000
 export const IMAGE_COUNT = 64
-export const MAX_COMPARE_ENTRIES = 8
+export const MAX_COMPARE_ENTRIES = LIMITS.compareEntries.max
 
 export function defaultCommon(toy: boolean): CommonPrefs {
   return { seed: 0, count: toy ? TOY_COUNT : IMAGE_COUNT, eps: null, useEma: true }
@@ -200,16 +201,16 @@ function parseChoice(data: unknown): ChoicePrefs | null {
   for (const [k, v] of Object.entries(obj(d.settings))) {
     if (k.length <= 32 && settingValue.safeParse(v).success) settings[k] = v as SettingValue
   }
-  return { sampler, steps: field(z.number().int().min(1).max(100_000).nullable(), d.steps, null), settings }
+  return { sampler, steps: field(ranged(LIMITS.samplerSteps).nullable(), d.steps, null), settings }
 }
 
 function parseCommon(data: unknown, toy: boolean): CommonPrefs {
   const d = obj(data)
   const def = defaultCommon(toy)
   return {
-    seed: field(z.number().int().min(0).max(2 ** 31 - 1), d.seed, def.seed),
-    count: field(z.number().int().min(1).max(4096), d.count, def.count),
-    eps: field(finite.gt(0).lt(1).nullable(), d.eps, def.eps),
+    seed: field(ranged(LIMITS.seed), d.seed, def.seed),
+    count: field(ranged(LIMITS.count), d.count, def.count),
+    eps: field(ranged(LIMITS.eps).nullable(), d.eps, def.eps),
     useEma: field(z.boolean(), d.useEma, def.useEma)
   }
 }
@@ -220,7 +221,7 @@ export function parseSampleForm(data: unknown, toy: boolean): SampleFormPrefs {
   return {
     choice: parseChoice(d.choice) ?? def.choice,
     common: parseCommon(d.common, toy),
-    trajectoryFrames: field(z.number().int().min(0).max(200), d.trajectoryFrames, def.trajectoryFrames)
+    trajectoryFrames: field(ranged(LIMITS.trajectoryFrames), d.trajectoryFrames, def.trajectoryFrames)
   }
 }
 

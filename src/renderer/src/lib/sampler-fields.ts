@@ -1,6 +1,9 @@
 // The settings a sampler takes, as form fields: which keys of its catalog defaults the user
 // sets (the lab fills batch size, seed, steps, ε and trajectory itself), a one-line
-// explanation of each, and the settings → file-name and caption text used by exports.
+// explanation of each, its range (the contract's LIMITS), and the settings → file-name and
+// caption text used by exports.
+import { LIMITS, SAMPLER_SETTING_LIMITS, rangeText, ranged, type NumRange } from '@shared/contract'
+import { SAMPLER_SHORT_NAMES } from '@shared/samplers'
 import { formatNumber } from './format'
 
 export type SettingValue = number | string | boolean
@@ -35,29 +38,32 @@ export const SETTING_LABELS: Record<string, string> = {
   stepsPerLevel: 'Steps per level', stepLr: 'Step size ε', predictor: 'Predictor', corrector: 'Corrector', method: 'Method'
 }
 
-/** Choices for the string settings the engine knows (a text field for any other). */
-export const SETTING_CHOICES: Record<string, string[]> = {
-  predictor: ['reverse_diffusion', 'euler_maruyama', 'ancestral_sampling', 'none'],
-  corrector: ['langevin', 'ald', 'none'],
-  method: ['rk45', 'rk4', 'euler']
-}
+/** The values a string setting takes, by key: a catalogue sampler's `choices` (from the engine's registries). */
+export type SettingChoices = Record<string, string[]>
 
 export interface SettingField {
   key: string
   kind: 'number' | 'integer' | 'text' | 'choice' | 'boolean'
   help: string
   choices?: string[]
+  /** A numeric setting's range (the contract's SAMPLER_SETTING_LIMITS), when it has one. */
+  range?: NumRange
 }
 
-/** The sampler-specific fields: the catalog defaults minus the request's own keys. */
-export function samplerFields(defaults: Record<string, unknown>): SettingField[] {
+/**
+ * The sampler-specific fields: the catalog defaults minus the request's own keys. A string
+ * setting with catalogue `choices` is a pick list, any other a text field.
+ */
+export function samplerFields(defaults: Record<string, unknown>, choices: SettingChoices = {}): SettingField[] {
   const fields: SettingField[] = []
   for (const [key, value] of Object.entries(defaults)) {
     if (COMMON.has(key)) continue
     const help = SETTING_HELP[key] ?? key
+    const range = Object.hasOwn(SAMPLER_SETTING_LIMITS, key) ? { range: SAMPLER_SETTING_LIMITS[key]! } : {}
+    const options = Object.hasOwn(choices, key) ? choices[key] : undefined
     if (typeof value === 'boolean') fields.push({ key, kind: 'boolean', help })
-    else if (typeof value === 'number') fields.push({ key, kind: Number.isInteger(value) && !/tol|lr|snr/i.test(key) ? 'integer' : 'number', help })
-    else if (typeof value === 'string') fields.push(SETTING_CHOICES[key]?.includes(value) ? { key, kind: 'choice', help, choices: SETTING_CHOICES[key] } : { key, kind: 'text', help })
+    else if (typeof value === 'number') fields.push({ key, kind: Number.isInteger(value) && !/tol|lr|snr/i.test(key) ? 'integer' : 'number', help, ...range })
+    else if (typeof value === 'string') fields.push(options?.includes(value) ? { key, kind: 'choice', help, choices: options } : { key, kind: 'text', help })
   }
   return fields
 }
@@ -83,8 +89,8 @@ export function settingApplies(sampler: string, key: string, settings: Record<st
 }
 
 /** The sampler's fields that apply to the current settings (see settingApplies). */
-export function applicableFields(sampler: string, defaults: Record<string, unknown>, settings: Record<string, unknown>): SettingField[] {
-  return samplerFields(defaults).filter((f) => settingApplies(sampler, f.key, { ...defaults, ...settings }))
+export function applicableFields(sampler: string, defaults: Record<string, unknown>, settings: Record<string, unknown>, choices: SettingChoices = {}): SettingField[] {
+  return samplerFields(defaults, choices).filter((f) => settingApplies(sampler, f.key, { ...defaults, ...settings }))
 }
 
 /** The catalog defaults of the sampler's own settings (what the form starts from). */
@@ -138,12 +144,28 @@ export function defaultSteps(defaults: Record<string, unknown>, sdeN: number | u
   return typeof defaults.n === 'number' ? defaults.n : sdeN
 }
 
+/** Whether a number lies in a range, as the contract checks it (one owner: LIMITS). */
+function fits(r: NumRange, value: number): boolean {
+  return ranged(r).safeParse(value).success
+}
+
+/** A range as a sentence: "A whole number from 1 to 4096." */
+function rangeSentence(r: NumRange): string {
+  const text = rangeText(r)
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`
+}
+
+const showBound = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : String(n))
+
 /** A problem with one field's value, in words, or null. */
 export function checkSetting(field: SettingField, value: SettingValue | undefined): string | null {
   if (field.kind === 'number' || field.kind === 'integer') {
     if (typeof value !== 'number' || !Number.isFinite(value)) return 'Enter a number.'
+    // Every numeric setting of the engine's samplers is positive.
     if (value <= 0) return 'Must be more than 0.'
     if (field.kind === 'integer' && !Number.isInteger(value)) return 'Must be a whole number.'
+    const r = field.range
+    if (r && !fits(r, value)) return value > r.max ? `At most ${showBound(r.max)}.` : r.gt ? `Must be more than ${showBound(r.min)}.` : `Must be at least ${showBound(r.min)}.`
   }
   if (field.kind === 'text' && (typeof value !== 'string' || !value.trim())) return 'Enter a value.'
   return null
@@ -162,8 +184,8 @@ export function settingParts(settings: Record<string, unknown>, defaults: Record
   return parts
 }
 
-/** Short names of samplers and predictors, for file names and captions. */
-export const SHORT: Record<string, string> = { euler_maruyama: 'em', reverse_diffusion: 'rd', ancestral_sampling: 'ancestral' }
+/** Short names of samplers and predictors, for file names and captions (src/shared/samplers.ts). */
+export const SHORT: Readonly<Record<string, string>> = SAMPLER_SHORT_NAMES
 
 /** e.g. fashion-mnist_pc_snr0.16_seed0.png — safe on every file system. */
 export function sampleFileName(o: {
@@ -181,8 +203,8 @@ export function choiceProblems(c: { sampler: string; steps: number | null; setti
     return problems
   }
   // Only the fields shown: a hidden one (steps of rk45, rtol of euler…) does not take part in the run.
-  if (c.steps !== null && settingApplies(c.sampler, 'steps', { ...defaults, ...c.settings }) && (!Number.isInteger(c.steps) || c.steps < 1 || c.steps > 100_000)) {
-    problems.steps = 'A whole number from 1 to 100,000.'
+  if (c.steps !== null && settingApplies(c.sampler, 'steps', { ...defaults, ...c.settings }) && !fits(LIMITS.samplerSteps, c.steps)) {
+    problems.steps = rangeSentence(LIMITS.samplerSteps)
   }
   for (const f of applicableFields(c.sampler, defaults, c.settings)) {
     const p = checkSetting(f, c.settings[f.key])
@@ -196,10 +218,10 @@ export type CommonProblems = Partial<Record<'seed' | 'count' | 'eps' | 'frames',
 /** Problems of the settings every sample shares (and of the trajectory frame count). */
 export function commonProblems(c: { seed: number; count: number; eps: number | null }, frames = 0): CommonProblems {
   const p: CommonProblems = {}
-  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 2 ** 31 - 1) p.seed = 'A whole number ≥ 0.'
-  if (!Number.isInteger(c.count) || c.count < 1 || c.count > 4096) p.count = 'A whole number from 1 to 4096.'
-  if (c.eps !== null && !(c.eps > 0 && c.eps < 1)) p.eps = 'Between 0 and 1 (e.g. 1e-3), or empty.'
-  if (!Number.isInteger(frames) || frames < 0 || frames > 200) p.frames = 'A whole number from 0 to 200.'
+  if (!fits(LIMITS.seed, c.seed)) p.seed = c.seed > LIMITS.seed.max ? rangeSentence(LIMITS.seed) : `A whole number ≥ ${LIMITS.seed.min}.`
+  if (!fits(LIMITS.count, c.count)) p.count = rangeSentence(LIMITS.count)
+  if (c.eps !== null && !fits(LIMITS.eps, c.eps)) p.eps = `${rangeSentence(LIMITS.eps).slice(0, -1)} (e.g. 1e-3), or empty.`
+  if (!fits(LIMITS.trajectoryFrames, frames)) p.frames = rangeSentence(LIMITS.trajectoryFrames)
   return p
 }
 
