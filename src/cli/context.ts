@@ -1,13 +1,14 @@
 // What every CLI command gets: the lab service over the chosen data folder, a typed call
 // that throws the server's message, and output helpers that respect --json.
 import path from 'node:path'
-import { createLabService, type LabService } from '../lab/service'
-import { createDispatch } from '../lab/dispatch'
+import type { LabService } from '../lab/service'
+import { createDispatch, typedDispatch } from '../lab/dispatch'
 import { defaultDataDir } from '../lab/data-dir'
-import { parseBackendName, selectBackend } from '../engine/backend/select'
+import { parseBackendName } from '../engine/backend/types'
 import { escapeControlChars, type ProcInput, type ProcOutput, type ProcedureName, type SystemInfo } from '../shared/contract'
+import { UsageError } from './usage-error'
 
-export class UsageError extends Error {}
+export { UsageError }
 
 export interface Cli {
   service: LabService
@@ -19,20 +20,22 @@ export interface Cli {
   result(value: unknown, human?: string): void
 }
 
-export function createCli(globals: { dataDir?: string; backend?: string; json: boolean; command?: string }, shell: SystemInfo['shell']): Cli {
+/** The lab service is imported here, when a command runs, not when the CLI starts (--help needs none). */
+export async function createCli(globals: { dataDir?: string; backend?: string; json: boolean; command?: string }, shell: SystemInfo['shell']): Promise<Cli> {
   const dataDir = path.resolve(globals.dataDir ?? defaultDataDir())
   const force = parseBackendName(globals.backend ?? process.env.SCORE_LAB_BACKEND)
   // Named to another process that finds a run locked by this one ("score-lab train").
   const processLabel = globals.command ? `score-lab ${globals.command}` : undefined
-  const service = createLabService({ dataDir, shell, backend: () => selectBackend({ force }), jobBackend: force, processLabel })
-  const dispatch = createDispatch(service.handlers)
+  const { createLabService } = await import('../lab/service')
+  const service = createLabService({ dataDir, shell, backend: async () => (await import('../engine/backend/select')).selectBackend({ force }), jobBackend: force, processLabel })
+  const dispatch = typedDispatch(createDispatch(service.handlers))
   return {
     service,
     json: globals.json,
     async call(name, input) {
       const env = await dispatch(name, input)
       if (!env.ok) throw new UsageError(env.error.message)
-      return env.result as never
+      return env.result
     },
     say(line) {
       ;(globals.json ? process.stderr : process.stdout).write(line + '\n')

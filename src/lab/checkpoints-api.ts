@@ -3,9 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadCheckpoint } from '../engine/checkpoint/checkpoint'
-import { Trainer } from '../engine/train'
-import { encodeTorchSafetensors } from '../engine/nets/torch-import'
-import type { TorchCompatibleModel } from '../engine/nets/scorenet'
+import type { TorchCompatibleModel } from '../engine/nets/types'
 import { checkOutputPath, writeOutputFile } from '../engine/io/output-file'
 import { HandlerError, type Handlers } from './dispatch'
 import type { JobManager } from './jobs/manager'
@@ -55,6 +53,7 @@ export function checkpointHandlers(runs: RunStore, jobs: JobManager, locks: RunL
           if (run.config.model !== 'scorenet') {
             throw new HandlerError({ code: 'bad_request', message: `Only "scorenet" has a PyTorch counterpart (the tutorial's ScoreNet); this run uses "${run.config.model}".` })
           }
+          const [{ Trainer }, { encodeTorchSafetensors }] = await Promise.all([import('../engine/train'), import('../engine/nets/torch-import')])
           const trainer = Trainer.fromState(await loadCheckpoint(src))
           try {
             // The EMA weights are what one samples with; export those when the run has them.

@@ -4,6 +4,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import fs from 'node:fs'
+import { RUNS_DIR } from './runs/run-layout'
 
 export const APP_DIR_NAME = 'score-lab'
 
@@ -17,7 +18,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
 
 /** Creates the folder (and its standard subfolders) and checks it is writable. */
 export function ensureDataDir(dir: string): string {
-  for (const sub of ['', 'datasets', 'runs']) fs.mkdirSync(path.join(dir, sub), { recursive: true })
+  for (const sub of ['', 'datasets', RUNS_DIR]) fs.mkdirSync(path.join(dir, sub), { recursive: true })
   fs.accessSync(dir, fs.constants.W_OK)
   return dir
 }

@@ -18,6 +18,14 @@ export type Handlers = { [P in ProcedureName]: (input: ProcInput<P>) => Promise<
 
 export type Dispatch = (method: unknown, input: unknown) => Promise<Envelope<unknown>>
 
+/** The same dispatch for in-process callers (the CLI), typed per procedure. */
+export type TypedDispatch = <P extends ProcedureName>(method: P, input: ProcInput<P>) => Promise<Envelope<ProcOutput<P>>>
+
+/** Types a dispatch per procedure: the handler of P answers ProcOutput<P> (Handlers says so), and only it runs for P. */
+export function typedDispatch(dispatch: Dispatch): TypedDispatch {
+  return dispatch as TypedDispatch
+}
+
 /** A handler throws this to choose the error code (anything else becomes 'internal'). */
 export class HandlerError extends LabError {}
 

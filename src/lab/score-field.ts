@@ -53,7 +53,7 @@ export function createScoreFieldService(runs: RunStore) {
     const key = `${runId}/${latest.file}/${useEma}`
     if (cache?.key !== key) {
       cache?.model.dispose()
-      cache = { key, model: await loadRunModel(runs.dir(runId), latest.file, useEma) }
+      cache = { key, model: await loadRunModel(runs.checkpointsDir(runId), latest.file, useEma) }
     }
     const { sde, scoreFn } = cache.model
     const extent = 3.5

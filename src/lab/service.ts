@@ -2,29 +2,34 @@
 // knows nothing of Electron, Vue or transports; shells hand its handlers to createDispatch.
 import os from 'node:os'
 import { createRequire } from 'node:module'
-import { selectBackend } from '../engine/backend/select'
 import type { BackendInfo } from '../engine/backend/types'
-import { API_VERSION, type SystemInfo } from '../shared/contract'
+import { API_VERSION, type SystemInfo, type TrainConfig } from '../shared/contract'
 import { ensureDataDir } from './data-dir'
 import { diagnose } from './doctor'
 import { HandlerError, type Handlers } from './dispatch'
 import { EventBus } from './events'
 import { RunStore } from './runs/store'
 import { RunLocks, lockOrRefuse } from './runs/run-lock'
+import { RunLifecycle } from './runs/run-lifecycle'
 import { JobManager } from './jobs/manager'
 import { tsxWorkerFactory, type WorkerFactory } from './jobs/worker-factory'
-import { catalog, checkTrainConfig } from './catalog'
 import { DatasetStore } from './datasets/store'
 import { datasetHandlers } from './datasets-api'
 import { sampleHandlers } from './samples-api'
-import { importTorchRun } from './import-torch'
-import { createScoreFieldService } from './score-field'
 import { checkpointHandlers } from './checkpoints-api'
 import { createEstimator } from './estimate'
 import { previewHandlers } from './previews-api'
 import { isImageDatasetName } from './datasets/registry'
 
 const require = createRequire(import.meta.url)
+
+// The engine (TensorFlow.js, the backends, the model/SDE/sampler registries) loads on first
+// use, so `score-lab runs list` and the like never pay for it (test/cli/lazy-load.test.ts).
+const engineCatalog = () => import('./catalog')
+/** Checks a training config's names against the engine's registries (loads them on first use). */
+async function checkTrainConfig(config: TrainConfig): Promise<void> {
+  ;(await engineCatalog()).checkTrainConfig(config)
+}
 
 export interface LabServiceOptions {
   dataDir: string
@@ -52,6 +57,7 @@ export interface LabService {
   runs: RunStore
   locks: RunLocks
   jobs: JobManager
+  lifecycle: RunLifecycle
   datasets: DatasetStore
   close(): Promise<void>
 }
@@ -77,27 +83,20 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const jobs = new JobManager({
     workerFactory: opts.workerFactory ?? tsxWorkerFactory(),
     events,
-    runs,
     concurrency: opts.concurrency ?? envCount('SCORE_LAB_TRAINING_JOBS'),
     samplingConcurrency: envCount('SCORE_LAB_SAMPLING_JOBS')
   })
   const datasets = new DatasetStore(dataDir, opts.datasets)
+  const lifecycle = new RunLifecycle(runs, jobs, locks, events, opts.jobBackend)
   // A run left "running" by a process that died (SIGKILL, power loss) is interrupted, not running.
-  runs.markInterrupted(jobs.liveRunIds())
+  lifecycle.recoverInterrupted()
   let backendPromise: Promise<BackendInfo> | null = null
-  const backend = () => (backendPromise ??= (opts.backend ?? (() => selectBackend()))())
+  const backend = () => (backendPromise ??= (opts.backend ?? (async () => (await import('../engine/backend/select')).selectBackend()))())
 
-  const scoreField = createScoreFieldService(runs)
+  // One score-field service (it caches the loaded model), created on the first request.
+  let scoreFieldPromise: Promise<ReturnType<typeof import('./score-field').createScoreFieldService>> | null = null
+  const scoreField = () => (scoreFieldPromise ??= import('./score-field').then((m) => m.createScoreFieldService(runs)))
   const estimator = createEstimator({ jobs, runs, dataDir, backend: opts.jobBackend })
-  const startTraining = async (runId: string, resume: boolean) => {
-    const run = runs.get(runId)
-    if (jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
-    // The exclusive run lock, held from queueing to the job's end: no second trainer anywhere.
-    const lease = await lockOrRefuse(() => locks.exclusive(runId, 'training'), `train run "${run.name}"`)
-    const job = jobs.submit({ kind: 'train', runId, dataDir, config: run.config, resume, priorTrainMs: run.trainMs, backend: opts.jobBackend }, { lease })
-    return { runId, jobId: job.id }
-  }
-
   const handlers: Handlers = {
     'system.info': async () => ({
       apiVersion: API_VERSION,
@@ -115,7 +114,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     }),
     'system.doctor': async () => diagnose(await backend(), dataDir),
     'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
-    'engine.catalog': async () => catalog(),
+    'engine.catalog': async () => (await engineCatalog()).catalog(),
     ...datasetHandlers(datasets, jobs),
     ...sampleHandlers(runs, jobs, locks, dataDir, opts.jobBackend),
     ...checkpointHandlers(runs, jobs, locks),
@@ -124,27 +123,19 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'runs.get': async ({ runId }) => ({ run: runs.get(runId), checkpoints: runs.checkpoints(runId) }),
     'runs.metrics': async ({ runId, afterStep }) => runs.metrics(runId, afterStep),
     'runs.preview': async ({ runId }) => runs.preview(runId),
-    'runs.scoreField': async ({ runId, t, n, useEma }) => scoreField(runId, t, n, useEma ?? true),
+    'runs.scoreField': async ({ runId, t, n, useEma }) => (await scoreField())(runId, t, n, useEma ?? true),
     'runs.estimate': async ({ config }) => {
-      checkTrainConfig(config)
+      await checkTrainConfig(config)
       return estimator.estimate(config)
     },
     'runs.start': async ({ config, name }) => {
-      checkTrainConfig(config)
+      await checkTrainConfig(config)
       // An image batch past the backend's memory is refused here, with the batch that fits,
       // instead of failing inside a kernel (2-D toy models are far below any limit).
       if (isImageDatasetName(config.dataset)) await estimator.checkFits(config)
-      const run = runs.create(config, name, null)
-      events.emit({ type: 'run', run })
-      return startTraining(run.id, false)
+      return lifecycle.create(config, name)
     },
-    'runs.resume': async ({ runId }) => {
-      const run = runs.get(runId)
-      if (run.status === 'finished' && run.step >= run.config.steps) {
-        throw new HandlerError({ code: 'conflict', message: `Run ${runId} already finished all ${run.config.steps} steps.` })
-      }
-      return startTraining(runId, true)
-    },
+    'runs.resume': async ({ runId }) => lifecycle.train(runId, true),
     'runs.update': async ({ runId, ...patch }) => {
       const run = runs.update(runId, patch)
       events.emit({ type: 'run', run })
@@ -172,6 +163,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
       return { ok: true as const }
     },
     'runs.importTorch': async ({ path, dataset, name }) => {
+      const { importTorchRun } = await import('./import-torch')
       const run = await importTorchRun(runs, path, dataset, name)
       events.emit({ type: 'run', run })
       return run
@@ -184,7 +176,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'jobs.move': async ({ jobId, direction }) => jobs.move(jobId, direction)
   }
 
-  return { handlers, events, dataDir, runs, locks, jobs, datasets, close: () => jobs.shutdown() }
+  return { handlers, events, dataDir, runs, locks, jobs, lifecycle, datasets, close: () => jobs.shutdown() }
 }
 
 function processLabel(shell: SystemInfo['shell']): string {

@@ -65,7 +65,8 @@ export const LIMITS = {
   trajectoryFrames: { min: 0, max: 200, int: true, what: 'trajectory frames' },
   likelihoodCount: { min: 1, max: 10_000, int: true, what: 'images to evaluate' },
   classLabel: { min: 0, max: 999, int: true, what: 'class label' },
-  classifierScale: { min: 0, max: 100, what: 'classifier scale' }
+  classifierScale: { min: 0, max: 100, what: 'classifier scale' },
+  compareEntries: { min: 1, max: 8, int: true, what: 'samplers in a comparison' }
 } as const satisfies Record<string, NumRange>
 
 function showNumber(n: number): string {
@@ -281,6 +282,11 @@ export type RunEstimate = z.infer<typeof RunEstimateSchema>
 export const RunStatusSchema = z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'stopped', 'interrupted'])
 export type RunStatus = z.infer<typeof RunStatusSchema>
 
+/** A run with a job that can be paused or stopped: waiting, training or paused. */
+export function isLiveRunStatus(status: RunStatus): boolean {
+  return status === 'queued' || status === 'running' || status === 'paused'
+}
+
 export const RunSummarySchema = z.object({
   id: z.string(),
   /** As stored: names from older run files may still hold control characters (escape them to show). */
@@ -329,31 +335,6 @@ export const MetricPointSchema = z.object({
 })
 export type MetricPoint = z.infer<typeof MetricPointSchema>
 
-export const JobKindSchema = z.enum(['train', 'sample', 'compare', 'likelihood', 'download'])
-export const JobInfoSchema = z.object({
-  id: z.string(),
-  kind: JobKindSchema,
-  state: z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'cancelled']),
-  runId: z.string().nullable(),
-  createdAt: z.number(),
-  startedAt: z.number().nullable(),
-  endedAt: z.number().nullable(),
-  fraction: z.number(),
-  etaSeconds: z.number().nullable(),
-  error: z.string().nullable(),
-  /** What a finished job produced (sample records, bits/dim…), as plain data. */
-  result: z.record(z.string(), z.unknown()).nullable(),
-  /** While queued: 1 for the next to start in its lane (training, or sampling), 2 after it… */
-  position: z.number().int().min(1).nullable().optional()
-})
-export type JobInfo = z.infer<typeof JobInfoSchema>
-
-/** A job that has not ended: waiting, running or paused (one owner for the lab, the CLI and the UI). */
-export function isLiveJobState(state: JobInfo['state'] | null | undefined): boolean {
-  return state === 'queued' || state === 'running' || state === 'paused'
-}
-
-
 // ---- data sets ----
 
 export const DatasetListingSchema = z.object({
@@ -392,7 +373,8 @@ const DatasetRef = z.object({ name: Name }).strict()
 
 // ---- sampling, comparison, likelihood ----
 
-const SAMPLER_SETTING_LIMITS: Readonly<Record<string, NumRange>> = {
+/** The ranges of the numeric sampler settings, by key (the forms check them as you type). */
+export const SAMPLER_SETTING_LIMITS: Readonly<Record<string, NumRange>> = {
   batchSize: LIMITS.count,
   seed: LIMITS.seed,
   eps: LIMITS.eps,
@@ -512,11 +494,70 @@ export const SampleRecordSchema = z.object({
 })
 export type SampleRecord = z.infer<typeof SampleRecordSchema>
 
+/** A likelihood job's answer: bits/dim of images (null for 2-D toy data, which report nats only). */
+export const LikelihoodResultSchema = z.object({
+  count: z.number().int(),
+  split: z.enum(['train', 'test']),
+  checkpoint: z.string(),
+  bitsPerDim: z.number().nullable(),
+  bitsPerDimStdErr: z.number().nullable(),
+  nllNats: z.number(),
+  nfe: z.number().int(),
+  nfePerBatch: z.number(),
+  seconds: z.number()
+})
+export type LikelihoodResult = z.infer<typeof LikelihoodResultSchema>
+
+/** What a finished job produced, by kind: one schema per kind of job that produces something. */
+export const JobResultSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('train'), outcome: z.enum(['finished', 'stopped', 'cancelled']), step: z.number().int(), trainMs: z.number() }),
+  z.object({ kind: z.literal('sample'), samples: z.array(SampleRecordSchema) }),
+  z.object({ kind: z.literal('compare'), samples: z.array(SampleRecordSchema) }),
+  LikelihoodResultSchema.extend({ kind: z.literal('likelihood') })
+])
+export type JobResult = z.infer<typeof JobResultSchema>
+export type JobResultOf<K extends JobResult['kind']> = Extract<JobResult, { kind: K }>
+
+export const JobKindSchema = z.enum(['train', 'sample', 'compare', 'likelihood', 'download'])
+export const JobInfoSchema = z.object({
+  id: z.string(),
+  kind: JobKindSchema,
+  state: z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'cancelled']),
+  runId: z.string().nullable(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  fraction: z.number(),
+  etaSeconds: z.number().nullable(),
+  error: z.string().nullable(),
+  /** What a finished job produced, typed by its kind (null until it finishes, and for kinds that produce nothing). */
+  result: JobResultSchema.nullable(),
+  /** While queued: 1 for the next to start in its lane (training, or sampling), 2 after it… */
+  position: z.number().int().min(1).nullable().optional()
+})
+export type JobInfo = z.infer<typeof JobInfoSchema>
+
+/** A job that has not ended: waiting, running or paused (one owner for the lab, the CLI and the UI). */
+export function isLiveJobState(state: JobInfo['state'] | null | undefined): boolean {
+  return state === 'queued' || state === 'running' || state === 'paused'
+}
+
+/** A job's result when it is of kind `kind` (null while it runs, after a failure, or for another kind). */
+export function resultOf<K extends JobResult['kind']>(job: Pick<JobInfo, 'result'> | null | undefined, kind: K): JobResultOf<K> | null {
+  const r = job?.result
+  // The union's tag is checked here, once: TypeScript cannot narrow a union by a generic tag.
+  return r && r.kind === kind ? (r as JobResultOf<K>) : null
+}
+
+
+
 const RunRef = z.object({ runId: z.string().min(1).max(128) }).strict()
 const JobRef = z.object({ jobId: z.string().min(1).max(128) }).strict()
 const Ack = z.object({ ok: z.literal(true) })
 
 const Empty = z.object({}).strict()
+
+const TrainingStartedSchema = z.object({ runId: z.string(), jobId: z.string(), run: RunSummarySchema })
 
 export const procedures = {
   'system.info': { input: Empty, output: SystemInfoSchema },
@@ -533,7 +574,9 @@ export const procedures = {
           description: z.string(),
           defaults: z.record(z.string(), z.unknown()),
           /** Defaults that depend on the run's SDE, by SDE name (pc's snr: 0.16 VE, 0.01 VP/sub-VP); they replace `defaults`' values. */
-          sdeDefaults: z.record(z.string(), z.record(z.string(), z.unknown())).optional()
+          sdeDefaults: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+          /** The values a string setting takes, from the engine's registries (pc's predictor and corrector, ode's method). */
+          choices: z.record(z.string(), z.array(z.string())).optional()
         })
       ),
       datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean() })),
@@ -578,11 +621,12 @@ export const procedures = {
       data: z.array(z.number()).optional()
     })
   },
+  /** Creates the run and queues its training; answers with the run as it now is (queued, its job set). */
   'runs.start': {
     input: z.object({ config: TrainConfigSchema, name: RunName.optional() }).strict(),
-    output: z.object({ runId: z.string(), jobId: z.string() })
+    output: TrainingStartedSchema
   },
-  'runs.resume': { input: RunRef, output: z.object({ runId: z.string(), jobId: z.string() }) },
+  'runs.resume': { input: RunRef, output: TrainingStartedSchema },
   /** What a run with these settings will cost here, before it starts (measured; cached per model and data shape). */
   'runs.estimate': { input: z.object({ config: TrainConfigSchema }).strict(), output: RunEstimateSchema },
   'runs.update': {
@@ -604,7 +648,7 @@ export const procedures = {
   },
   'samples.start': { input: SampleRequestSchema, output: z.object({ jobId: z.string() }) },
   'samples.compare': {
-    input: SampleCommonSchema.extend({ entries: z.array(SamplerChoiceSchema).min(1).max(8) }).strict(),
+    input: SampleCommonSchema.extend({ entries: z.array(SamplerChoiceSchema).min(LIMITS.compareEntries.min).max(LIMITS.compareEntries.max) }).strict(),
     output: z.object({ jobId: z.string() })
   },
   'samples.list': { input: RunRef, output: z.array(SampleRecordSchema) },
@@ -679,7 +723,8 @@ export const LabEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('metrics'), runId: z.string(), points: z.array(MetricPointSchema) }),
   z.object({ type: z.literal('run'), run: RunSummarySchema }),
   z.object({ type: z.literal('run-deleted'), runId: z.string() }),
-  z.object({ type: z.literal('checkpoint'), runId: z.string(), checkpoint: CheckpointInfoSchema }),
+  /** A checkpoint was written; `checkpoints` is the run's kept list after retention (newest step first). */
+  z.object({ type: z.literal('checkpoint'), runId: z.string(), checkpoint: CheckpointInfoSchema, checkpoints: z.array(CheckpointInfoSchema) }),
   z.object({ type: z.literal('preview'), runId: z.string(), step: z.number().int(), dataUrl: z.string() })
 ])
 export type LabEvent = z.infer<typeof LabEventSchema>

@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest'
 import { JobManager, MAX_FINISHED_JOBS, MAX_QUEUED_JOBS } from '../../src/lab/jobs/manager'
 import { EventBus } from '../../src/lab/events'
 import { RunStore } from '../../src/lab/runs/store'
+import { RunLifecycle } from '../../src/lab/runs/run-lifecycle'
+import { RunLocks } from '../../src/lab/runs/run-lock'
 import { PRESETS } from '../../src/lab/catalog'
 import type { FromWorker, ToWorker } from '../../src/lab/jobs/protocol'
+import type { LabEvent } from '../../src/shared/contract'
 import { tempDir } from '../helpers/service'
 
 class FakeWorker extends EventEmitter {
@@ -29,9 +32,9 @@ function setup(factory?: () => Worker) {
   const workers: FakeWorker[] = []
   const dataDir = tempDir()
   const runs = new RunStore(dataDir)
+  const events = new EventBus()
   const jobs = new JobManager({
-    events: new EventBus(),
-    runs,
+    events,
     workerFactory:
       factory ??
       (() => {
@@ -40,6 +43,8 @@ function setup(factory?: () => Worker) {
         return w as unknown as Worker
       })
   })
+  // The run lifecycle keeps run.json in step with its training job, as in the lab service.
+  new RunLifecycle(runs, jobs, new RunLocks(runs.root, 'test'), events)
   const config = PRESETS[0]!.config
   const train = () => {
     const run = runs.create(config, undefined, null)
@@ -49,7 +54,7 @@ function setup(factory?: () => Worker) {
     const run = runs.create(config, undefined, null)
     return jobs.submit({ kind: 'sample', runId: run.id, dataDir, request: { runId: run.id, sampler: 'ode', seed: 0, count: 4, useEma: false } })
   }
-  return { jobs, workers, train, sample, runs }
+  return { jobs, workers, train, sample, runs, events }
 }
 
 describe('job queue', () => {
@@ -175,5 +180,26 @@ describe('job queue', () => {
     workers[0]!.emit('exit', 1) // the terminated worker's exit changes nothing
     expect(runs.get(a.runId!).status).toBe('interrupted')
     expect(workers).toHaveLength(1)
+  })
+
+  it('passes the kept checkpoint list on with the checkpoint event, and the run lifecycle keeps run.json in step', () => {
+    const { jobs, workers, train, sample, runs, events } = setup()
+    const seen: LabEvent[] = []
+    events.subscribe((e) => seen.push(e))
+    const a = train()
+    const ck = (step: number, loss: number) => ({ file: `ckpt-${step}.safetensors`, step, loss, time: 0, bytes: 1, best: false, hasEma: false })
+    workers[0]!.send({ type: 'backend', name: 'cpu', device: 'test' })
+    workers[0]!.send({ type: 'checkpoint', checkpoint: ck(20, 0.5), checkpoints: [ck(10, 0.7), ck(20, 0.5)] })
+    expect(seen.find((e) => e.type === 'checkpoint')).toMatchObject({ runId: a.runId, checkpoint: { step: 20 }, checkpoints: [{ step: 20 }, { step: 10 }] })
+    expect(runs.get(a.runId!)).toMatchObject({ status: 'running', jobId: a.id, step: 20, bestLoss: 0.5, backend: 'cpu (test)', owner: { pid: process.pid } })
+    workers[0]!.send({ type: 'done', outcome: 'finished', step: 20, trainMs: 5, result: { kind: 'train', outcome: 'finished', step: 20, trainMs: 5 } })
+    expect(jobs.get(a.id)).toMatchObject({ state: 'finished', result: { kind: 'train', step: 20 } })
+    expect(runs.get(a.runId!)).toMatchObject({ status: 'finished', jobId: null, owner: null, step: 20, trainMs: 5 })
+    // A sampling job's messages never touch its run's status.
+    const s = sample()
+    workers[1]!.send({ type: 'backend', name: 'wasm', device: 'x' })
+    workers[1]!.send({ type: 'failed', error: 'boom', step: 0, trainMs: 0 })
+    expect(jobs.get(s.id)).toMatchObject({ state: 'failed', error: 'boom' })
+    expect(runs.get(s.runId!)).toMatchObject({ status: 'queued', error: null, backend: null })
   })
 })

@@ -3,8 +3,9 @@ import { formatDuration } from '../progress'
 import { UsageError, type Cli } from '../context'
 import { escapeControlChars } from '../../shared/contract'
 import { resolveRunRef } from '../../lab/runs/run-ref'
+import { RUNS_USAGE } from '../options'
 
-export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN (RUN: id, name or folder) | import-torch FILE.safetensors --dataset NAME [--name RUN]'
+export { RUNS_USAGE }
 
 export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: string; name?: string } = {}): Promise<number> {
   const [sub, id] = args
@@ -27,7 +28,7 @@ export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: s
       // names and notes from older run files may hold: escaped line by line (the layout's own breaks stay).
       const text = JSON.stringify({ ...run, checkpoints }, null, 2)
       cli.say(text.split('\n').map((line) => escapeControlChars(line, { json: true })).join('\n'))
-      cli.result({ ...run, runDir: path.join(cli.service.dataDir, 'runs', run.id), checkpoints })
+      cli.result({ ...run, runDir: cli.service.runs.dir(run.id), checkpoints })
       return 0
     }
     case 'delete': {
@@ -43,7 +44,7 @@ export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: s
       if (!id) throw new UsageError(`missing FILE. Usage: ${RUNS_USAGE}`)
       if (!flags.dataset) throw new UsageError('--dataset mnist|fashion-mnist|cifar10 is required (it sets the image size and the run\'s data)')
       const run = await cli.call('runs.importTorch', { path: path.resolve(id), dataset: flags.dataset, name: flags.name })
-      cli.result({ id: run.id, runDir: path.join(cli.service.dataDir, 'runs', run.id) }, `imported as run ${run.id}`)
+      cli.result({ id: run.id, runDir: cli.service.runs.dir(run.id) }, `imported as run ${run.id}`)
       return 0
     }
     default:

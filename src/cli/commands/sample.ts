@@ -1,11 +1,12 @@
 // score-lab sample | compare | likelihood: sampling jobs on a run's checkpoint.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Condition, SampleRecord } from '../../shared/contract'
+import { resultOf, type Condition, type JobResult, type JobResultOf } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
 import { OutputRefused, checkOutputPath, writeOutputFile } from '../../engine/io/output-file'
 import { resolveRunRef, type RunRef } from '../../lab/runs/run-ref'
+import { SAMPLER_ALIASES, samplerKey } from '../../shared/samplers'
 
 export const SAMPLE_OPTIONS = {
   checkpoint: { type: 'string' },
@@ -31,11 +32,9 @@ export const SAMPLE_OPTIONS = {
 
 type Flags = { [K in keyof typeof SAMPLE_OPTIONS]?: (typeof SAMPLE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & { steps?: string }
 
-/** Short sampler names of the CLI → registry keys. */
-const SAMPLER_ALIASES: Record<string, string> = { em: 'euler_maruyama', rd: 'reverse_diffusion', ancestral: 'ancestral_sampling', pc: 'pc', ald: 'ald', ode: 'ode' }
-
+/** Short sampler names of the CLI (em, rd, ancestral) → registry keys: src/shared/samplers.ts. */
 function samplerName(s: string): string {
-  return SAMPLER_ALIASES[s] ?? s
+  return samplerKey(s)
 }
 
 /** --checkpoint's value: a run (id, name or folder) or one of its checkpoint files. */
@@ -62,17 +61,20 @@ function samplerSettings(f: Flags): Record<string, number | string | boolean> {
   return s
 }
 
-async function runJob(cli: Cli, jobId: string, label: string): Promise<Record<string, unknown>> {
+/** Waits for a job of `kind`, showing its progress, and answers with its typed result. */
+async function runJob<K extends JobResult['kind']>(cli: Cli, jobId: string, kind: K, label: string): Promise<JobResultOf<K>> {
   const bar = new ProgressLine(label)
   const end = await waitForJob(cli, jobId, (f, eta, rate) => bar.update(f, rate ? `${rate.toFixed(1)}/s` : '', eta))
   bar.done()
   if (end.state !== 'finished') throw new UsageError(end.error ?? `${label} ${end.state}`)
-  return cli.service.jobs.get(jobId).result ?? {}
+  const result = resultOf(cli.service.jobs.get(jobId), kind)
+  if (!result) throw new Error(`the ${label} job finished without a ${kind} result`)
+  return result
 }
 
 /** Copies a sample out of the run: to a temp file beside `to`, renamed over it once complete. */
 function copyOut(cli: Cli, runId: string, file: string, to: string, force: boolean): string {
-  const src = path.join(cli.service.dataDir, 'runs', runId, 'samples', file)
+  const src = cli.service.runs.samples(runId).file(file)
   try {
     fs.mkdirSync(path.dirname(path.resolve(to)), { recursive: true })
     return writeOutputFile(to, fs.readFileSync(src), { overwrite: force })
@@ -136,7 +138,7 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
     settings: samplerSettings(f),
     trajectoryFrames: f.gif ? 40 : 0
   })
-  const { samples } = (await runJob(cli, jobId, sampler)) as { samples: SampleRecord[] }
+  const { samples } = await runJob(cli, jobId, 'sample', sampler)
   const r = samples[0]!
   const out = copyOut(cli, runId, r.png, f.out, force)
   const gif = f.gif && r.gif ? copyOut(cli, runId, r.gif, f.gif, force) : null
@@ -161,7 +163,7 @@ export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
   })
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
   const { jobId } = await cli.call('samples.compare', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, count: int('n', f.n) ?? 64, eps: num('eps', f.eps), useEma: !f['no-ema'], entries })
-  const { samples } = (await runJob(cli, jobId, 'compare')) as { samples: SampleRecord[] }
+  const { samples } = await runJob(cli, jobId, 'compare', 'compare')
   const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`), f.force === true), nfe: r.nfe, seconds: r.seconds }))
   for (const r of rows) cli.say(`${r.sampler.padEnd(20)} NFE ${String(r.nfe).padStart(6)}  ${r.seconds.toFixed(2).padStart(8)} s  ${r.out}`)
   cli.result(rows)
@@ -183,7 +185,7 @@ export async function likelihoodCommand(cli: Cli, f: Flags): Promise<number> {
     rtol: num('rtol', f.rtol),
     atol: num('atol', f.atol)
   })
-  const r = (await runJob(cli, jobId, 'likelihood')) as { bitsPerDim: number | null; bitsPerDimStdErr: number | null; nllNats: number; nfe: number; count: number }
+  const { kind: _kind, ...r } = await runJob(cli, jobId, 'likelihood', 'likelihood')
   cli.result(r, r.bitsPerDim !== null ? `${r.bitsPerDim.toFixed(4)} ± ${r.bitsPerDimStdErr!.toFixed(4)} bits/dim over ${r.count} ${split} images (NFE ${r.nfe})` : `NLL ${r.nllNats.toFixed(4)} nats over ${r.count} points (NFE ${r.nfe})`)
   return 0
 }

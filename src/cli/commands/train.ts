@@ -1,28 +1,12 @@
-import path from 'node:path'
 import { presetFor } from '../../lab/catalog'
 import { isImageDatasetName } from '../../lab/datasets/registry'
 import { resolveRunRef } from '../../lab/runs/run-ref'
 import { LIMITS, type TrainConfig } from '../../shared/contract'
 import { ProgressLine, formatDuration } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
+import { TRAIN_OPTIONS } from '../options'
 
-export const TRAIN_OPTIONS = {
-  dataset: { type: 'string' },
-  model: { type: 'string' },
-  sde: { type: 'string' },
-  steps: { type: 'string' },
-  epochs: { type: 'string' },
-  minutes: { type: 'string' },
-  batch: { type: 'string' },
-  lr: { type: 'string' },
-  weighting: { type: 'string' },
-  ema: { type: 'string' },
-  seed: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  'sigma-max': { type: 'string' },
-  name: { type: 'string' },
-  resume: { type: 'string' }
-} as const
+export { TRAIN_OPTIONS }
 
 /** Short SDE names of the CLI → registry keys. */
 const SDE_ALIASES: Record<string, string> = { ve: 'vesde', vp: 'vpsde', subvp: 'subvpsde', 've-tutorial': 'vesde_tutorial' }
@@ -113,7 +97,7 @@ export async function trainCommand(cli: Cli, flags: TrainFlags): Promise<number>
     cli.say(`≈ ${formatDuration(e.seconds)} of training on ${e.backend} (${e.basis}${memory})${e.waitsBehind ? `; waits behind ${e.waitsBehind} run${e.waitsBehind > 1 ? 's' : ''}` : ''}`)
     ;({ runId, jobId } = await cli.call('runs.start', { config, name: flags.name }))
   }
-  const runDir = path.join(cli.service.dataDir, 'runs', runId)
+  const runDir = cli.service.runs.dir(runId)
   cli.say(`run ${runId} → ${runDir}`)
   const bar = new ProgressLine('train')
   let lastLoss: number | null = null

@@ -8,6 +8,7 @@
 // files carry the original deflate streams under a normalised gzip header, so their MD5s differ
 // from the published ones while the content is the same; test/data/registry.test.ts restores the
 // original headers and gets the published MD5s back). Import accepts a file when either matches.
+import { CIFAR_BATCH_RECORDS, CIFAR_RECORD } from '../../engine/data/cifar'
 
 export type ImageDatasetName = 'mnist' | 'fashion-mnist' | 'cifar10'
 export type ToyDatasetName = 'toy-gmm' | 'toy-rings' | 'toy-moons'
@@ -108,11 +109,11 @@ export const FASHION_MNIST: ImageDatasetInfo = {
   testSize: 10000
 }
 
-/** Members of cifar-10-binary.tar.gz; each is 10000 records of 3073 bytes. */
+/** Members of cifar-10-binary.tar.gz; each is CIFAR_BATCH_RECORDS records of CIFAR_RECORD bytes (the engine's reader owns the format). */
 export const CIFAR10_TRAIN_MEMBERS = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const
 export const CIFAR10_TEST_MEMBERS = ['test_batch.bin'] as const
 export const CIFAR10_MEMBER_DIR = 'cifar-10-batches-bin/'
-export const CIFAR10_BATCH_BYTES = 10000 * 3073
+export const CIFAR10_BATCH_BYTES = CIFAR_BATCH_RECORDS * CIFAR_RECORD
 
 export const CIFAR10: ImageDatasetInfo = {
   kind: 'image',

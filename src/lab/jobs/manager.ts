@@ -1,13 +1,13 @@
 // Runs every long task in its own worker thread; the main thread only routes messages.
 // A queue keeps one compute job at a time by default (two would fight for the device).
 // A worker that throws, crashes or runs out of memory fails its job with the reason; the lab stays up.
-import crypto from 'node:crypto'
-import os from 'node:os'
+// What a job means for its run (status, step, run events) is not decided here: observers
+// (the run lifecycle) are told each step of a job's life and each worker message.
 import type { Worker } from 'node:worker_threads'
-import { isLiveJobState, type JobInfo, type RunSummary } from '../../shared/contract'
+import { isLiveJobState, type JobInfo } from '../../shared/contract'
+import { newJobId } from '../../shared/ids'
 import type { EventBus } from '../events'
 import { HandlerError } from '../dispatch'
-import type { RunStore } from '../runs/store'
 import type { Lease } from '../runs/run-lock'
 import type { FromWorker, JobSpec, ProbeJobSpec, ProbeResult, ToWorker } from './protocol'
 import type { WorkerFactory } from './worker-factory'
@@ -29,13 +29,22 @@ interface Job {
   lease?: Lease
   /** Set when the user asked to stop or cancel before the worker started. */
   abortedBeforeStart: boolean
-  lastRunWrite: number
+}
+
+/** How a job ended, for observers: its worker said so (done/failed), it crashed, it never started, or the lab closed. */
+export type JobEnd = { cause: 'worker' } | { cause: 'crash'; error: string } | { cause: 'never-started' } | { cause: 'shutdown' }
+
+/** Told of each step of every job's life (e.g. the run lifecycle, which keeps run.json). */
+export interface JobObserver {
+  queued?(job: JobInfo): void
+  started?(job: JobInfo): void
+  message?(job: JobInfo, msg: FromWorker): void
+  ended?(job: JobInfo, end: JobEnd): void
 }
 
 export interface JobManagerOptions {
   workerFactory: WorkerFactory
   events: EventBus
-  runs: RunStore
   /** How many training jobs run at once (default 1: two would fight for the device). */
   concurrency?: number
   /** How many sampling/likelihood jobs run at once, beside training (default 1). */
@@ -56,9 +65,24 @@ export class JobManager {
   private queue: string[] = []
   private running: Record<Lane, Set<string>> = { train: new Set(), sample: new Set() }
   private readonly limits: Record<Lane, number>
+  private observers: JobObserver[] = []
 
   constructor(private readonly opts: JobManagerOptions) {
     this.limits = { train: opts.concurrency ?? 1, sample: opts.samplingConcurrency ?? 1 }
+  }
+
+  observe(observer: JobObserver): void {
+    this.observers.push(observer)
+  }
+
+  private tell(fn: (o: JobObserver) => void): void {
+    for (const o of this.observers) {
+      try {
+        fn(o)
+      } catch (err) {
+        this.opts.events.emit({ type: 'log', level: 'error', message: `A job observer failed: ${(err as Error).message}`, time: Date.now() })
+      }
+    }
   }
 
   list(): JobInfo[] {
@@ -83,7 +107,7 @@ export class JobManager {
       void opts.lease?.release()
       throw new HandlerError({ code: 'conflict', message: `${MAX_QUEUED_JOBS} jobs are already waiting; cancel some or wait for them to run.` })
     }
-    const id = `job-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`
+    const id = newJobId()
     const info: JobInfo = {
       id,
       kind: spec.kind,
@@ -97,12 +121,11 @@ export class JobManager {
       error: null,
       result: null
     }
-    const job: Job = { info, spec: { ...spec, jobId: id } as JobSpec, worker: null, lease: opts.lease, abortedBeforeStart: false, lastRunWrite: 0 }
+    const job: Job = { info, spec: { ...spec, jobId: id } as JobSpec, worker: null, lease: opts.lease, abortedBeforeStart: false }
     this.jobs.set(id, job)
     this.queue.push(id)
     this.emitJob(job)
-    // The run shows it is waiting, and its job is known from the start (so it can be cancelled).
-    if (spec.runId && spec.kind === 'train') this.updateRun(spec.runId, { status: 'queued', jobId: id, error: null })
+    this.tell((o) => o.queued?.(job.info))
     this.pump()
     return job.info
   }
@@ -112,7 +135,7 @@ export class JobManager {
    * progress events and cancel as worker jobs, outside the compute queue.
    */
   submitTask(kind: JobInfo['kind'], task: (ctx: TaskContext) => Promise<void>): JobInfo {
-    const id = `job-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`
+    const id = newJobId()
     const abort = new AbortController()
     const now = Date.now()
     const job: Job = {
@@ -120,8 +143,7 @@ export class JobManager {
       spec: null,
       abort,
       worker: null,
-      abortedBeforeStart: false,
-      lastRunWrite: 0
+      abortedBeforeStart: false
     }
     this.jobs.set(id, job)
     this.emitJob(job)
@@ -186,7 +208,7 @@ export class JobManager {
         fn()
       }
       worker.on('message', (msg: FromWorker) => {
-        if (msg.type === 'done') end(() => resolve(msg.result as unknown as ProbeResult))
+        if (msg.type === 'probed') end(() => resolve(msg.result))
         else if (msg.type === 'failed') end(() => reject(new Error(msg.error)))
       })
       worker.on('error', (err) => end(() => reject(new Error(describeCrash(err)))))
@@ -227,10 +249,7 @@ export class JobManager {
     const live = [...this.jobs.values()].filter((j) => isLive(j.info.state))
     const workers = live.map((j) => j.worker).filter((w): w is Worker => w !== null)
     this.queue = []
-    for (const job of live) {
-      if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'interrupted', jobId: null, owner: null })
-      this.finish(job, 'cancelled', null)
-    }
+    for (const job of live) this.finish(job, 'cancelled', null, { cause: 'shutdown' })
     await Promise.all(workers.map((w) => w.terminate()))
   }
 
@@ -245,9 +264,7 @@ export class JobManager {
       // Cancelled while waiting (or while starting): it never runs.
       this.queue = this.queue.filter((q) => q !== id)
       job.abortedBeforeStart = true
-      this.finish(job, 'cancelled', null)
-      // It never trained in this queue: the run is as it was before it was queued.
-      if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'stopped', jobId: null, owner: null })
+      this.finish(job, 'cancelled', null, { cause: 'never-started' })
       this.refreshPositions()
       return job.info
     }
@@ -288,7 +305,7 @@ export class JobManager {
   private launch(job: Job): void {
     job.info = { ...job.info, state: 'running', startedAt: Date.now(), position: null }
     this.emitJob(job)
-    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'running', jobId: job.info.id, error: null, owner: { pid: process.pid, host: os.hostname() } })
+    this.tell((o) => o.started?.(job.info))
     let worker: Worker
     try {
       worker = this.opts.workerFactory()
@@ -306,72 +323,39 @@ export class JobManager {
   }
 
   private onMessage(job: Job, msg: FromWorker): void {
-    const runId = job.info.runId
+    if (!isLive(job.info.state)) return // a late message from a worker already ended
     switch (msg.type) {
-      case 'backend':
-        // The run records the backend it trains on; a sampling job's backend is its own.
-        if (runId && job.info.kind === 'train') this.updateRun(runId, { backend: `${msg.name} (${msg.device})` })
-        break
       case 'state':
         job.info = { ...job.info, state: msg.state }
         this.emitJob(job)
-        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: msg.state })
         break
       case 'progress':
         job.info = { ...job.info, fraction: msg.fraction, etaSeconds: msg.etaSeconds }
         this.opts.events.emit({ type: 'progress', jobId: job.info.id, fraction: msg.fraction, etaSeconds: msg.etaSeconds, rate: msg.rate, unit: msg.unit })
-        break
-      case 'metrics': {
-        if (!runId || msg.points.length === 0) break
-        this.opts.events.emit({ type: 'metrics', runId, points: msg.points })
-        const last = msg.points[msg.points.length - 1]!
-        // run.json is rewritten at most every few seconds; metrics.jsonl already holds every point.
-        if (Date.now() - job.lastRunWrite > 3000) {
-          job.lastRunWrite = Date.now()
-          this.updateRun(runId, { step: last.step, lastLoss: last.loss, trainMs: msg.trainMs })
-        }
-        break
-      }
-      case 'checkpoint':
-        if (!runId) break
-        this.opts.events.emit({ type: 'checkpoint', runId, checkpoint: msg.checkpoint })
-        this.updateRun(runId, {
-          step: msg.checkpoint.step,
-          bestLoss: minLoss(msg.checkpoints),
-          ...(msg.checkpoint.trainMs === undefined ? {} : { trainMs: msg.checkpoint.trainMs })
-        })
-        break
-      case 'preview':
-        if (runId) this.opts.events.emit({ type: 'preview', runId, step: msg.step, dataUrl: msg.dataUrl })
         break
       case 'log':
         this.opts.events.emit({ type: 'log', level: msg.level, message: msg.message, jobId: job.info.id, time: Date.now() })
         break
       case 'done':
         if (msg.result) job.info = { ...job.info, result: msg.result }
-        if (runId && job.info.kind === 'train') this.updateRun(runId, { status: msg.outcome === 'finished' ? 'finished' : 'stopped', step: msg.step, jobId: null, owner: null, trainMs: msg.trainMs })
-        this.finish(job, msg.outcome === 'cancelled' ? 'cancelled' : 'finished', null)
-        break
-      case 'failed':
-        // A job that failed before it loaded anything (step null) leaves the run's step as it was.
-        if (runId && job.info.kind === 'train') {
-          this.updateRun(runId, { status: 'failed', error: msg.error, jobId: null, owner: null, ...(msg.step === null ? {} : { step: msg.step, trainMs: msg.trainMs ?? 0 }) })
-        }
-        this.finish(job, 'failed', msg.error)
         break
     }
+    this.tell((o) => o.message?.(job.info, msg))
+    if (msg.type === 'done') this.finish(job, msg.outcome === 'cancelled' ? 'cancelled' : 'finished', null, { cause: 'worker' })
+    else if (msg.type === 'failed') this.finish(job, 'failed', msg.error, { cause: 'worker' })
   }
 
+  /** The worker could not start, crashed or exited without a word. */
   private fail(job: Job, error: string): void {
     if (!isLive(job.info.state)) return
-    if (job.info.runId && job.info.kind === 'train') this.updateRun(job.info.runId, { status: 'failed', error, jobId: null, owner: null })
-    this.finish(job, 'failed', error)
+    this.finish(job, 'failed', error, { cause: 'crash', error })
   }
 
-  private finish(job: Job, state: 'finished' | 'failed' | 'cancelled', error: string | null): void {
+  private finish(job: Job, state: 'finished' | 'failed' | 'cancelled', error: string | null, end: JobEnd = { cause: 'worker' }): void {
     const lane = this.running[laneOf(job.info.kind)]
     const wasRunning = lane.delete(job.info.id)
     job.info = { ...job.info, state, error, endedAt: Date.now(), fraction: state === 'finished' ? 1 : job.info.fraction, etaSeconds: null, position: null }
+    this.tell((o) => o.ended?.(job.info, end))
     this.emitJob(job)
     if (job.worker) {
       const w = job.worker
@@ -395,15 +379,6 @@ export class JobManager {
     job.worker?.postMessage(msg)
   }
 
-  private updateRun(runId: string, patch: Partial<RunSummary>): void {
-    try {
-      const run = this.opts.runs.update(runId, patch)
-      this.opts.events.emit({ type: 'run', run })
-    } catch (err) {
-      this.opts.events.emit({ type: 'log', level: 'error', message: `Could not update run ${runId}: ${(err as Error).message}`, time: Date.now() })
-    }
-  }
-
   private emitJob(job: Job): void {
     this.opts.events.emit({ type: 'job', job: job.info })
   }
@@ -418,11 +393,6 @@ export class JobManager {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
 const isLive = isLiveJobState
-
-function minLoss(cks: { loss: number | null }[]): number | null {
-  const losses = cks.map((c) => c.loss).filter((l): l is number => l !== null && Number.isFinite(l))
-  return losses.length ? Math.min(...losses) : null
-}
 
 function describeCrash(err: Error): string {
   if (/ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as NodeJS.ErrnoException).code} ${err.message}`)) {

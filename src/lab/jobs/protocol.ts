@@ -1,6 +1,15 @@
 // Messages between the lab (main thread) and a job's worker thread. Plain data only:
 // tensors never cross the boundary; images travel as data URLs or typed arrays.
-import type { CheckpointInfo, MetricPoint, SampleRequest, TrainConfig } from '../../shared/contract'
+import type { CheckpointInfo, JobResult, MetricPoint, SampleRequest, TrainConfig } from '../../shared/contract'
+
+/** What a job's body may ask of its worker's control channel (pause, stop, cancel between steps). */
+export interface JobControl {
+  isPaused(): boolean
+  /** Resolves when the job may continue (immediately unless paused). */
+  gate(): Promise<void>
+  stopRequested(): boolean
+  cancelRequested(): boolean
+}
 
 export interface TrainJobSpec {
   kind: 'train'
@@ -70,9 +79,12 @@ export type FromWorker =
   | { type: 'progress'; fraction: number; etaSeconds: number | null; rate: number | null; unit: string }
   /** trainMs: the run's training time so far, all sessions (pauses excluded). */
   | { type: 'metrics'; points: MetricPoint[]; trainMs: number }
+  /** checkpoints: the run's kept list after retention, passed on to the UI with the event. */
   | { type: 'checkpoint'; checkpoint: CheckpointInfo; checkpoints: CheckpointInfo[] }
   | { type: 'preview'; step: number; dataUrl: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'done'; outcome: 'finished' | 'stopped' | 'cancelled'; step: number; trainMs: number; result?: Record<string, unknown> }
+  | { type: 'done'; outcome: 'finished' | 'stopped' | 'cancelled'; step: number; trainMs: number; result?: JobResult }
+  /** The cost probe's answer (not a listed job, so not a JobResult). */
+  | { type: 'probed'; result: ProbeResult }
   /** step and trainMs are null when the job failed before it had a trainer (nothing to record). */
   | { type: 'failed'; error: string; step: number | null; trainMs: number | null }

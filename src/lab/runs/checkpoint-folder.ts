@@ -11,6 +11,7 @@ import { z } from 'zod'
 import { peekCheckpoint } from '../../engine/checkpoint/checkpoint'
 import { writeFileAtomicSync } from '../../engine/io/atomic-write'
 import { CheckpointInfoSchema, type CheckpointInfo } from '../../shared/contract'
+import { fileStamp } from '../../shared/ids'
 
 export const MANIFEST = 'manifest.json'
 export const DAMAGED_DIR = 'damaged'
@@ -124,7 +125,7 @@ export function reconcileCheckpoints(dir: string, lossAt: LossAt): { checkpoints
   for (const f of fs.readdirSync(dir)) if (isTempFile(f)) fs.rmSync(path.join(dir, f), { force: true })
   const view = viewCheckpoints(dir, lossAt)
   if (view.manifest.state === 'damaged') {
-    const keep = `${MANIFEST}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`
+    const keep = `${MANIFEST}.damaged-${fileStamp()}`
     fs.renameSync(path.join(dir, MANIFEST), path.join(dir, keep))
     view.notes.push(`the damaged manifest is kept as ${keep}`)
   }

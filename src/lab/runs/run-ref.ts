@@ -11,15 +11,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { HandlerError } from '../dispatch'
 import type { RunStore } from './store'
+import { CHECKPOINTS_DIR, RUN_FILE, RUN_ID, RUNS_DIR, runDirOfCheckpoint } from './run-layout'
 
 export interface RunRef {
   runId: string
   /** The checkpoint file's name (ckpt-….safetensors) when the reference was a checkpoint file. */
   checkpoint?: string
 }
-
-const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/
-const RUN_FILE = 'run.json'
 
 export function resolveRunRef(runs: RunStore, ref: string, opts: { cwd?: string } = {}): RunRef {
   if (ref.trim() === '') throw new HandlerError({ code: 'bad_request', message: 'No run given: name it by id, name, folder or checkpoint file (score-lab runs list shows them).' })
@@ -57,14 +55,14 @@ function fromPath(runs: RunStore, ref: string, abs: string): RunRef {
     }
     runDir = real
   } else {
-    const parent = path.dirname(real)
-    if (!(stat.isFile() && real.endsWith('.safetensors') && path.basename(parent) === 'checkpoints' && isFile(path.join(path.dirname(parent), RUN_FILE)))) {
+    const owner = runDirOfCheckpoint(real)
+    if (!(stat.isFile() && real.endsWith('.safetensors') && owner && isFile(path.join(owner, RUN_FILE)))) {
       throw new HandlerError({
         code: 'bad_request',
-        message: `${abs} is neither a run folder nor a checkpoint file of a run (…/runs/<id>/checkpoints/ckpt-….safetensors).`
+        message: `${abs} is neither a run folder nor a checkpoint file of a run (…/${RUNS_DIR}/<id>/${CHECKPOINTS_DIR}/ckpt-….safetensors).`
       })
     }
-    runDir = path.dirname(parent)
+    runDir = owner
     checkpoint = path.basename(real)
   }
   const root = realOr(runs.root)
@@ -73,7 +71,7 @@ function fromPath(runs: RunStore, ref: string, abs: string): RunRef {
   if (path.dirname(runDir) === root) throw new HandlerError({ code: 'bad_request', message: `${runDir} is not a run folder this lab opens (its name is not a run id).` })
   const dataDir = path.dirname(runs.root)
   const what = checkpoint ? `${abs} is a checkpoint of the run ${runDir}` : `${runDir} is a run folder`
-  if (path.basename(path.dirname(runDir)) === 'runs') {
+  if (path.basename(path.dirname(runDir)) === RUNS_DIR) {
     const other = path.dirname(path.dirname(runDir))
     throw new HandlerError({
       code: 'bad_request',

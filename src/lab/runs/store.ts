@@ -1,42 +1,53 @@
-// Runs on disk: one folder per run under <dataDir>/runs/<id>/ with run.json (settings and
-// state), metrics.jsonl (every metric point), checkpoints/ (safetensors + manifest.json) and
-// samples/. run.json and the manifest are replaced atomically; nothing is edited in place.
+// Runs on disk: one folder per run under <dataDir>/runs/<id>/ (layout: run-layout.ts) with
+// run.json (settings and state), metrics.jsonl (every metric point), checkpoints/ (safetensors +
+// manifest.json) and samples/. run.json and the manifest are replaced atomically; nothing is
+// edited in place.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import crypto from 'node:crypto'
+import { newRunId } from '../../shared/ids'
 import { writeFileAtomicSync } from '../../engine/io/atomic-write'
 import { RunSummarySchema, type CheckpointInfo, type RunSummary, type TrainConfig } from '../../shared/contract'
 import { HandlerError } from '../dispatch'
 import { lossLookup, readMetrics } from './metrics-log'
 import { readPngSettings } from '../../engine/images/png'
 import { viewCheckpoints } from './checkpoint-folder'
-import { listPreviewFiles } from './preview-files'
+import { LATEST_PREVIEW, listPreviewFiles } from './preview-files'
+import { RUN_ID, runPathsIn, runsRoot, type RunPaths } from './run-layout'
+import { SampleStore } from './sample-store'
 
 export class RunStore {
   readonly root: string
 
-  constructor(dataDir: string) {
-    this.root = path.join(dataDir, 'runs')
+  constructor(readonly dataDir: string) {
+    this.root = runsRoot(dataDir)
     fs.mkdirSync(this.root, { recursive: true })
   }
 
+  /** Every path of a run folder; an id that is not a folder name is a bad request. */
+  paths(id: string): RunPaths {
+    if (!RUN_ID.test(id)) throw new HandlerError({ code: 'bad_request', message: `Invalid run id "${id.slice(0, 40)}".` })
+    return runPathsIn(this.root, id)
+  }
+
   dir(id: string): string {
-    if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new HandlerError({ code: 'bad_request', message: `Invalid run id "${id.slice(0, 40)}".` })
-    return path.join(this.root, id)
+    return this.paths(id).dir
   }
 
   metricsFile(id: string): string {
-    return path.join(this.dir(id), 'metrics.jsonl')
+    return this.paths(id).metrics
   }
 
   checkpointsDir(id: string): string {
-    return path.join(this.dir(id), 'checkpoints')
+    return this.paths(id).checkpoints
+  }
+
+  /** The run's samples (their layout is the sample store's). */
+  samples(id: string): SampleStore {
+    return new SampleStore(this.paths(id).samples)
   }
 
   create(config: TrainConfig, name: string | undefined, backend: string | null): RunSummary {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')
-    const id = `${stamp}-${config.dataset}-${crypto.randomBytes(3).toString('hex')}`
+    const id = newRunId(config.dataset)
     const now = Date.now()
     const run: RunSummary = {
       id,
@@ -55,19 +66,19 @@ export class RunStore {
       error: null,
       jobId: null
     }
-    const dir = this.dir(id)
-    fs.mkdirSync(path.join(dir, 'checkpoints'), { recursive: true })
-    fs.mkdirSync(path.join(dir, 'samples'), { recursive: true })
+    const paths = this.paths(id)
+    fs.mkdirSync(paths.checkpoints, { recursive: true })
+    fs.mkdirSync(paths.samples, { recursive: true })
     this.write(run)
     return run
   }
 
   write(run: RunSummary): void {
-    writeFileAtomicSync(path.join(this.dir(run.id), 'run.json'), JSON.stringify(run, null, 2) + '\n')
+    writeFileAtomicSync(this.paths(run.id).runFile, JSON.stringify(run, null, 2) + '\n')
   }
 
   get(id: string): RunSummary {
-    const file = path.join(this.dir(id), 'run.json')
+    const file = this.paths(id).runFile
     let text: string
     try {
       text = fs.readFileSync(file, 'utf8')
@@ -109,8 +120,8 @@ export class RunStore {
   }
 
   delete(id: string): void {
-    const dir = this.dir(id)
-    if (!fs.existsSync(path.join(dir, 'run.json'))) throw new HandlerError({ code: 'not_found', message: `No run "${id}".` })
+    const { dir, runFile } = this.paths(id)
+    if (!fs.existsSync(runFile)) throw new HandlerError({ code: 'not_found', message: `No run "${id}".` })
     // Rename first so a half-deleted folder never looks like a run.
     const trash = path.join(this.root, `.deleting-${id}-${Date.now()}`)
     fs.renameSync(dir, trash)
@@ -124,7 +135,7 @@ export class RunStore {
 
   /** The latest training preview (written by the job every previewEvery steps). */
   preview(id: string): { step: number; dataUrl: string } | null {
-    const file = path.join(this.dir(id), 'preview.png')
+    const file = path.join(this.dir(id), LATEST_PREVIEW)
     let bytes: Buffer
     try {
       bytes = fs.readFileSync(file)
@@ -155,29 +166,5 @@ export class RunStore {
   /** The run's checkpoints, read from the folder itself where the manifest is lost or stale. */
   checkpoints(id: string): CheckpointInfo[] {
     return viewCheckpoints(this.checkpointsDir(id), lossLookup(this.metricsFile(id))).checkpoints
-  }
-
-  /**
-   * Runs that claim to be running with no live job died with their process: mark them
-   * interrupted. A run owned by another live process on this machine (the GUI while the CLI
-   * lists runs, say) is left alone.
-   */
-  markInterrupted(liveRunIds: Set<string>): RunSummary[] {
-    const changed: RunSummary[] = []
-    for (const run of this.list()) {
-      if (!(run.status === 'running' || run.status === 'paused' || run.status === 'queued') || liveRunIds.has(run.id)) continue
-      if (run.owner && run.owner.pid !== process.pid && run.owner.host === os.hostname() && processAlive(run.owner.pid)) continue
-      changed.push(this.update(run.id, { status: 'interrupted', jobId: null, owner: null }))
-    }
-    return changed
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, owned by another user
   }
 }

@@ -1,9 +1,10 @@
 // The worker thread's entry: the only lab file that touches worker_threads. It receives one
 // job spec, runs it, and relays pause/resume/stop/cancel to it.
 import { parentPort } from 'node:worker_threads'
-import type { FromWorker, ToWorker } from '../jobs/protocol'
-import { runTrainJob, type JobControl } from './train-job'
-import { runLikelihoodJob, runSampleJob } from './sample-job'
+import type { FromWorker, JobControl, ToWorker } from '../jobs/protocol'
+import { runTrainJob } from './train-job'
+import { runSampleJob } from './sample-job'
+import { runLikelihoodJob } from './likelihood-job'
 import { runProbeJob } from './probe-job'
 
 const port = parentPort

@@ -16,8 +16,8 @@ export interface LoadedModel {
   dispose(): void
 }
 
-export async function loadRunModel(runDir: string, file: string | undefined, useEma: boolean): Promise<LoadedModel> {
-  const ckDir = path.join(runDir, 'checkpoints')
+/** `ckDir`: the run's checkpoints folder (RunPaths.checkpoints); `file`: one of its checkpoints, else the newest. */
+export async function loadRunModel(ckDir: string, file: string | undefined, useEma: boolean): Promise<LoadedModel> {
   const cks = viewCheckpoints(ckDir).checkpoints
   if (cks.length === 0) throw new Error(`${ckDir} lists no checkpoint`)
   const checkpoint = file ? cks.find((c) => c.file === file) : cks.reduce((a, b) => (b.step > a.step ? b : a))

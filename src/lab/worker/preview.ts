@@ -7,7 +7,6 @@ import { runSampler } from '../../engine/samplers'
 import { makeGrid } from '../../engine/images/grid'
 import { scatterImage } from '../../engine/images/scatter'
 import { encodePng } from '../../engine/images/png'
-import { writePreview } from '../runs/preview-files'
 
 export const PREVIEW_STEPS = 50
 
@@ -20,12 +19,4 @@ export async function previewPng(model: ScoreModel, sde: Sde, shape: number[], c
   const [h, w, c] = shape as [number, number, number]
   const img = points ? scatterImage(data) : makeGrid(data, [count, h, w, c], { cols: 4, range: centered ? [-1, 1] : [0, 1] })
   return encodePng(img, { preview: true, step, sampler: 'euler_maruyama', steps: PREVIEW_STEPS, seed: 0 })
-}
-
-/**
- * Keeps a preview on disk: preview.png (the latest, so a window that opens later still shows
- * it) and previews/preview-<step>.png (the history strip, capped), all written atomically.
- */
-export function savePreview(runDir: string, step: number, png: Uint8Array): void {
-  writePreview(runDir, step, png)
 }

@@ -21,5 +21,5 @@ export async function runProbeJob(spec: ProbeJobSpec, post: (msg: FromWorker) =>
   }
   const probe = await probeTrainingSteps(make, shape, PROBE_BATCHES)
   const result: ProbeResult = { backend: backend.name, device: backend.device, memory: probe.memory, time: probe.time, limitBytes: usableMemoryBytes(backend.name) }
-  post({ type: 'done', outcome: 'finished', step: 0, trainMs: 0, result: result as unknown as Record<string, unknown> })
+  post({ type: 'probed', result })
 }

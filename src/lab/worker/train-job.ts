@@ -4,7 +4,6 @@
 // and cancel between steps. Nothing here touches worker_threads: entry.ts does.
 import fs from 'node:fs'
 import path from 'node:path'
-import { tf } from '../../engine/tf'
 import { selectBackend, parseBackendName } from '../../engine/backend/select'
 import { createModel } from '../../engine/nets'
 import { createSde } from '../../engine/sde'
@@ -15,25 +14,17 @@ import type { TrainerState } from '../../engine/train/trainer'
 import { DatasetStore } from '../datasets/store'
 import { appendMetrics, lossLookup, truncateMetricsAfter } from '../runs/metrics-log'
 import { checkpointFileName, dropCheckpoints, quarantineCheckpoint, reconcileCheckpoints, DAMAGED_DIR } from '../runs/checkpoint-folder'
-import type { FromWorker, TrainJobSpec } from '../jobs/protocol'
+import type { FromWorker, JobControl, TrainJobSpec } from '../jobs/protocol'
+import { runPaths } from '../runs/run-layout'
 import { openDataSource } from './data-source'
 import { retain } from './retention'
-import { previewPng, savePreview } from './preview'
-
-export interface JobControl {
-  isPaused(): boolean
-  /** Resolves when the job may continue (immediately unless paused). */
-  gate(): Promise<void>
-  stopRequested(): boolean
-  cancelRequested(): boolean
-}
+import { previewPng } from './preview'
+import { writePreview } from '../runs/preview-files'
 
 const FLUSH_MS = 250
 
 export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) => void, control: JobControl): Promise<void> {
-  const runDir = path.join(spec.dataDir, 'runs', spec.runId)
-  const ckDir = path.join(runDir, 'checkpoints')
-  const metricsFile = path.join(runDir, 'metrics.jsonl')
+  const { dir: runDir, checkpoints: ckDir, metrics: metricsFile } = runPaths(spec.dataDir, spec.runId)
   const { config } = spec
   // The lab holds this run's exclusive lock, so this job alone writes the folder: make the
   // manifest agree with the files first (a lost or damaged manifest is rebuilt, never trusted
@@ -110,6 +101,12 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   let sessionStart = performance.now()
   const elapsedTrain = () => trainMs + (performance.now() - sessionStart)
 
+  const done = (outcome: 'finished' | 'stopped' | 'cancelled') => {
+    const step = trainer.stepCount
+    const ms = elapsedTrain()
+    post({ type: 'done', outcome, step, trainMs: ms, result: { kind: 'train', outcome, step, trainMs: ms } })
+  }
+
   const flush = () => {
     if (pending.length === 0) return
     appendMetrics(metricsFile, pending) // stored before it is shown
@@ -134,12 +131,12 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     while (trainer.stepCount < config.steps) {
       if (control.cancelRequested()) {
         flush()
-        post({ type: 'done', outcome: 'cancelled', step: trainer.stepCount, trainMs: elapsedTrain() })
+        done('cancelled')
         return
       }
       if (control.stopRequested()) {
         await checkpoint()
-        post({ type: 'done', outcome: 'stopped', step: trainer.stepCount, trainMs: elapsedTrain() })
+        done('stopped')
         return
       }
       const wasPaused = await pauseIfAsked(control, post, () => {
@@ -182,7 +179,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
       if (config.previewEvery > 0 && trainer.stepCount % config.previewEvery === 0) {
         const png = await previewPng(trainer.model, trainer.sde, data.shape, config.centered, trainer.stepCount)
         // Kept on disk (the latest, and a capped history for the strip under it).
-        savePreview(runDir, trainer.stepCount, png)
+        writePreview(runDir, trainer.stepCount, png)
         post({ type: 'preview', step: trainer.stepCount, dataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` })
       }
       if (config.maxMinutes && elapsedTrain() >= config.maxMinutes * 60_000) {
@@ -194,7 +191,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     }
     if (!checkpoints.some((c) => c.step === trainer.stepCount)) await checkpoint()
     post({ type: 'progress', fraction: trainer.stepCount / config.steps, etaSeconds: 0, rate: null, unit: 'steps/s' })
-    post({ type: 'done', outcome: 'finished', step: trainer.stepCount, trainMs: elapsedTrain() })
+    done('finished')
   } catch (err) {
     flush()
     const message = err instanceof NonFiniteLossError ? `${err.message} The last good checkpoint is kept.` : (err as Error).message
@@ -202,7 +199,6 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   } finally {
     trainer.dispose()
     trainer.model.dispose()
-    void tf
   }
 }
 

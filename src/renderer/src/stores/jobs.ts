@@ -10,7 +10,7 @@ export interface JobProgress {
   unit: string
 }
 
-/** Jobs (training now; sampling later) with their live progress from `progress` and `job` events. */
+/** Every job (training, sampling, comparison, likelihood, downloads) with its live progress from `progress` and `job` events. */
 export const useJobsStore = defineStore('jobs', () => {
   const jobs = ref<Record<string, JobInfo>>({})
   const progress = ref<Record<string, JobProgress>>({})

@@ -1,6 +1,6 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import type { CheckpointInfo, LabEvent, MetricPoint, ProcOutput, RunSummary, TrainConfig } from '@shared/contract'
+import { isLiveRunStatus, RunStatusSchema, type CheckpointInfo, type LabEvent, type MetricPoint, type ProcOutput, type RunSummary, type TrainConfig } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { mergePoints } from '../lib/metric-points'
 import { SERIES_COLORS } from '../lib/chart'
@@ -14,8 +14,8 @@ export type CheckpointExport = ProcOutput<'checkpoints.export'>
 export type ScoreField = ProcOutput<'runs.scoreField'>
 type MetricsState = 'loading' | 'ready' | 'error'
 
-/** Live statuses: the run has a job that can be paused or stopped. */
-export const LIVE: readonly RunSummary['status'][] = ['queued', 'running', 'paused']
+/** Live statuses: the run has a job that can be paused or stopped (the contract's isLiveRunStatus). */
+export const LIVE: readonly RunSummary['status'][] = RunStatusSchema.options.filter(isLiveRunStatus)
 /** Statuses from which training can be resumed. */
 export const RESUMABLE: readonly RunSummary['status'][] = ['stopped', 'interrupted', 'failed']
 
@@ -33,6 +33,11 @@ export const useRunsStore = defineStore('runs', () => {
   const overlayIds = ref<string[]>([])
   const checkpoints = ref<CheckpointInfo[]>([])
   const checkpointsError = ref<string | null>(null)
+  /**
+   * The newest kept-checkpoint list known per run, newest step first: each checkpoint event
+   * carries it, and deletes answer with it, so other views (Sample) follow without a refetch.
+   */
+  const checkpointLists = ref<Record<string, CheckpointInfo[]>>({})
   /** The selected run's latest preview grid (written every previewEvery steps). */
   const preview = ref<{ step: number; dataUrl: string } | null>(null)
   const metricsVersion = ref<Record<string, number>>({})
@@ -185,8 +190,9 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   async function start(config: TrainConfig, name?: string): Promise<string> {
-    const { runId } = await lab.runs.start({ config, name: name?.trim() || undefined })
-    await load()
+    // The answer carries the run as it now is (its `run` event may arrive before or after).
+    const { runId, run } = await lab.runs.start({ config, name: name?.trim() || undefined })
+    upsertRun(run)
     await select(runId)
     return runId
   }
@@ -216,6 +222,7 @@ export const useRunsStore = defineStore('runs', () => {
       storedColors.value = rest
     }
     forgetRunPrefs(runId)
+    delete checkpointLists.value[runId]
     if (selectedId.value === runId) void select(runs.value[0]?.id ?? null)
   }
 
@@ -223,8 +230,9 @@ export const useRunsStore = defineStore('runs', () => {
   async function deleteCheckpoint(file: string): Promise<void> {
     const runId = selectedId.value
     if (!runId) return
-    const list = await lab.checkpoints.delete({ runId, file })
-    if (selectedId.value === runId) checkpoints.value = [...list].sort((a, b) => b.step - a.step)
+    const list = [...(await lab.checkpoints.delete({ runId, file }))].sort((a, b) => b.step - a.step)
+    checkpointLists.value[runId] = list
+    if (selectedId.value === runId) checkpoints.value = list
   }
 
   /** Writes a checkpoint of the selected run to `path` on the lab's machine, with a JSON config beside it. */
@@ -249,7 +257,8 @@ export const useRunsStore = defineStore('runs', () => {
   function upsertRun(run: RunSummary): void {
     const i = runs.value.findIndex((r) => r.id === run.id)
     if (i === -1) runs.value = [run, ...runs.value]
-    else runs.value[i] = run
+    // Events and answers can cross: an older copy never replaces a newer one.
+    else if (run.updatedAt >= runs.value[i]!.updatedAt) runs.value[i] = run
   }
 
   function handleEvent(e: LabEvent): void {
@@ -273,16 +282,15 @@ export const useRunsStore = defineStore('runs', () => {
         if (e.runId === selectedId.value) preview.value = { step: e.step, dataUrl: e.dataUrl }
         break
       case 'checkpoint':
-        if (e.runId === selectedId.value) {
-          checkpoints.value = [e.checkpoint, ...checkpoints.value.filter((c) => c.file !== e.checkpoint.file)]
-          void refreshCheckpoints() // retention may have dropped older ones
-        }
+        // The event carries the kept list after retention: no need to ask for it again.
+        checkpointLists.value[e.runId] = e.checkpoints
+        if (e.runId === selectedId.value) checkpoints.value = e.checkpoints
         break
     }
   }
 
   return {
-    runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, preview, metricsVersion, metricsState, metricsError,
+    runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, checkpointLists, preview, metricsVersion, metricsState, metricsError,
     selected, chartRunIds, colors,
     load, select, selectWhenListed, colorOf, setColor, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent,
     deleteCheckpoint, exportCheckpoint, importTorch, scoreField

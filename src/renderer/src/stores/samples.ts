@@ -1,6 +1,6 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { isLiveJobState, type CheckpointInfo, type JobInfo, type ProcOutput, type SampleRecord } from '@shared/contract'
+import { isLiveJobState, resultOf, type CheckpointInfo, type JobInfo, type ProcOutput, type SampleRecord } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { useJobsStore } from './jobs'
 import { useRunsStore } from './runs'
@@ -247,9 +247,8 @@ export const useSamplesStore = defineStore('samples', () => {
     else if (record.checkpoint === newest) checkpoint.value = null
   }
 
-  function resultOf(jobId: string | null): SampleRecord[] {
-    const result = jobs.job(jobId)?.result as { samples?: SampleRecord[] } | null | undefined
-    return result?.samples ?? []
+  function samplesOf(jobId: string | null, kind: 'sample' | 'compare'): SampleRecord[] {
+    return resultOf(jobs.job(jobId), kind)?.samples ?? []
   }
 
   const failure = (state: string, error: string | null | undefined, what: string) =>
@@ -258,7 +257,7 @@ export const useSamplesStore = defineStore('samples', () => {
   watch(() => sampleJob.value?.state, (state) => {
     if (!state || isLiveJobState(state)) return
     sampleError.value = failure(state, sampleJob.value?.error, 'Sampling')
-    const [record] = resultOf(sampleJobId.value)
+    const [record] = samplesOf(sampleJobId.value, 'sample')
     if (record) show(record)
     void loadHistory()
   })
@@ -266,7 +265,7 @@ export const useSamplesStore = defineStore('samples', () => {
   watch(() => compareJob.value?.state, (state) => {
     if (!state || isLiveJobState(state)) return
     compareError.value = failure(state, compareJob.value?.error, 'The comparison')
-    compared.value = resultOf(compareJobId.value)
+    compared.value = samplesOf(compareJobId.value, 'compare')
     for (const r of compared.value) void loadImages(r)
     void loadHistory()
   })
@@ -293,11 +292,13 @@ export const useSamplesStore = defineStore('samples', () => {
     },
     { immediate: true }
   )
-  // A run that trains on writes new checkpoints: read the list again when one is due or training ends.
+  // A run that trains on writes new checkpoints: each checkpoint event carries the kept list.
   watch(
-    () => (run.value ? `${run.value.status}:${Math.floor(run.value.step / run.value.config.checkpointEvery)}` : null),
-    (now, before) => {
-      if (now && before && now !== before) void refreshCheckpoints()
+    () => (runId.value ? runsStore.checkpointLists[runId.value] : undefined),
+    (list) => {
+      if (!list || checkpointsState.value !== 'ready') return
+      checkpoints.value = list
+      if (checkpoint.value && !list.some((c) => c.file === checkpoint.value)) checkpoint.value = null
     }
   )
 

@@ -1,0 +1,38 @@
+// What every sampling-type job in a worker does around its body: pick the backend (and say
+// which), read its run, turn cancel/stop into an AbortSignal the engine checks between steps,
+// report failure or cancellation, and free the model whatever happens.
+import { parseBackendName, selectBackend } from '../../engine/backend/select'
+import type { RunSummary } from '../../shared/contract'
+import type { FromWorker, JobControl } from '../jobs/protocol'
+import { RunStore } from '../runs/store'
+import type { RunPaths } from '../runs/run-layout'
+import type { LoadedModel } from './model-loader'
+
+export type Post = (msg: FromWorker) => void
+
+export async function selectJobBackend(spec: { backend?: string }, post: Post): Promise<void> {
+  const backend = await selectBackend({ force: parseBackendName(spec.backend) })
+  post({ type: 'backend', name: backend.name, device: backend.device })
+}
+
+/** The job's run, as its run.json says, and its folder's paths. */
+export function openRun(spec: { dataDir: string; runId: string }): { run: RunSummary; paths: RunPaths } {
+  const runs = new RunStore(spec.dataDir)
+  return { run: runs.get(spec.runId), paths: runs.paths(spec.runId) }
+}
+
+/** Runs a job body that may be cancelled; `hold` registers the model to free at the end. */
+export async function cancellable(post: Post, control: JobControl, body: (signal: AbortSignal, hold: (m: LoadedModel) => LoadedModel) => Promise<void>): Promise<void> {
+  const abort = new AbortController()
+  const poll = setInterval(() => (control.cancelRequested() || control.stopRequested() ? abort.abort(new Error('cancelled')) : undefined), 50)
+  let loaded: LoadedModel | null = null
+  try {
+    await body(abort.signal, (m) => (loaded = m))
+  } catch (err) {
+    if (abort.signal.aborted) post({ type: 'done', outcome: 'cancelled', step: 0, trainMs: 0 })
+    else post({ type: 'failed', error: (err as Error).message, step: 0, trainMs: 0 })
+  } finally {
+    clearInterval(poll)
+    ;(loaded as LoadedModel | null)?.dispose()
+  }
+}
