@@ -22,21 +22,26 @@ const QUICK: Record<string, Record<string, unknown>> = {
   ancestral_sampling: { n: 10 },
   pc: { n: 10, nSteps: 2 },
   ald: { n: 3, stepsPerLevel: 4 },
-  ode: { method: 'euler', n: 7 }
+  ode: { method: 'euler', n: 7 },
+  ddim: { n: 6, eta: 0.5 },
+  heun: { n: 5, sChurn: 1 },
+  dpmpp_2m: { n: 6 },
+  dpmpp_3m_sde: { n: 6 },
+  adaptive_sde: { rtol: 0.2, hInit: 0.05 }
 }
 
 const sde = createSde({ name: 'vpsde' })
 const score = fastScore(gaussianToy(), sde)
 
 describe('sampler contract', () => {
-  it('registers the six samplers, with defaults and JSON schemas for pickers', () => {
-    expect(Object.keys(SAMPLERS)).toEqual(['euler_maruyama', 'reverse_diffusion', 'ancestral_sampling', 'pc', 'ald', 'ode'])
+  it('registers the samplers, with defaults and JSON schemas for pickers', () => {
+    expect(Object.keys(SAMPLERS)).toEqual(['euler_maruyama', 'reverse_diffusion', 'ancestral_sampling', 'pc', 'ald', 'ode', 'ddim', 'heun', 'dpmpp_2m', 'dpmpp_3m_sde', 'adaptive_sde'])
     const list = listSamplers()
     expect(list.map((s) => s.name)).toEqual(Object.keys(SAMPLERS))
     const pc = list.find((s) => s.name === 'pc')!
     expect(pc.defaults).toMatchObject({ predictor: 'reverse_diffusion', corrector: 'langevin', snr: 0.16, nSteps: 1, denoise: true, seed: 0 })
     expect(JSON.stringify(pc.schema)).toContain('ancestral_sampling')
-    expect(() => getSampler('heun')).toThrow(/Unknown sampler/)
+    expect(() => getSampler('lms')).toThrow(/Unknown sampler/)
   })
 
   it('gives every sampler the same initial noise for the same seed', async () => {
@@ -107,7 +112,9 @@ describe('sampler contract', () => {
       euler_maruyama: [10, 10], reverse_diffusion: [10, 10], ancestral_sampling: [10, 10],
       pc: [30, 10], // n·(1 predictor + 2 corrector steps)
       ald: [13, 12], // L·T + 1 for the Tweedie denoising step
-      ode: [8, 7] // n Euler steps + 1 reverse-diffusion denoising step
+      ode: [8, 7], // n Euler steps + 1 reverse-diffusion denoising step
+      ddim: [6, 6], dpmpp_2m: [6, 6], dpmpp_3m_sde: [6, 6], // n levels, the last step lands on x̂₀ at σ = 0
+      heun: [9, 5] // 2n − 1: the last step (to σ = 0) is Euler only
     }
     for (const [name, [nfe, steps]] of Object.entries(expectNfe)) {
       const infos: StepInfo[] = []

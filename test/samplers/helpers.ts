@@ -51,11 +51,16 @@ export function momentErrors(x: Float32Array | Float64Array, truth: { mean: numb
 /**
  * The toy's exact score evaluated in plain JS (same numbers as toy.scoreFn, which builds
  * ~30 broadcasting tfjs ops per call and dominates the test time on the cpu backend).
- * Samplers always pass one t for the whole batch, which this relies on.
+ * Most samplers pass one t for the whole batch; adaptive_sde's per-sample times go row by row.
  */
 export function fastScore(toy: GmmToy, sde: Sde): ScoreFn {
   return (x, t) => {
     const ts = t.dataSync()
-    return tf.tensor(toy.score(x.dataSync() as Float32Array, sde, ts[0]), x.shape)
+    const xs = x.dataSync() as Float32Array
+    if (ts.every((v) => v === ts[0])) return tf.tensor(toy.score(xs, sde, ts[0]), x.shape)
+    const d = xs.length / ts.length
+    const out = new Float32Array(xs.length)
+    for (let b = 0; b < ts.length; b++) out.set(toy.score(xs.subarray(b * d, (b + 1) * d), sde, ts[b]), b * d)
+    return tf.tensor(out, x.shape)
   }
 }

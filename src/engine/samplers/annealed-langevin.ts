@@ -5,10 +5,11 @@
 // bisection (it is increasing in t for every SDE here). Starts from the same seeded x_T as
 // every other sampler (NCSN itself started from U[0,1)). NFE = L·T (+1 with denoise).
 import { tf } from '../tf'
-import { perSample } from '../sde/base'
 import type { ScoreFn, Sde } from '../sde/types'
+import { denoised, timeForStd } from './denoiser'
 import { definedOnly } from './pc'
 import { Progress, disposeExcept } from './progress'
+import { geometricSigmas } from './schedules'
 import { initialX, resolveCommon } from './setup'
 import type { SampleResult, SamplerOptions } from './types'
 
@@ -24,31 +25,6 @@ export interface AldSettings {
 }
 
 export const ALD_DEFAULTS = { nLevels: 10, stepsPerLevel: 100, stepLr: 2e-5 }
-
-/** t with marginalStdAt(t) = sigma, by bisection on [0, T] (60 halvings: float64 exact). */
-export function timeForStd(sde: Sde, sigma: number): number {
-  const lo0 = sde.marginalStdAt(0)
-  const hi0 = sde.marginalStdAt(sde.T)
-  const tol = 1e-6 * hi0
-  if (sigma > hi0 + tol || sigma < lo0 - tol) {
-    throw new Error(`σ = ${sigma} is outside the SDE's std range [${lo0}, ${hi0}]`)
-  }
-  let lo = 0
-  let hi = sde.T
-  for (let k = 0; k < 60; k++) {
-    const mid = (lo + hi) / 2
-    if (sde.marginalStdAt(mid) < sigma) lo = mid
-    else hi = mid
-  }
-  return (lo + hi) / 2
-}
-
-/** Geometric levels exp(linspace(ln σ₁, ln σ_L, L)). */
-export function geometricSigmas(sigmaMax: number, sigmaMin: number, L: number): Float64Array {
-  const out = new Float64Array(L)
-  for (let i = 0; i < L; i++) out[i] = L === 1 ? sigmaMax : Math.exp(Math.log(sigmaMax) + ((Math.log(sigmaMin) - Math.log(sigmaMax)) * i) / (L - 1))
-  return out
-}
 
 export async function sampleAld(scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions & Partial<AldSettings>): Promise<SampleResult> {
   const r = resolveCommon(sde, { ...opts, n: opts.n ?? ALD_DEFAULTS.nLevels })
@@ -85,12 +61,7 @@ export async function sampleAld(scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions
       // Tweedie's formula E[x₀ | x_t] = (x + σ²·s(x, t))/m(t): NCSNv2's x + σ_L²·s for VE (m = 1).
       const cur = x
       const tL = times[r.n - 1]
-      x = tf.tidy(() => {
-        const t = tf.fill([B], tL) as tf.Tensor1D
-        const { meanCoeff, std } = sde.marginalCoeffs(t)
-        const x0 = tf.add(cur, tf.mul(scoreFn(cur, t), perSample(tf.square(std) as tf.Tensor1D, cur)))
-        return tf.div(x0, perSample(meanCoeff, cur))
-      })
+      x = denoised(scoreFn, sde, cur, tL)
       cur.dispose()
       progress.nfe += 1
     }

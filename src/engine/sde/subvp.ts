@@ -2,7 +2,7 @@
 // kernel N(e^c x0, (1 − e^{2c})² I): the std is 1 − e^{2c} (not its square root).
 import { tf } from '../tf'
 import { BaseSde, perSample, timestepIndex } from './base'
-import { checkVpParams, ddpmBetas, VP_DEFAULTS, vpBeta, vpLogMeanCoeff, vpLogMeanCoeffAt, type VpSdeParams } from './vp'
+import { checkVpParams, ddpmBetas, VP_DEFAULTS, vpBeta, vpLogMeanCoeff, vpLogMeanCoeffAt, vpTimeForLogMeanCoeff, type VpSdeParams } from './vp'
 
 export class SubVpSde extends BaseSde {
   readonly name = 'subvpsde'
@@ -54,6 +54,11 @@ export class SubVpSde extends BaseSde {
   diffusionAt(t: number): number {
     const beta = this.betaMin + t * (this.betaMax - this.betaMin)
     return Math.sqrt(beta * -Math.expm1(4 * vpLogMeanCoeffAt(t, this.params)))
+  }
+
+  /** σ = std/m = (1 − e^{2c})/e^{c} = 2·sinh(−c), so c = −asinh(σ/2), a quadratic in t. */
+  timeAtEdmSigma(sigma: number): number {
+    return vpTimeForLogMeanCoeff(-Math.asinh(sigma / 2), this.params)
   }
 
   /**

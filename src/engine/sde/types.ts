@@ -39,6 +39,12 @@ export interface Sde {
   discretize(x: tf.Tensor, t: tf.Tensor1D): { f: tf.Tensor; G: tf.Tensor1D }
   /** The reverse-time SDE (or, with probabilityFlow, the probability-flow ODE) for a score. */
   reverse(scoreFn: ScoreFn, probabilityFlow?: boolean): ReverseSde
+  /**
+   * The t at which the EDM noise level std(t)/m(t) equals sigma, in closed form (the fast
+   * samplers walk σ and call the score at this t). Optional: samplers/denoiser.ts's tOfSigma
+   * bisects when an SDE has none. Values outside [σ(0), σ(T)] give t outside [0, T].
+   */
+  timeAtEdmSigma?(sigma: number): number
   /** Langevin corrector step factor α_i (score_sde: 1 − β_i for the VP family, 1 for VE). */
   langevinAlpha(t: tf.Tensor1D): tf.Tensor1D
   /**

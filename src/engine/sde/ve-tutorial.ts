@@ -56,6 +56,11 @@ export class VeTutorialSde extends BaseSde {
     return Math.pow(this.sigma, t)
   }
 
+  /** m = 1, so σ² = (σ₀^{2t} − 1)/(2 ln σ₀): t = ln(1 + 2σ² ln σ₀)/(2 ln σ₀). */
+  timeAtEdmSigma(sigma: number): number {
+    return Math.log1p(2 * sigma * sigma * this.logSigma) / (2 * this.logSigma)
+  }
+
   /** std(t) and std(t − T/N) (clamped at 0): the exact variance added over one step. */
   private adjacentStds(t: tf.Tensor1D): { sigma: tf.Tensor1D; prev: tf.Tensor1D } {
     return tf.tidy(() => ({ sigma: this.std(t), prev: this.std(tf.relu(tf.sub(t, this.T / this.N)) as tf.Tensor1D) }))

@@ -64,6 +64,11 @@ export class VeSde extends BaseSde {
     return this.marginalStdAt(t) * Math.sqrt(2 * this.logRatio)
   }
 
+  /** m = 1, so σ = σ_min(σ_max/σ_min)^t: t = ln(σ/σ_min)/ln(σ_max/σ_min). */
+  timeAtEdmSigma(sigma: number): number {
+    return Math.log(sigma / this.sigmaMin) / this.logRatio
+  }
+
   /** σ_i and σ_{i−1} (0 at i = 0) for the discrete index of t. */
   private adjacentSigmas(t: tf.Tensor1D): { sigma: tf.Tensor1D; prev: tf.Tensor1D } {
     return tf.tidy(() => {

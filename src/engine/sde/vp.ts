@@ -32,6 +32,15 @@ export function vpLogMeanCoeffAt(t: number, p: VpSdeParams): number {
   return -0.25 * t * t * (p.betaMax - p.betaMin) - 0.5 * t * p.betaMin
 }
 
+/**
+ * The t ≥ 0 with c(t) = c (c ≤ 0): the root of ¼Δβ·t² + ½β_min·t + c = 0, written without
+ * cancellation (and valid for Δβ = 0).
+ */
+export function vpTimeForLogMeanCoeff(c: number, p: VpSdeParams): number {
+  const k = -c
+  return (4 * k) / (p.betaMin + Math.sqrt(p.betaMin * p.betaMin + 4 * (p.betaMax - p.betaMin) * k))
+}
+
 export function vpBeta(t: tf.Tensor1D, p: VpSdeParams): tf.Tensor1D {
   return tf.add(tf.mul(t, p.betaMax - p.betaMin), p.betaMin) as tf.Tensor1D
 }
@@ -84,6 +93,11 @@ export class VpSde extends BaseSde {
 
   diffusionAt(t: number): number {
     return Math.sqrt(this.betaMin + t * (this.betaMax - this.betaMin))
+  }
+
+  /** σ² = std²/m² = e^{−2c} − 1, so c = −½·log1p(σ²), a quadratic in t. */
+  timeAtEdmSigma(sigma: number): number {
+    return vpTimeForLogMeanCoeff(-0.5 * Math.log1p(sigma * sigma), this.params)
   }
 
   private discreteBeta(t: tf.Tensor1D): tf.Tensor1D {
