@@ -23,6 +23,8 @@ Commands:
         [--batch N] [--lr X] [--weighting std2|likelihood|vp_exp|uniform] [--ema X] [--seed S]
         [--checkpoint-every N] [--sigma-max X] [--name RUN]      Train a model (Ctrl-C stops with a checkpoint)
   train --resume RUN                                             Continue a run from its last checkpoint
+  train-classifier --dataset NAME [--steps N] [--seed S]         The data set's feature classifier, for quality numbers
+                                                                 (FD, KID, precision/recall) of image samples
   sample --checkpoint RUN|PATH --sampler em|rd|ancestral|pc|ald|ode [--corrector langevin|none]
          [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]
          --out FILE.png [--gif FILE.gif] [--force]               Sample a grid (PNG with its settings inside;
@@ -30,6 +32,11 @@ Commands:
          [--inpaint left|right|top|bottom|center|checker | --colorize | --class K] [--split test|train]
                                                                  Controllable generation (pc sampler)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
+          [--metric fd,kid,pr]                                   (image runs: each measured through the data set's classifier)
+  sweep --checkpoint RUN|PATH --samplers em,heun,dpmpp_2m [--nfe 10,20,50,100] [--tolerances 1e-2,1e-3]
+        [--n N] [--seed S] --out DIR                             Quality against cost: each sampler at each NFE
+                                                                 (adaptive ones at each tolerance), N samples per
+                                                                 point; DIR gets sweep.csv, sweep.json, a PNG per point
   likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
   ${DATASETS_USAGE}
   ${RUNS_USAGE}
@@ -154,10 +161,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'train':
         return await (await import('./commands/train')).trainCommand(cli, values)
+      case 'train-classifier':
+        return await (await import('./commands/classifier')).trainClassifierCommand(cli, values)
       case 'sample':
         return await (await import('./commands/sample')).sampleCommand(cli, values)
       case 'compare':
         return await (await import('./commands/sample')).compareCommand(cli, values)
+      case 'sweep':
+        return await (await import('./commands/sample')).sweepCommand(cli, values)
       case 'likelihood':
         return await (await import('./commands/sample')).likelihoodCommand(cli, values)
       case 'datasets':

@@ -8,8 +8,10 @@ import type { JobManager } from './jobs/manager'
 import type { RunStore } from './runs/store'
 import { lockOrRefuse, type RunLocks } from './runs/run-lock'
 import { outputError } from './output-errors'
+import { isImageDatasetName } from './datasets/registry'
+import { classifierInfo } from './classifiers'
 
-type SampleHandlers = Pick<Handlers, 'samples.start' | 'samples.compare' | 'samples.list' | 'samples.image' | 'samples.export' | 'likelihood.start'>
+type SampleHandlers = Pick<Handlers, 'samples.start' | 'samples.compare' | 'samples.sweep' | 'samples.list' | 'samples.image' | 'samples.export' | 'likelihood.start'>
 
 export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks, dataDir: string, backend: string | undefined): SampleHandlers {
   const requireCheckpoint = (runId: string, file?: string) => {
@@ -25,6 +27,13 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks
     if (!r) throw new HandlerError({ code: 'not_found', message: `Run ${runId} has no sample "${id}".` })
     return r
   }
+  /** Image quality is read through the data set's classifier: refuse now rather than fail in the job. */
+  const requireClassifier = (runId: string) => {
+    const { dataset } = runs.get(runId).config
+    if (isImageDatasetName(dataset) && !classifierInfo(dataDir, dataset)) {
+      throw new HandlerError({ code: 'conflict', message: `Measuring ${dataset} samples needs its feature classifier, trained once: Compare → Train the classifier, or score-lab train-classifier --dataset ${dataset}.` })
+    }
+  }
   /** A shared run lock for the job's life: another process cannot delete what it reads. */
   const useLease = (runId: string) => lockOrRefuse(() => locks.shared(runId, 'sampling'), `sample from run ${runId}`)
   const dataUrl = (file: string, mime: string) => `data:${mime};base64,${fs.readFileSync(file).toString('base64')}`
@@ -35,8 +44,14 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks
       return { jobId: jobs.submit({ kind: 'sample', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
     },
     'samples.compare': async (request) => {
+      if (request.metric) requireClassifier(request.runId)
       requireCheckpoint(request.runId, request.checkpoint)
       return { jobId: jobs.submit({ kind: 'compare', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
+    },
+    'samples.sweep': async (request) => {
+      requireClassifier(request.runId)
+      requireCheckpoint(request.runId, request.checkpoint)
+      return { jobId: jobs.submit({ kind: 'sweep', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
     },
     'samples.list': async ({ runId }) => {
       runs.get(runId)

@@ -16,6 +16,7 @@ import { tsxWorkerFactory, type WorkerFactory } from './jobs/worker-factory'
 import { DatasetStore } from './datasets/store'
 import { datasetHandlers } from './datasets-api'
 import { sampleHandlers } from './samples-api'
+import { classifierHandlers } from './classifiers-api'
 import { checkpointHandlers } from './checkpoints-api'
 import { createEstimator } from './estimate'
 import { previewHandlers } from './previews-api'
@@ -116,6 +117,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
     'engine.catalog': async () => (await engineCatalog()).catalog(),
     ...datasetHandlers(datasets, jobs),
+    ...classifierHandlers(datasets, jobs, dataDir, opts.jobBackend),
     ...sampleHandlers(runs, jobs, locks, dataDir, opts.jobBackend),
     ...checkpointHandlers(runs, jobs, locks),
     ...previewHandlers(runs),

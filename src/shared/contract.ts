@@ -66,7 +66,11 @@ export const LIMITS = {
   likelihoodCount: { min: 1, max: 10_000, int: true, what: 'images to evaluate' },
   classLabel: { min: 0, max: 999, int: true, what: 'class label' },
   classifierScale: { min: 0, max: 100, what: 'classifier scale' },
-  compareEntries: { min: 1, max: 8, int: true, what: 'samplers in a comparison' }
+  compareEntries: { min: 1, max: 8, int: true, what: 'samplers in a comparison' },
+  /** Samples measured for a quality number: the same N for every point of a sweep (FD is biased at small N). */
+  qualityCount: { min: 16, max: 10_000, int: true, what: 'samples measured (N)' },
+  sweepBudgets: { min: 1, max: 12, int: true, what: 'budgets in a sweep' },
+  classifierSteps: { min: 10, max: 100_000, int: true, what: 'classifier training steps' }
 } as const satisfies Record<string, NumRange>
 
 function showNumber(n: number): string {
@@ -464,6 +468,19 @@ export const ToySampleMetricsSchema = z.object({
 })
 export type ToySampleMetrics = z.infer<typeof ToySampleMetricsSchema>
 
+/** One set of samples measured as a sweep point is (see SweepResultSchema), with the floor and ceiling beside it. */
+export const SampleQualitySchema = z.object({
+  metric: z.enum(['sw2', 'fd']),
+  label: z.string(),
+  value: z.number().nullable(),
+  floor: z.number().nullable(),
+  ceiling: z.number().nullable(),
+  kid: z.object({ mean: z.number(), std: z.number() }).nullable(),
+  precision: z.number().nullable(),
+  recall: z.number().nullable()
+})
+export type SampleQuality = z.infer<typeof SampleQualitySchema>
+
 export const SampleRecordSchema = z.object({
   id: z.string(),
   runId: z.string(),
@@ -490,9 +507,83 @@ export const SampleRecordSchema = z.object({
   /** What `reference` shows: the condition (controllable generation) or fresh true samples of a toy set. */
   referenceKind: z.enum(['condition', 'truth']).optional(),
   /** Toy runs: the samples measured against the true distribution. */
-  toyMetrics: ToySampleMetricsSchema.nullable().optional()
+  toyMetrics: ToySampleMetricsSchema.nullable().optional(),
+  /** Image runs, when a comparison asked for it: the samples' quality through the data set's classifier. */
+  quality: SampleQualitySchema.nullable().optional()
 })
 export type SampleRecord = z.infer<typeof SampleRecordSchema>
+
+/**
+ * Quality against cost: each sampler at each budget (a target NFE for fixed-step samplers, a
+ * tolerance for adaptive ones), all from the same seeds, N samples each, measured the same way.
+ */
+export const SweepRequestSchema = z
+  .object({
+    runId: z.string().min(1).max(128),
+    checkpoint: z.string().min(1).max(200).optional(),
+    seed: ranged(LIMITS.seed),
+    useEma: z.boolean(),
+    eps: ranged(LIMITS.eps).optional(),
+    /** Samples per point. */
+    n: ranged(LIMITS.qualityCount),
+    samplers: z.array(SamplerChoiceSchema.omit({ steps: true })).min(1).max(LIMITS.compareEntries.max),
+    /** Target NFE per point, for the fixed-step samplers (steps are chosen to meet each). */
+    nfe: z.array(ranged(LIMITS.samplerSteps)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max),
+    /** Tolerances per point, for the adaptive samplers (rtol = atol); their NFE is what it takes. */
+    tolerances: z.array(ranged(LIMITS.odeTolerance)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max).optional()
+  })
+  .strict()
+export type SweepRequest = z.infer<typeof SweepRequestSchema>
+
+/** What a quality number is: sliced W2 to fresh true samples (2-D toy sets), or the Fréchet distance of classifier features (images). */
+export const QualityMetricSchema = z.enum(['sw2', 'fd'])
+
+export const SweepPointSchema = z.object({
+  sampler: z.string(),
+  /** The point's caption ("heun · 10 steps", "ode · rk45 · tol 1e-3"). */
+  label: z.string(),
+  /** Steps taken (null for adaptive samplers) and the settings that ran. */
+  steps: z.number().int().nullable(),
+  settings: z.record(z.string(), z.unknown()),
+  /** Mean NFE per batch (adaptive samplers differ between batches), and wall time for all N samples. */
+  nfe: z.number(),
+  seconds: z.number(),
+  /** The quality number (lower is better; null when no sample was finite), and where known KID and precision/recall. */
+  quality: z.number().nullable(),
+  kid: z.object({ mean: z.number(), std: z.number() }).nullable(),
+  precision: z.number().nullable(),
+  recall: z.number().nullable(),
+  /** The sample record of this point (its picture), in the run's samples. */
+  sampleId: z.string()
+})
+export type SweepPoint = z.infer<typeof SweepPointSchema>
+
+export const SweepResultSchema = z.object({
+  n: z.number().int(),
+  seed: z.number().int(),
+  checkpoint: z.string(),
+  metric: QualityMetricSchema,
+  /** The number in words, with its N ("sliced W2 to 1,000 true samples"). */
+  metricLabel: z.string(),
+  /** The same number for real data at the same N (the best a sampler can read), and for noise (the worst). */
+  floor: z.number().nullable(),
+  ceiling: z.number().nullable(),
+  points: z.array(SweepPointSchema)
+})
+export type SweepResult = z.infer<typeof SweepResultSchema>
+
+/** A data set's feature classifier (for quality numbers of image samples), as stored in the data folder. */
+export const ClassifierInfoSchema = z.object({
+  dataset: z.string(),
+  /** Share of the data set's test split it classifies correctly. */
+  testAccuracy: z.number().nullable(),
+  steps: z.number().int().nullable(),
+  seed: z.number().int().nullable(),
+  trainSeconds: z.number().nullable(),
+  bytes: z.number().int(),
+  createdAt: z.number()
+})
+export type ClassifierInfo = z.infer<typeof ClassifierInfoSchema>
 
 /** A likelihood job's answer: bits/dim of images (null for 2-D toy data, which report nats only). */
 export const LikelihoodResultSchema = z.object({
@@ -513,12 +604,14 @@ export const JobResultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('train'), outcome: z.enum(['finished', 'stopped', 'cancelled']), step: z.number().int(), trainMs: z.number() }),
   z.object({ kind: z.literal('sample'), samples: z.array(SampleRecordSchema) }),
   z.object({ kind: z.literal('compare'), samples: z.array(SampleRecordSchema) }),
-  LikelihoodResultSchema.extend({ kind: z.literal('likelihood') })
+  LikelihoodResultSchema.extend({ kind: z.literal('likelihood') }),
+  SweepResultSchema.extend({ kind: z.literal('sweep') }),
+  ClassifierInfoSchema.extend({ kind: z.literal('classifier') })
 ])
 export type JobResult = z.infer<typeof JobResultSchema>
 export type JobResultOf<K extends JobResult['kind']> = Extract<JobResult, { kind: K }>
 
-export const JobKindSchema = z.enum(['train', 'sample', 'compare', 'likelihood', 'download'])
+export const JobKindSchema = z.enum(['train', 'sample', 'compare', 'likelihood', 'sweep', 'classifier', 'download'])
 export const JobInfoSchema = z.object({
   id: z.string(),
   kind: JobKindSchema,
@@ -648,9 +741,15 @@ export const procedures = {
   },
   'samples.start': { input: SampleRequestSchema, output: z.object({ jobId: z.string() }) },
   'samples.compare': {
-    input: SampleCommonSchema.extend({ entries: z.array(SamplerChoiceSchema).min(LIMITS.compareEntries.min).max(LIMITS.compareEntries.max) }).strict(),
+    input: SampleCommonSchema.extend({
+      entries: z.array(SamplerChoiceSchema).min(LIMITS.compareEntries.min).max(LIMITS.compareEntries.max),
+      /** Image runs: measure each entry through the data set's classifier (FD, KID, precision/recall at N = count). */
+      metric: z.boolean().optional()
+    }).strict(),
     output: z.object({ jobId: z.string() })
   },
+  /** Quality against cost (a job): every sampler at every budget, N samples each, one quality number per point. */
+  'samples.sweep': { input: SweepRequestSchema, output: z.object({ jobId: z.string() }) },
   'samples.list': { input: RunRef, output: z.array(SampleRecordSchema) },
   'samples.image': {
     input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128) }).strict(),
@@ -685,6 +784,13 @@ export const procedures = {
       .object({ runId: z.string().min(1).max(128), file: z.string().min(1).max(200), path: z.string().min(1).max(4096), format: z.enum(['safetensors', 'torch']), overwrite: z.boolean().optional() })
       .strict(),
     output: z.object({ path: z.string(), configPath: z.string(), bytes: z.number() })
+  },
+  /** The feature classifiers in the data folder (one per image data set), for quality numbers. */
+  'classifiers.list': { input: Empty, output: z.array(ClassifierInfoSchema) },
+  /** Trains (or retrains) a data set's feature classifier as a job; seeded, a few minutes on a laptop CPU. */
+  'classifiers.train': {
+    input: z.object({ dataset: Name, steps: ranged(LIMITS.classifierSteps).optional(), seed: ranged(LIMITS.seed).optional() }).strict(),
+    output: z.object({ jobId: z.string() })
   },
   'jobs.list': { input: Empty, output: z.array(JobInfoSchema) },
   'jobs.pause': { input: JobRef, output: JobInfoSchema },

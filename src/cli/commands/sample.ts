@@ -7,6 +7,7 @@ import { UsageError, int, num, waitForJob, type Cli } from '../context'
 import { OutputRefused, checkOutputPath, writeOutputFile } from '../../engine/io/output-file'
 import { resolveRunRef, type RunRef } from '../../lab/runs/run-ref'
 import { SAMPLER_ALIASES, samplerKey } from '../../shared/samplers'
+import { sweepCsv } from '../../shared/sweep-table'
 
 export const SAMPLE_OPTIONS = {
   checkpoint: { type: 'string' },
@@ -27,7 +28,10 @@ export const SAMPLE_OPTIONS = {
   colorize: { type: 'boolean' },
   class: { type: 'string' },
   'no-ema': { type: 'boolean' },
-  force: { type: 'boolean' }
+  force: { type: 'boolean' },
+  nfe: { type: 'string' },
+  tolerances: { type: 'string' },
+  metric: { type: 'string' }
 } as const
 
 type Flags = { [K in keyof typeof SAMPLE_OPTIONS]?: (typeof SAMPLE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & { steps?: string }
@@ -162,10 +166,15 @@ export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
     return { sampler, steps, settings }
   })
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
-  const { jobId } = await cli.call('samples.compare', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, count: int('n', f.n) ?? 64, eps: num('eps', f.eps), useEma: !f['no-ema'], entries })
+  // --metric fd,kid (any of fd, kid, pr): measure each entry through the data set's classifier (image runs).
+  const metric = f.metric !== undefined ? metricFlag(f.metric) : undefined
+  const { jobId } = await cli.call('samples.compare', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, count: int('n', f.n) ?? 64, eps: num('eps', f.eps), useEma: !f['no-ema'], entries, metric })
   const { samples } = await runJob(cli, jobId, 'compare', 'compare')
-  const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`), f.force === true), nfe: r.nfe, seconds: r.seconds }))
-  for (const r of rows) cli.say(`${r.sampler.padEnd(20)} NFE ${String(r.nfe).padStart(6)}  ${r.seconds.toFixed(2).padStart(8)} s  ${r.out}`)
+  const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`), f.force === true), nfe: r.nfe, seconds: r.seconds, quality: r.quality ?? r.toyMetrics ?? null }))
+  for (const r of samples.map((s, i) => ({ ...rows[i]!, q: s.quality }))) {
+    const q = r.q ? `  FD ${r.q.value?.toFixed(2) ?? 'diverged'} (real ${r.q.floor?.toFixed(2)})${r.q.kid ? `  KID ${r.q.kid.mean.toFixed(3)}` : ''}${r.q.precision !== null ? `  P ${r.q.precision.toFixed(2)} R ${r.q.recall?.toFixed(2)}` : ''}` : ''
+    cli.say(`${r.sampler.padEnd(20)} NFE ${String(r.nfe).padStart(6)}  ${r.seconds.toFixed(2).padStart(8)} s${q}  ${r.out}`)
+  }
   cli.result(rows)
   return 0
 }
@@ -187,5 +196,54 @@ export async function likelihoodCommand(cli: Cli, f: Flags): Promise<number> {
   })
   const { kind: _kind, ...r } = await runJob(cli, jobId, 'likelihood', 'likelihood')
   cli.result(r, r.bitsPerDim !== null ? `${r.bitsPerDim.toFixed(4)} ± ${r.bitsPerDimStdErr!.toFixed(4)} bits/dim over ${r.count} ${split} images (NFE ${r.nfe})` : `NLL ${r.nllNats.toFixed(4)} nats over ${r.count} points (NFE ${r.nfe})`)
+  return 0
+}
+
+/** --metric's value: a list of fd, kid, pr (all are computed together; the list says which the user wants to read). */
+function metricFlag(value: string): true {
+  const names = value.split(',').map((v) => v.trim()).filter(Boolean)
+  const bad = names.filter((n) => !['fd', 'kid', 'pr'].includes(n))
+  if (names.length === 0 || bad.length) throw new UsageError(`--metric takes fd, kid and/or pr (comma-separated), got "${value}"`)
+  return true
+}
+
+/** A comma-separated list of numbers (--nfe 10,20,50): each checked by `check`. */
+function numberList(name: string, value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined
+  const parts = value.split(',').map((v) => v.trim()).filter(Boolean)
+  if (parts.length === 0) throw new UsageError(`--${name} needs a comma-separated list of numbers, e.g. 10,20,50`)
+  return parts.map((p) => num(name, p)!)
+}
+
+export async function sweepCommand(cli: Cli, f: Flags): Promise<number> {
+  const ref = checkpointFlag(f)
+  if (!f.samplers) throw new UsageError('--samplers LIST is required, e.g. --samplers em,heun,dpmpp_2m')
+  if (!f.out) throw new UsageError('--out DIR is required (the table, the result and one picture per point go there)')
+  const nfe = numberList('nfe', f.nfe) ?? [10, 20, 50, 100]
+  const tolerances = numberList('tolerances', f.tolerances)
+  const known = new Map((await cli.call('engine.catalog', {})).samplers.map((s) => [s.name, Object.keys(s.defaults)]))
+  const samplers = f.samplers.split(',').map((s) => {
+    const sampler = samplerName(s.trim())
+    const keys = known.get(sampler)
+    if (!keys) throw new UsageError(`unknown sampler "${s.trim()}" (choose ${[...Object.keys(SAMPLER_ALIASES), ...known.keys()].join(', ')})`)
+    return { sampler, settings: Object.fromEntries(Object.entries(samplerSettings(f)).filter(([k]) => keys.includes(k))) }
+  })
+  const { runId, checkpoint } = resolveCheckpoint(cli, ref)
+  const force = f.force === true
+  const out = path.resolve(f.out)
+  checkOut(path.join(out, 'sweep.csv'), force)
+  const { jobId } = await cli.call('samples.sweep', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, n: int('n', f.n) ?? 1000, eps: num('eps', f.eps), useEma: !f['no-ema'], samplers, nfe, tolerances })
+  const { kind: _kind, ...result } = await runJob(cli, jobId, 'sweep', 'sweep')
+  const store = cli.service.runs.samples(runId)
+  const points = result.points.map((p) => {
+    const record = store.get(p.sampleId)
+    const picture = record ? copyOut(cli, runId, record.png, path.join(out, `${p.label.replace(/[^\w.-]+/g, '_')}.png`), force) : null
+    return { ...p, picture }
+  })
+  writeOutputFile(path.join(out, 'sweep.csv'), Buffer.from(sweepCsv(result)), { overwrite: force })
+  writeOutputFile(path.join(out, 'sweep.json'), Buffer.from(JSON.stringify({ ...result, points }, null, 2) + '\n'), { overwrite: force })
+  cli.say(`${result.metricLabel}; floor ${result.floor?.toPrecision(4) ?? '—'}, noise ${result.ceiling?.toPrecision(4) ?? '—'}`)
+  for (const p of points) cli.say(`${p.label.padEnd(28)} NFE ${p.nfe.toFixed(0).padStart(6)}  ${result.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4).padStart(9)}  ${p.seconds.toFixed(2).padStart(8)} s`)
+  cli.result({ ...result, points, csv: path.join(out, 'sweep.csv') })
   return 0
 }

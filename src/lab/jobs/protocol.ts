@@ -1,6 +1,6 @@
 // Messages between the lab (main thread) and a job's worker thread. Plain data only:
 // tensors never cross the boundary; images travel as data URLs or typed arrays.
-import type { CheckpointInfo, JobResult, MetricPoint, SampleRequest, TrainConfig } from '../../shared/contract'
+import type { CheckpointInfo, JobResult, MetricPoint, SampleRequest, SweepRequest, TrainConfig } from '../../shared/contract'
 
 /** What a job's body may ask of its worker's control channel (pause, stop, cancel between steps). */
 export interface JobControl {
@@ -40,7 +40,26 @@ export interface CompareJobSpec extends SampleBase {
   kind: 'compare'
   request: Omit<SampleRequest, 'sampler' | 'steps' | 'denoise' | 'settings' | 'trajectoryFrames'> & {
     entries: Pick<SampleRequest, 'sampler' | 'steps' | 'denoise' | 'settings'>[]
+    /** Image runs: measure each entry through the data set's classifier. */
+    metric?: boolean
   }
+}
+
+export interface SweepJobSpec extends SampleBase {
+  kind: 'sweep'
+  request: SweepRequest
+}
+
+/** Trains a data set's feature classifier (no run: the file lives in the data folder). */
+export interface ClassifierJobSpec {
+  kind: 'classifier'
+  jobId: string
+  runId: null
+  dataDir: string
+  dataset: string
+  steps?: number
+  seed?: number
+  backend?: string
 }
 
 export interface LikelihoodJobSpec extends SampleBase {
@@ -69,7 +88,7 @@ export interface ProbeResult {
   limitBytes: number | null
 }
 
-export type JobSpec = TrainJobSpec | SampleJobSpec | CompareJobSpec | LikelihoodJobSpec
+export type JobSpec = TrainJobSpec | SampleJobSpec | CompareJobSpec | SweepJobSpec | LikelihoodJobSpec | ClassifierJobSpec
 
 export type ToWorker = { type: 'start'; spec: JobSpec | ProbeJobSpec } | { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'cancel' }
 

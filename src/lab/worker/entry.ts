@@ -5,6 +5,8 @@ import type { FromWorker, JobControl, ToWorker } from '../jobs/protocol'
 import { runTrainJob } from './train-job'
 import { runSampleJob } from './sample-job'
 import { runLikelihoodJob } from './likelihood-job'
+import { runSweepJob } from './sweep-job'
+import { runClassifierJob } from './classifier-job'
 import { runProbeJob } from './probe-job'
 
 const port = parentPort
@@ -58,6 +60,8 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     const spec = msg.spec
     if (spec.kind === 'train') await runTrainJob(spec, post, control)
     else if (spec.kind === 'sample' || spec.kind === 'compare') await runSampleJob(spec, post, control)
+    else if (spec.kind === 'sweep') await runSweepJob(spec, post, control)
+    else if (spec.kind === 'classifier') await runClassifierJob(spec, post, control)
     else if (spec.kind === 'probe') await runProbeJob(spec, post)
     else await runLikelihoodJob(spec, post, control)
   } catch (err) {

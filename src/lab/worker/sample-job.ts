@@ -15,6 +15,7 @@ import { SampleStore } from '../runs/sample-store'
 import { loadRunModel, type LoadedModel } from './model-loader'
 import { conditioned } from './condition'
 import { cancellable, openRun, selectJobBackend, type Post } from './job-runtime'
+import { qualityMeasure, type QualityMeasure } from './quality-measure'
 
 /** Turns a batch into the picture of a sample: an image grid, or a density plot for 2-D points. */
 function picture(data: Float32Array, shape: number[], centered: boolean): RgbaImage {
@@ -30,7 +31,7 @@ const NOT_RECORDED = new Set(['batchSize', 'seed', 'denoise', 'every'])
 /**
  * The settings that ran, for the record and the PNG: the request's, the sampler's defaults for
  * what it left out (ode's method and tolerances, pc's snr…), and n as the steps taken: the
- * SDE's N when none were asked for, none for the adaptive rk45 (which ignores n).
+ * SDE's N when none were asked for, none for adaptive solvers (ode's rk45, adaptive_sde: they ignore n).
  */
 function ranSettings(sampler: string, settings: Record<string, unknown>, sdeN: number): Record<string, unknown> {
   const ran = { ...settings }
@@ -38,7 +39,7 @@ function ranSettings(sampler: string, settings: Record<string, unknown>, sdeN: n
   if (parsed.success) {
     for (const [k, v] of Object.entries(parsed.data as Record<string, unknown>)) if (!(k in ran) && !NOT_RECORDED.has(k) && v !== undefined) ran[k] = v
   }
-  if (sampler === 'ode' && ran.method === 'rk45') delete ran.n
+  if (parsed.success && getSampler(sampler).nfe(1, parsed.data as Record<string, unknown>) === null) delete ran.n
   else if (ran.n === undefined) ran.n = sdeN
   return ran
 }
@@ -71,6 +72,8 @@ interface SampleTarget {
   config: TrainConfig
   dataDir: string
   store: SampleStore
+  /** Measures each sample's quality (a comparison that asked for it, on an image run). */
+  measure?: QualityMeasure
 }
 
 async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample, post: Post, signal: AbortSignal): Promise<SampleRecord> {
@@ -167,10 +170,16 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
     condition: r.condition ?? null,
     reference,
     ...(referenceKind ? { referenceKind } : {}),
-    ...(target ? { toyMetrics } : {})
+    ...(target ? { toyMetrics } : {}),
+    ...(to.measure ? { quality: measured(to.measure, samples) } : {})
   }
   store.writeRecord(record)
   return record
+}
+
+function measured(m: QualityMeasure, samples: Float32Array): SampleRecord['quality'] {
+  const q = m.measure(samples)
+  return { metric: m.metric, label: m.label, value: q.value, floor: m.floor, ceiling: m.ceiling, kid: q.kid, precision: q.precision, recall: q.recall }
 }
 
 function subsample<T>(xs: T[], n: number): T[] {
@@ -183,7 +192,10 @@ export function runSampleJob(spec: SampleJobSpec | CompareJobSpec, post: Post, c
     await selectJobBackend(spec, post)
     const { run, paths } = openRun(spec)
     const loaded = hold(await loadRunModel(paths.checkpoints, spec.request.checkpoint, spec.request.useEma))
-    const to: SampleTarget = { runId: spec.runId, config: run.config, dataDir: spec.dataDir, store: new SampleStore(paths.samples) }
+    // Toy runs carry their own numbers (toyMetrics); image comparisons are measured when asked.
+    const wantsQuality = spec.kind === 'compare' && spec.request.metric === true && loaded.shape.length === 3
+    const measure = wantsQuality ? await qualityMeasure(run.config, loaded.shape, spec.dataDir, spec.request.count, spec.request.seed, () => {}) : undefined
+    const to: SampleTarget = { runId: spec.runId, config: run.config, dataDir: spec.dataDir, store: new SampleStore(paths.samples), measure }
     const jobs: OneSample[] =
       spec.kind === 'sample'
         ? [{ request: spec.request, compareId: null, span: [0, 1] }]
@@ -193,12 +205,21 @@ export function runSampleJob(spec: SampleJobSpec | CompareJobSpec, post: Post, c
             span: [i / all.length, (i + 1) / all.length] as [number, number]
           }))
     const records: SampleRecord[] = []
-    for (const job of jobs) {
-      records.push(await sampleOnce(loaded, to, job, post, signal))
-      const last = records.at(-1)!
-      const m = last.toyMetrics
-      const quality = m ? `; log p ${m.logLikelihood.toFixed(3)} nats (true samples ${m.logLikelihoodRef.toFixed(3)}), sliced W2 ${m.sw2.toFixed(3)} (true samples ${m.sw2Ref.toFixed(3)})` : ''
-      post({ type: 'log', level: 'info', message: `${job.request.sampler}: NFE ${last.nfe}, ${last.seconds.toFixed(2)} s${quality}` })
+    try {
+      for (const job of jobs) {
+        records.push(await sampleOnce(loaded, to, job, post, signal))
+        const last = records.at(-1)!
+        const m = last.toyMetrics
+        const q = last.quality
+        const quality = m
+          ? `; log p ${m.logLikelihood.toFixed(3)} nats (true samples ${m.logLikelihoodRef.toFixed(3)}), sliced W2 ${m.sw2.toFixed(3)} (true samples ${m.sw2Ref.toFixed(3)})`
+          : q
+            ? `; FD ${q.value?.toFixed(2) ?? 'diverged'} (real data ${q.floor?.toFixed(2)}, noise ${q.ceiling?.toFixed(1)})`
+            : ''
+        post({ type: 'log', level: 'info', message: `${job.request.sampler}: NFE ${last.nfe}, ${last.seconds.toFixed(2)} s${quality}` })
+      }
+    } finally {
+      measure?.dispose?.()
     }
     post({ type: 'progress', fraction: 1, etaSeconds: 0, rate: null, unit: 'steps/s' })
     post({ type: 'done', outcome: 'finished', step: loaded.checkpoint.step, trainMs: 0, result: { kind: spec.kind, samples: records } })

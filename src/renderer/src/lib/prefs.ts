@@ -169,9 +169,17 @@ export interface SampleFormPrefs {
   common: CommonPrefs
   trajectoryFrames: number
 }
+/** Quality against cost: the Compare panel's samplers at each budget, N samples per point. */
+export interface SweepPrefs {
+  /** Target NFE per point (fixed-step samplers). */
+  nfe: number[]
+  /** Samples per point. */
+  n: number
+}
 export interface CompareFormPrefs {
   entries: ChoicePrefs[]
   common: CommonPrefs
+  sweep: SweepPrefs
 }
 
 /** Points for a 2-D toy run (a cloud reads well with many); images for an image run (an 8×8 grid). */
@@ -185,8 +193,12 @@ export function defaultCommon(toy: boolean): CommonPrefs {
 export function defaultSampleForm(toy: boolean): SampleFormPrefs {
   return { choice: { sampler: '', steps: null, settings: {} }, common: defaultCommon(toy), trajectoryFrames: 20 }
 }
+export const DEFAULT_SWEEP_NFE = [10, 20, 50, 100]
+export function defaultSweep(toy: boolean): SweepPrefs {
+  return { nfe: [...DEFAULT_SWEEP_NFE], n: toy ? TOY_COUNT : 1000 }
+}
 export function defaultCompareForm(toy: boolean): CompareFormPrefs {
-  return { entries: [], common: defaultCommon(toy) }
+  return { entries: [], common: defaultCommon(toy), sweep: defaultSweep(toy) }
 }
 
 const settingValue = z.union([finite, z.string().max(64), z.boolean()])
@@ -231,8 +243,16 @@ export function parseCompareForm(data: unknown, toy: boolean): CompareFormPrefs 
   return {
     // A list with any broken entry starts over from the defaults rather than half of it.
     entries: entries.every((e) => e !== null) ? (entries as ChoicePrefs[]) : [],
-    common: parseCommon(d.common, toy)
+    common: parseCommon(d.common, toy),
+    sweep: parseSweep(d.sweep, toy)
   }
+}
+
+function parseSweep(data: unknown, toy: boolean): SweepPrefs {
+  const d = obj(data)
+  const def = defaultSweep(toy)
+  const budgets = z.array(ranged(LIMITS.samplerSteps)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max)
+  return { nfe: field(budgets, d.nfe, def.nfe), n: field(ranged(LIMITS.qualityCount), d.n, def.n) }
 }
 
 // ---- links: #run=<id>&panel=training ----

@@ -1,11 +1,11 @@
 // A toy sample's quality numbers (SampleRecord.toyMetrics) as short lines for the Sample card and
 // the Compare grid, each beside the same number for fresh true samples, so it can be read:
 // "log p −2.15 nats (true data −2.12)". Shown beneath the settings caption, never inside it.
-import type { ToySampleMetrics } from '@shared/contract'
+import type { SampleQuality, ToySampleMetrics } from '@shared/contract'
 import { formatInt, formatNumber } from './format'
 
 export interface MetricLine {
-  key: 'logp' | 'sw2' | 'modes' | 'dropped'
+  key: 'logp' | 'sw2' | 'modes' | 'dropped' | 'fd' | 'kid' | 'pr'
   text: string
   /** What the number is and how it was computed, for a tooltip. */
   help: string
@@ -38,5 +38,21 @@ export function toyMetricLines(m: ToySampleMetrics): MetricLine[] {
     })
   }
   if (m.nonFinite > 0) lines.push({ key: 'dropped', text: `${formatInt(m.nonFinite)} samples NaN/Inf, left out`, help: 'Samples that diverged; every number above leaves them out.' })
+  return lines
+}
+
+/** An image sample's quality through the data set's classifier (SampleRecord.quality), beside real data and noise. */
+export function qualityLines(q: SampleQuality): MetricLine[] {
+  const lines: MetricLine[] = [
+    {
+      key: 'fd',
+      text: `FD ${q.value === null ? 'diverged' : formatNumber(q.value)} · real data ${formatNumber(q.floor)} · noise ${formatNumber(q.ceiling)}`,
+      help: `${q.label}. "real data": training images against the same test images at the same N (the floor); "noise": Gaussian pixels (the ceiling). Lower is better; comparable only at equal N and with the same classifier.`
+    }
+  ]
+  if (q.kid) lines.push({ key: 'kid', text: `KID ${formatNumber(q.kid.mean)} ± ${formatNumber(q.kid.std)}`, help: 'Kernel distance of the same features (unbiased at small N; 0 for one distribution).' })
+  if (q.precision !== null && q.recall !== null) {
+    lines.push({ key: 'pr', text: `precision ${formatNumber(q.precision)} · recall ${formatNumber(q.recall)}`, help: 'Improved precision (samples inside the data manifold; blur lowers it) and recall (data inside the samples\' manifold; dropped classes lower it), k = 3.' })
+  }
   return lines
 }

@@ -1,12 +1,12 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { isLiveJobState, resultOf, type CheckpointInfo, type JobInfo, type ProcOutput, type SampleRecord } from '@shared/contract'
+import { isLiveJobState, resultOf, type CheckpointInfo, type JobInfo, type JobResultOf, type ProcOutput, type SampleRecord } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { useJobsStore } from './jobs'
 import { useRunsStore } from './runs'
 import { useCatalogStore } from './catalog'
 import { samplerFields, type SamplerSettings, type SettingValue } from '../lib/sampler-fields'
-import { defaultCompareForm, defaultSampleForm, parseCompareForm, parseSampleForm, runSection } from '../lib/prefs'
+import { defaultCompareForm, defaultSampleForm, parseCompareForm, parseSampleForm, runSection, type SweepPrefs } from '../lib/prefs'
 import { usePersistentState } from '../composables/usePersistentState'
 import { usePrefsKey } from '../composables/usePrefsKey'
 
@@ -76,6 +76,8 @@ export const useSamplesStore = defineStore('samples', () => {
   const trajectoryFrames = computed<number>({ get: () => sampleForm.value.trajectoryFrames, set: (v) => (sampleForm.value.trajectoryFrames = v) })
   /** The Compare panel's entries. */
   const entries = computed<SamplerChoice[]>({ get: () => compareForm.value.entries, set: (v) => (compareForm.value.entries = v) })
+  /** The sweep's budgets and N (its samplers are the Compare entries, its seed, ε and EMA the panel's). */
+  const sweepForm = computed<SweepPrefs>({ get: () => compareForm.value.sweep, set: (v) => (compareForm.value.sweep = v) })
   /** Seed, count, ε and EMA of the panel on screen. */
   const common = computed<SampleCommon>({
     get: () => (formFor.value === 'compare' ? compareForm.value.common : sampleForm.value.common),
@@ -91,6 +93,11 @@ export const useSamplesStore = defineStore('samples', () => {
   const compareJobId = ref<string | null>(null)
   const compareError = ref<string | null>(null)
   const compared = ref<SampleRecord[]>([])
+  /** Image runs: measure each compared entry through the data set's classifier. */
+  const compareMetric = ref(false)
+  const sweepJobId = ref<string | null>(null)
+  const sweepError = ref<string | null>(null)
+  const sweepResult = ref<JobResultOf<'sweep'> | null>(null)
 
   const history = ref<SampleRecord[]>([])
   const historyError = ref<string | null>(null)
@@ -101,6 +108,8 @@ export const useSamplesStore = defineStore('samples', () => {
   const compareJob = computed(() => jobs.job(compareJobId.value))
   const sampleState = computed<JobState>(() => stateOf(sampleJob.value?.state, sampleJobId.value))
   const compareState = computed<JobState>(() => stateOf(compareJob.value?.state, compareJobId.value))
+  const sweepJob = computed(() => jobs.job(sweepJobId.value))
+  const sweepState = computed<JobState>(() => stateOf(sweepJob.value?.state, sweepJobId.value))
 
   function stateOf(state: JobInfo['state'] | undefined, id: string | null): JobState {
     if (!id) return 'idle'
@@ -117,6 +126,7 @@ export const useSamplesStore = defineStore('samples', () => {
     history.value = []
     current.value = null
     compared.value = []
+    sweepResult.value = null
     checkpointsError.value = null
     if (!id) return void (checkpointsState.value = 'idle')
     await refreshCheckpoints()
@@ -181,7 +191,8 @@ export const useSamplesStore = defineStore('samples', () => {
   async function compare(list: SamplerChoice[]): Promise<void> {
     compareError.value = null
     try {
-      const { jobId } = await lab.samples.compare({ ...request(compareForm.value.common), entries: list.map(toRequest) })
+      const measure = compareMetric.value && !toy.value
+      const { jobId } = await lab.samples.compare({ ...request(compareForm.value.common), entries: list.map(toRequest), ...(measure ? { metric: true } : {}) })
       compareJobId.value = jobId
       compared.value = []
     } catch (err) {
@@ -189,15 +200,38 @@ export const useSamplesStore = defineStore('samples', () => {
     }
   }
 
-  async function cancel(which: 'sample' | 'compare'): Promise<void> {
-    const id = which === 'sample' ? sampleJobId.value : compareJobId.value
+  /** Quality against cost: the Compare entries (their samplers and settings, not their steps) at each budget. */
+  async function sweep(list: SamplerChoice[]): Promise<void> {
+    sweepError.value = null
+    const c = compareForm.value.common
+    try {
+      const { jobId } = await lab.samples.sweep({
+        runId: runId.value!,
+        checkpoint: checkpoint.value ?? undefined,
+        seed: c.seed,
+        eps: c.eps ?? undefined,
+        useEma: c.useEma,
+        n: sweepForm.value.n,
+        nfe: [...sweepForm.value.nfe],
+        samplers: list.map((e) => ({ sampler: e.sampler, settings: { ...e.settings } }))
+      })
+      sweepJobId.value = jobId
+      sweepResult.value = null
+    } catch (err) {
+      sweepError.value = `Could not start the sweep: ${errorMessage(err)}`
+    }
+  }
+
+  async function cancel(which: 'sample' | 'compare' | 'sweep'): Promise<void> {
+    const id = which === 'sample' ? sampleJobId.value : which === 'compare' ? compareJobId.value : sweepJobId.value
     if (!id) return
     try {
       await jobs.cancel(id)
     } catch (err) {
       const msg = `Could not cancel: ${errorMessage(err)}`
       if (which === 'sample') sampleError.value = msg
-      else compareError.value = msg
+      else if (which === 'compare') compareError.value = msg
+      else sweepError.value = msg
     }
   }
 
@@ -262,6 +296,13 @@ export const useSamplesStore = defineStore('samples', () => {
     void loadHistory()
   })
 
+  watch(() => sweepJob.value?.state, (state) => {
+    if (!state || isLiveJobState(state)) return
+    sweepError.value = failure(state, sweepJob.value?.error, 'The sweep')
+    sweepResult.value = resultOf(sweepJob.value, 'sweep')
+    void loadHistory()
+  })
+
   watch(() => compareJob.value?.state, (state) => {
     if (!state || isLiveJobState(state)) return
     compareError.value = failure(state, compareJob.value?.error, 'The comparison')
@@ -305,6 +346,7 @@ export const useSamplesStore = defineStore('samples', () => {
   return {
     runId, checkpoint, checkpoints, checkpointsState, checkpointsError, common, choice, trajectoryFrames, entries, formFor,
     sampleJobId, sampleError, current, compareJobId, compareError, compared, history, historyError, images, imageErrors,
+    compareMetric, sweepForm, sweepJobId, sweepError, sweepResult, sweepState, sweep,
     run, sampleJob, compareJob, sampleState, compareState,
     selectRun, selectRunWhenListed, selectCheckpoint, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show, restore, saveOnLab
   }

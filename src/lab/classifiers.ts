@@ -1,0 +1,60 @@
+// The feature classifiers of the data folder: one per image data set, at
+// <dataDir>/classifiers/<dataset>.safetensors (the one owner of that layout), trained by a
+// 'classifier' job and read by the quality measure. Listing reads only the files' metadata, and
+// nothing here loads tfjs.
+import fs from 'node:fs'
+import path from 'node:path'
+import { decodeSafetensors } from '../engine/io/safetensors'
+import type { ClassifierInfo } from '../shared/contract'
+
+export const CLASSIFIERS_DIR = 'classifiers'
+
+export function classifierPath(dataDir: string, dataset: string): string {
+  if (!/^[a-z0-9-]{1,64}$/.test(dataset)) throw new Error(`"${dataset.slice(0, 40)}" is not a data set name`)
+  return path.join(dataDir, CLASSIFIERS_DIR, `${dataset}.safetensors`)
+}
+
+/** What a stored classifier says about itself; null when there is none (a damaged file is an error naming it). */
+export function classifierInfo(dataDir: string, dataset: string): ClassifierInfo | null {
+  const file = classifierPath(dataDir, dataset)
+  let bytes: Buffer
+  try {
+    bytes = fs.readFileSync(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  const md = decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).metadata
+  const num = (v: string | undefined) => (v === undefined || !Number.isFinite(Number(v)) ? null : Number(v))
+  return {
+    dataset,
+    testAccuracy: num(md.testAccuracy),
+    steps: num(md.steps),
+    seed: num(md.seed),
+    trainSeconds: num(md.trainSeconds),
+    bytes: bytes.length,
+    createdAt: fs.statSync(file).mtimeMs
+  }
+}
+
+/** Every stored classifier (damaged files are left out of the list, not deleted). */
+export function listClassifiers(dataDir: string): ClassifierInfo[] {
+  let names: string[]
+  try {
+    names = fs.readdirSync(path.join(dataDir, CLASSIFIERS_DIR))
+  } catch {
+    return []
+  }
+  const out: ClassifierInfo[] = []
+  for (const name of names) {
+    const m = /^([a-z0-9-]{1,64})\.safetensors$/.exec(name)
+    if (!m) continue
+    try {
+      const info = classifierInfo(dataDir, m[1]!)
+      if (info) out.push(info)
+    } catch {
+      // A torn or foreign file is not a classifier.
+    }
+  }
+  return out.sort((a, b) => a.dataset.localeCompare(b.dataset))
+}

@@ -1,0 +1,60 @@
+// Sample quality of image runs: the data set's feature classifier (trained by a 'classifier'
+// job) embeds N test images once; each set of generated images is then read as its Fréchet
+// distance to them (with KID and improved precision/recall), beside N training images (the
+// floor) and N noise images (the ceiling) measured the same way.
+import fs from 'node:fs'
+import { decodeFeatureNet } from '../../engine/metrics/feature-net-io'
+import { embed } from '../../engine/metrics/feature-net'
+import { frechetDistance, gaussianStats } from '../../engine/metrics/frechet'
+import { kernelInceptionDistance } from '../../engine/metrics/kid'
+import { precisionRecall } from '../../engine/metrics/precision-recall'
+import { noiseLike } from '../../engine/metrics/quality'
+import { pickImages, type ImageArray } from '../../engine/metrics/image-array'
+import { sampleWithoutReplacement } from '../../engine/metrics/kid'
+import { Rng } from '../../engine/rng'
+import type { TrainConfig } from '../../shared/contract'
+import { DatasetStore } from '../datasets/store'
+import { classifierPath } from '../classifiers'
+import type { QualityMeasure } from './quality-types'
+
+export async function imageMeasure(config: TrainConfig, shape: number[], dataDir: string, n: number, seed: number, onProgress: (fraction: number) => void): Promise<QualityMeasure> {
+  const file = classifierPath(dataDir, config.dataset)
+  if (!fs.existsSync(file)) {
+    throw new Error(`Quality numbers of ${config.dataset} samples need its feature classifier, and there is none yet: train it once (Compare → Train the classifier, or score-lab train-classifier --dataset ${config.dataset}); it is kept in ${file}.`)
+  }
+  const { net } = decodeFeatureNet(new Uint8Array(fs.readFileSync(file)), file)
+  const store = new DatasetStore(dataDir)
+  const [test, train] = [await store.load(config.dataset, 'test'), await store.load(config.dataset, 'train')]
+  if (test.count < n) throw new Error(`N = ${n} is more than the ${test.count} test images of ${config.dataset}; choose N ≤ ${test.count}.`)
+  const rng = new Rng(0x9a11 * 1000 + seed)
+  const asImages = (s: typeof test): ImageArray => ({ data: s.images, shape: [s.count, s.height, s.width, s.channels] })
+  const reference = pickImages(asImages(test), sampleWithoutReplacement(test.count, n, rng))
+  const real = pickImages(asImages(train), sampleWithoutReplacement(train.count, n, rng))
+  const d = net.featureDim
+  const ref = embed(net, reference).features
+  onProgress(0.4)
+  const refStats = gaussianStats(ref, d)
+  const fdOf = (features: Float32Array) => frechetDistance(gaussianStats(features, d), refStats)
+  const floor = fdOf(embed(net, real).features)
+  onProgress(0.8)
+  const ceiling = fdOf(embed(net, noiseLike(reference, rng).images).features)
+  onProgress(1)
+  const [h, w, c] = shape as [number, number, number]
+  const range = config.centered ? 'centered' : 'unit'
+  return {
+    metric: 'fd',
+    label: `Fréchet distance of ${config.dataset} classifier features to ${n.toLocaleString('en-US')} test images`,
+    floor,
+    ceiling,
+    measure(samples) {
+      const count = samples.length / (h * w * c)
+      // A diverged sampler's NaNs would poison every statistic: say so instead of a number.
+      if (!samples.every(Number.isFinite)) return { value: null, kid: null, precision: null, recall: null }
+      const gen = embed(net, { data: samples, shape: [count, h, w, c], range }).features
+      const kid = kernelInceptionDistance(gen, ref, d, { seed })
+      const pr = precisionRecall(ref, gen, d)
+      return { value: fdOf(gen), kid: { mean: kid.mean, std: kid.std }, precision: pr.precision, recall: pr.recall }
+    },
+    dispose: () => net.dispose()
+  }
+}

@@ -1,0 +1,85 @@
+// Quality against cost as a job: every sampler at every budget from the same seeds, measured the
+// same way (sliced W2 to true samples for a toy run), with the real-data floor; and the plan that
+// turns NFE budgets into steps per sampler.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createLabService } from '../../src/lab/service'
+import { createDispatch } from '../../src/lab/dispatch'
+import { PRESETS } from '../../src/lab/catalog'
+import { planSweep } from '../../src/lab/worker/sweep-job'
+import { resultOf, type TrainConfig } from '../../src/shared/contract'
+import { sweepCsv, SWEEP_COLUMNS } from '../../src/shared/sweep-table'
+import { EventRecorder } from '../helpers/events'
+import { tempDir } from '../helpers/service'
+
+const service = createLabService({ dataDir: tempDir(), shell: 'cli' })
+const call = createDispatch(service.handlers)
+const rec = new EventRecorder(service.events)
+afterAll(() => service.close())
+
+async function ok<T>(method: string, input: unknown): Promise<T> {
+  const env = await call(method, input)
+  if (!env.ok) throw new Error(env.error.message)
+  return env.result as T
+}
+
+async function ended(jobId: string) {
+  await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && !['queued', 'running', 'paused'].includes(e.job.state), 300_000)
+  return service.jobs.get(jobId)
+}
+
+const toyConfig: TrainConfig = { ...PRESETS.find((p) => p.name === 'toy-quick')!.config, steps: 300, checkpointEvery: 300, batchSize: 128, previewEvery: 0 }
+
+describe('the sweep plan', () => {
+  it('meets each NFE budget with the steps of each fixed-step sampler, and gives adaptive ones tolerances', () => {
+    const plans = planSweep({ samplers: [{ sampler: 'euler_maruyama' }, { sampler: 'pc', settings: { nSteps: 1 } }, { sampler: 'ode', settings: { method: 'rk45' } }], nfe: [10, 20, 40], tolerances: [1e-2, 1e-3] }, 've')
+    const by = (s: string) => plans.filter((p) => p.sampler === s)
+    expect(by('euler_maruyama').map((p) => p.steps)).toEqual([10, 20, 40])
+    // pc with one corrector step costs 2 NFE per step.
+    expect(by('pc').map((p) => p.steps)).toEqual([5, 10, 20])
+    expect(by('ode').map((p) => [p.steps, p.tolerance])).toEqual([[null, 1e-2], [null, 1e-3]])
+    expect(by('ode')[0]!.settings).toMatchObject({ rtol: 1e-2, atol: 1e-2 })
+  })
+})
+
+describe('sweep jobs', () => {
+  let runId: string
+  beforeAll(async () => {
+    const started = await ok<{ runId: string; jobId: string }>('runs.start', { config: toyConfig })
+    expect((await ended(started.jobId)).state).toBe('finished')
+    runId = started.runId
+  }, 300_000)
+
+  it('measures each point against true samples, from the same seeds, with the floor below them all', async () => {
+    const { jobId } = await ok<{ jobId: string }>('samples.sweep', { runId, seed: 3, useEma: true, n: 400, nfe: [2, 30], samplers: [{ sampler: 'euler_maruyama' }, { sampler: 'ode', settings: { method: 'rk45' } }], tolerances: [1e-1, 1e-3] })
+    const job = await ended(jobId)
+    expect(job.state).toBe('finished')
+    const r = resultOf(job, 'sweep')!
+    expect(r).toMatchObject({ n: 400, seed: 3, metric: 'sw2', metricLabel: 'sliced W2 to 400 true samples' })
+    expect(r.points.map((p) => p.label)).toEqual(['euler_maruyama · 2 steps', 'euler_maruyama · 30 steps', 'ode · tol 1e-1', 'ode · tol 1e-3'])
+    expect(r.points[0]!.nfe).toBe(2)
+    expect(r.points[1]!.nfe).toBe(30)
+    // The tighter tolerance takes more evaluations.
+    expect(r.points[3]!.nfe).toBeGreaterThan(r.points[2]!.nfe)
+    const [em2, em30] = r.points
+    // Two Euler steps are far from the data; thirty are much closer; neither beats real data.
+    expect(em2!.quality!).toBeGreaterThan(em30!.quality!)
+    for (const p of r.points) expect(p.quality!).toBeGreaterThan(r.floor! * 0.5)
+    expect(r.ceiling!).toBeGreaterThan(em30!.quality!)
+    // Each point keeps its picture as a sample of the run, tagged with the sweep.
+    const records = await ok<{ id: string; compareId: string | null }[]>('samples.list', { runId })
+    for (const p of r.points) expect(records.find((s) => s.id === p.sampleId)?.compareId).toBe(jobId)
+    // The CSV: a header and a row per point.
+    const csv = sweepCsv(r).trim().split('\n')
+    expect(csv[0]).toBe(SWEEP_COLUMNS.join(','))
+    expect(csv).toHaveLength(r.points.length + 1)
+  }, 300_000)
+
+  it('refuses an image run without its classifier, naming how to get one', async () => {
+    const img = service.runs.create({ ...toyConfig, dataset: 'fashion-mnist', model: 'scorenet' }, 'no classifier', null)
+    const refused = await call('samples.sweep', { runId: img.id, seed: 0, useEma: true, n: 100, nfe: [10], samplers: [{ sampler: 'euler_maruyama' }] })
+    expect(refused).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/feature classifier.*score-lab train-classifier --dataset fashion-mnist/) } })
+    // And a toy data set has no classifier to train.
+    expect(await call('classifiers.train', { dataset: 'toy-gmm' })).toMatchObject({ ok: false, error: { code: 'bad_request' } })
+    expect(await ok<unknown[]>('classifiers.list', {})).toEqual([])
+  })
+})
