@@ -1,0 +1,69 @@
+// Quality numbers of image samples through the data set's classifier, end to end: the classifier
+// trains as a job and is kept in the data folder; a comparison with `metric` and a sweep then read
+// FD (with floor and ceiling), KID and precision/recall. Tiny settings: this checks the plumbing
+// and the invariants (floor < noise, numbers finite), not the quality of a 2-step model.
+import fs from 'node:fs'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createLabService } from '../../src/lab/service'
+import { createDispatch } from '../../src/lab/dispatch'
+import { PRESETS } from '../../src/lab/catalog'
+import { resultOf, type SampleRecord } from '../../src/shared/contract'
+import { EventRecorder } from '../helpers/events'
+import { tempDir } from '../helpers/service'
+
+const FASHION = fs.existsSync('/usr/share/datasets/fashion-mnist')
+const service = createLabService({ dataDir: tempDir(), shell: 'cli' })
+const call = createDispatch(service.handlers)
+const rec = new EventRecorder(service.events)
+afterAll(() => service.close())
+
+async function ok<T>(method: string, input: unknown): Promise<T> {
+  const env = await call(method, input)
+  if (!env.ok) throw new Error(env.error.message)
+  return env.result as T
+}
+
+async function finished(jobId: string) {
+  await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && !['queued', 'running', 'paused'].includes(e.job.state), 300_000)
+  const job = service.jobs.get(jobId)
+  if (job.state !== 'finished') throw new Error(`job ${jobId} ended ${job.state}: ${job.error}`)
+  return job
+}
+
+describe.skipIf(!FASHION)('image quality through the classifier', () => {
+  it('trains and keeps the classifier, then measures a comparison and a sweep against the floor and the noise', async () => {
+    await finished((await ok<{ jobId: string }>('datasets.get', { name: 'fashion-mnist' })).jobId)
+    const trained = await finished((await ok<{ jobId: string }>('classifiers.train', { dataset: 'fashion-mnist', steps: 60, seed: 1 })).jobId)
+    const info = resultOf(trained, 'classifier')!
+    // 60 steps already classify far above chance (10 %).
+    expect(info).toMatchObject({ kind: 'classifier', dataset: 'fashion-mnist', steps: 60, seed: 1 })
+    expect(info.testAccuracy!).toBeGreaterThan(0.4)
+    expect(await ok<unknown[]>('classifiers.list', {})).toEqual([expect.objectContaining({ dataset: 'fashion-mnist', steps: 60 })])
+
+    const base = PRESETS.find((p) => p.name === 'fashion-mnist-tutorial')!.config
+    const { runId, jobId } = await ok<{ runId: string; jobId: string }>('runs.start', { config: { ...base, steps: 2, batchSize: 8, checkpointEvery: 2, previewEvery: 0 } })
+    await finished(jobId)
+
+    const compare = await finished((await ok<{ jobId: string }>('samples.compare', { runId, seed: 0, count: 48, useEma: true, metric: true, entries: [{ sampler: 'euler_maruyama', steps: 4 }, { sampler: 'heun', steps: 3 }] })).jobId)
+    const records: SampleRecord[] = resultOf(compare, 'compare')!.samples
+    for (const r of records) {
+      const q = r.quality!
+      expect(q.metric).toBe('fd')
+      expect(q.label).toMatch(/48 test images/)
+      // Real training images sit far below noise; a 2-step model sits above the floor.
+      expect(q.floor!).toBeLessThan(q.ceiling!)
+      expect(q.value!).toBeGreaterThan(q.floor!)
+      expect(Number.isFinite(q.kid!.mean)).toBe(true)
+      expect(q.precision!).toBeGreaterThanOrEqual(0)
+      expect(q.recall!).toBeLessThanOrEqual(1)
+    }
+
+    const sweep = await finished((await ok<{ jobId: string }>('samples.sweep', { runId, seed: 0, useEma: true, n: 70, nfe: [3], samplers: [{ sampler: 'dpmpp_2m' }] })).jobId)
+    const r = resultOf(sweep, 'sweep')!
+    expect(r).toMatchObject({ metric: 'fd', n: 70 })
+    // 70 samples come in two batches (64 + 6): the point still counts all of them.
+    expect(r.points).toHaveLength(1)
+    expect(r.points[0]).toMatchObject({ sampler: 'dpmpp_2m', steps: 3, nfe: 3 })
+    expect(r.points[0]!.quality!).toBeGreaterThan(r.floor!)
+  }, 600_000)
+})
