@@ -38,6 +38,8 @@ Commands:
                                                                  (adaptive ones at each tolerance), N samples per
                                                                  point; DIR gets sweep.csv, sweep.json, a PNG per point
   likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
+  samplers [--json]             Each sampler, its NFE and its settings with their flags and ranges (--eta 1, --s-churn 0.5,
+                                --schedule karras…), which sample, compare and sweep take (compare/sweep: to the samplers that take each)
   ${DATASETS_USAGE}
   ${RUNS_USAGE}
   serve [--host H] [--port P] [--allow-host NAME]... [--new-token]
@@ -73,10 +75,14 @@ const BASE_OPTIONS = {
 
 type Options = typeof BASE_OPTIONS & (typeof import('./commands/sample'))['SAMPLE_OPTIONS']
 
-/** Every option of every command (sample.ts keeps its own table, so it is imported here). */
-async function commandLineOptions(): Promise<Options> {
+/**
+ * Every option of every command (sample.ts keeps its own table, so it is imported here), and on
+ * a sampling command line each sampler setting's flag (from the engine's registry: samplers.ts).
+ */
+async function commandLineOptions(argv: string[]): Promise<Options> {
   const { SAMPLE_OPTIONS } = await import('./commands/sample')
-  return { ...BASE_OPTIONS, ...SAMPLE_OPTIONS }
+  const options = { ...BASE_OPTIONS, ...SAMPLE_OPTIONS }
+  return { ...options, ...(await (await import('./commands/samplers')).samplingOptions(argv, options)) }
 }
 
 /** A value that is a negative number (-1, -2e-3, -.5), not an option. */
@@ -134,7 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE)
     return argv.length ? 0 : 2
   }
-  const { values, positionals } = parseCommandLine(argv, await commandLineOptions())
+  const { values, positionals } = parseCommandLine(argv, await commandLineOptions(argv))
   const [command, ...rest] = positionals
   if (values.help || !command) {
     console.log(USAGE)
@@ -171,6 +177,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/sample')).sweepCommand(cli, values)
       case 'likelihood':
         return await (await import('./commands/sample')).likelihoodCommand(cli, values)
+      case 'samplers':
+        return await (await import('./commands/samplers')).samplersCommand(cli)
       case 'datasets':
         return await (await import('./commands/datasets')).datasetsCommand(cli, rest)
       case 'runs':

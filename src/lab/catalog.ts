@@ -3,10 +3,10 @@
 import { MODELS } from '../engine/nets'
 import { listSdes, SDES } from '../engine/sde'
 import { WEIGHTINGS } from '../engine/loss'
-import { listSamplers } from '../engine/samplers'
+import { listSamplers, type SettingInfo, type SettingRange } from '../engine/samplers'
 import { DATASETS, getDataset } from './datasets/registry'
 import { HandlerError } from './dispatch'
-import type { ProcOutput, TrainConfig } from '../shared/contract'
+import { SAMPLER_SETTING_LIMITS, type ProcOutput, type TrainConfig } from '../shared/contract'
 
 const MODEL_INFO: Record<string, { description: string; shapes: string }> = {
   scorenet: { description: "Song's tutorial U-Net (1.1M parameters at 28×28×1): Fourier time embedding, GroupNorm, transposed-conv decoder", shapes: '28×28×1, 32×32×3' },
@@ -110,9 +110,22 @@ export const SDE_SAMPLER_DEFAULTS: Readonly<Record<string, Readonly<Record<strin
   }
 }
 
-/** The SDE-dependent defaults of a sampler on an SDE ({} when none differ from the sampler's own). */
-export function sdeSamplerDefaults(sampler: string, sde: string): Record<string, number | string | boolean> {
-  return { ...(SDE_SAMPLER_DEFAULTS[sampler]?.[sde] ?? {}) }
+/**
+ * Sampler settings whose good default depends on the data range, by sampler and range (the run's
+ * `centered`): adaptive_sde's atol is about one intensity level, 0.0078 for data in [−1, 1]
+ * (the engine's default, Gotta Go Fast's) and 0.0039 for [0, 1].
+ */
+export const DATA_RANGE_SAMPLER_DEFAULTS: Readonly<Record<string, Readonly<Partial<Record<'centered' | 'zeroOne', Readonly<Record<string, number | string | boolean>>>>>>> = {
+  adaptive_sde: { zeroOne: { atol: 0.0039 } }
+}
+
+/**
+ * The defaults of a sampler that depend on the run ({} when none differ from the sampler's own):
+ * its SDE's, and given `centered` (the run's data range) that range's.
+ */
+export function sdeSamplerDefaults(sampler: string, sde: string, centered?: boolean): Record<string, number | string | boolean> {
+  const byRange = centered === undefined ? undefined : DATA_RANGE_SAMPLER_DEFAULTS[sampler]?.[centered ? 'centered' : 'zeroOne']
+  return { ...(SDE_SAMPLER_DEFAULTS[sampler]?.[sde] ?? {}), ...(byRange ?? {}) }
 }
 
 const PRESET_FOR: Record<string, string> = {
@@ -130,16 +143,27 @@ export function presetFor(dataset: string): (typeof PRESETS)[number] | undefined
 }
 
 /**
- * The settings of a sampler that take one of a fixed set of names (pc's predictor and corrector:
- * the engine's PREDICTORS and CORRECTORS; ode's method), read from its settings' JSON Schema.
+ * A setting's bounds: those requests are checked against (the contract's SAMPLER_SETTING_LIMITS),
+ * narrowed by the sampler's own schema (ddim's n ≥ 2; heun's ρ > 0 where the contract has none).
  */
-function settingChoices(schema: unknown): Record<string, string[]> {
-  const properties = (schema as { properties?: Record<string, { enum?: unknown }> } | null)?.properties ?? {}
-  const choices: Record<string, string[]> = {}
-  for (const [key, p] of Object.entries(properties)) {
-    if (Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string')) choices[key] = [...p.enum]
-  }
-  return choices
+function settingRange(key: string, own: SettingRange | undefined): SettingRange | undefined {
+  const limit = Object.hasOwn(SAMPLER_SETTING_LIMITS, key) ? SAMPLER_SETTING_LIMITS[key]! : undefined
+  if (!limit) return own
+  // Each side from whichever bound is tighter (at equal bounds, an exclusive one).
+  const ownMin = own?.min !== undefined && (own.min > limit.min || (own.min === limit.min && own.gt))
+  const ownMax = own?.max !== undefined && (own.max < limit.max || (own.max === limit.max && own.lt))
+  const [min, gt] = ownMin ? [own!.min!, own!.gt] : [limit.min, limit.gt]
+  const [max, lt] = ownMax ? [own!.max!, own!.lt] : [limit.max, false]
+  return { min, max, ...(gt ? { gt } : {}), ...(lt ? { lt } : {}) }
+}
+
+/** A sampler's settings as engine.catalog serves them: the engine's, with the bounds requests are checked against. */
+function catalogSettings(settings: SettingInfo[]): SettingInfo[] {
+  return settings.map((s) => {
+    const range = s.type === 'number' || s.type === 'integer' ? settingRange(s.key, s.range) : undefined
+    const { range: _own, ...rest } = s
+    return range ? { ...rest, range } : rest
+  })
 }
 
 export function catalog(): ProcOutput<'engine.catalog'> {
@@ -147,14 +171,17 @@ export function catalog(): ProcOutput<'engine.catalog'> {
     models: Object.keys(MODELS).map((name) => ({ name, description: MODEL_INFO[name]?.description ?? name, shapes: MODEL_INFO[name]?.shapes ?? '' })),
     sdes: listSdes(),
     weightings: Object.entries(WEIGHTINGS).map(([name, w]) => ({ name, description: w.description })),
-    samplers: listSamplers().map(({ name, description, defaults, schema }) => {
-      const choices = settingChoices(schema)
+    samplers: listSamplers().map(({ name, description, defaults, settings }) => {
+      // The settings that take one of a fixed set of names (pc's predictor and corrector: the
+      // engine's PREDICTORS and CORRECTORS; ode's method), by key.
+      const choices = Object.fromEntries(settings.flatMap((s) => (s.choices ? [[s.key, s.choices]] : [])))
       return {
         name,
         description,
         defaults,
         ...(SDE_SAMPLER_DEFAULTS[name] ? { sdeDefaults: structuredClone(SDE_SAMPLER_DEFAULTS[name]) as Record<string, Record<string, unknown>> } : {}),
-        ...(Object.keys(choices).length ? { choices } : {})
+        ...(Object.keys(choices).length ? { choices } : {}),
+        settings: catalogSettings(settings)
       }
     }),
     datasets: DATASETS.map((d) =>

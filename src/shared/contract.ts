@@ -669,7 +669,24 @@ export const procedures = {
           /** Defaults that depend on the run's SDE, by SDE name (pc's snr: 0.16 VE, 0.01 VP/sub-VP); they replace `defaults`' values. */
           sdeDefaults: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
           /** The values a string setting takes, from the engine's registries (pc's predictor and corrector, ode's method). */
-          choices: z.record(z.string(), z.array(z.string())).optional()
+          choices: z.record(z.string(), z.array(z.string())).optional(),
+          /**
+           * Every setting the sampler takes, its own first (src/engine/samplers/settings.ts): the
+           * sampler forms' fields and the CLI's flags. `range`: the bounds a request is checked
+           * against (SAMPLER_SETTING_LIMITS) narrowed by the sampler's own; `gt`/`lt` leave min/max out.
+           */
+          settings: z.array(
+            z.object({
+              key: z.string(),
+              label: z.string(),
+              type: z.enum(['number', 'integer', 'boolean', 'choice']),
+              /** Absent where the sampler works it out (heun's sTmax: no limit). */
+              default: z.union([z.number(), z.string(), z.boolean()]).optional(),
+              description: z.string(),
+              choices: z.array(z.string()).optional(),
+              range: z.object({ min: z.number().optional(), max: z.number().optional(), gt: z.boolean().optional(), lt: z.boolean().optional() }).optional()
+            })
+          )
         })
       ),
       datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean() })),

@@ -163,6 +163,25 @@ describe('data sets, sampling and comparison in browser mode', () => {
     expect(gif.name).toBe('toy-gmm_em_n60_seed0.gif')
     expect(fs.readFileSync(gif.file).subarray(0, 6).toString('ascii')).toBe('GIF89a')
 
+    // Every setting of the chosen sampler has its field, labelled and explained by the engine's
+    // registry (engine.catalog): heun's ρ and S_churn, and S_tmax, which has no default.
+    await page.getByTestId('s-sampler').selectOption('heun')
+    const heun = catalog().samplers.find((x) => x.name === 'heun')!
+    for (const key of ['rho', 'sChurn', 'sTmin', 'sTmax', 'sNoise']) {
+      const setting = heun.settings.find((s) => s.key === key)!
+      const field = page.locator(`[data-field="s-${key}"]`)
+      expect(await field.locator('label').innerText()).toBe(setting.label)
+      expect(await field.locator('.help').innerText()).toBe(setting.description)
+      expect(await page.getByTestId(`s-${key}`).inputValue()).toBe(setting.default === undefined ? '' : String(setting.default))
+    }
+    expect(await page.locator('[data-field="s-steps"] label').innerText()).toBe('Noise levels')
+    expect(await page.getByTestId('s-steps').getAttribute('min')).toBe('2')
+    await page.getByTestId('s-sChurn').fill('-1')
+    expect(await page.locator('[data-field="s-sChurn"] [data-testid="field-error"]').innerText()).toBe('Must be at least 0.')
+    await page.getByTestId('s-sChurn').fill('0.5')
+    await page.getByTestId('s-sampler').scrollIntoViewIfNeeded()
+    await screenshot(page, 'sample-1c-heun-settings')
+
     // A second sampler: the probability-flow ODE (adaptive, so NFE comes from the solver).
     await page.getByTestId('s-sampler').selectOption('ode')
     await page.getByTestId('s-rtol').fill('0.001')

@@ -1,4 +1,6 @@
-// score-lab sample | compare | likelihood: sampling jobs on a run's checkpoint.
+// score-lab sample | compare | sweep | likelihood: sampling jobs on a run's checkpoint. Sampler
+// settings come as one flag each (--s-churn 0.5, --schedule karras), from the engine's registry:
+// samplers.ts.
 import fs from 'node:fs'
 import path from 'node:path'
 import { resultOf, type Condition, type JobResult, type JobResultOf } from '../../shared/contract'
@@ -6,16 +8,14 @@ import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
 import { OutputRefused, checkOutputPath, writeOutputFile } from '../../engine/io/output-file'
 import { resolveRunRef, type RunRef } from '../../lab/runs/run-ref'
-import { SAMPLER_ALIASES, samplerKey } from '../../shared/samplers'
 import { sweepCsv } from '../../shared/sweep-table'
+import { samplersNamed, settingsFromFlags } from './samplers'
 
 export const SAMPLE_OPTIONS = {
   checkpoint: { type: 'string' },
   sampler: { type: 'string' },
   samplers: { type: 'string' },
-  corrector: { type: 'string' },
-  predictor: { type: 'string' },
-  snr: { type: 'string' },
+  // likelihood's ODE tolerances (for the samplers, rtol and atol are settings like the others).
   rtol: { type: 'string' },
   atol: { type: 'string' },
   n: { type: 'string' },
@@ -36,11 +36,6 @@ export const SAMPLE_OPTIONS = {
 
 type Flags = { [K in keyof typeof SAMPLE_OPTIONS]?: (typeof SAMPLE_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & { steps?: string }
 
-/** Short sampler names of the CLI (em, rd, ancestral) → registry keys: src/shared/samplers.ts. */
-function samplerName(s: string): string {
-  return samplerKey(s)
-}
-
 /** --checkpoint's value: a run (id, name or folder) or one of its checkpoint files. */
 function checkpointFlag(f: Flags): string {
   if (!f.checkpoint) throw new UsageError('--checkpoint RUN (a run id, name or folder) or PATH (a .safetensors file in a run folder) is required')
@@ -52,17 +47,15 @@ function resolveCheckpoint(cli: Cli, ref: string): RunRef {
   return resolveRunRef(cli.service.runs, ref)
 }
 
-function samplerSettings(f: Flags): Record<string, number | string | boolean> {
-  const s: Record<string, number | string | boolean> = {}
-  if (f.corrector) s.corrector = f.corrector
-  if (f.predictor) s.predictor = f.predictor
-  const snr = num('snr', f.snr)
-  if (snr !== undefined) s.snr = snr
-  const rtol = num('rtol', f.rtol)
-  if (rtol !== undefined) s.rtol = rtol
-  const atol = num('atol', f.atol)
-  if (atol !== undefined) s.atol = atol
-  return s
+/**
+ * The samplers named on the command line (short or full names) with the settings their flags
+ * set: each flag goes to the samplers that take it (--rtol to ode, --snr to pc).
+ */
+async function samplersWithSettings(cli: Cli, names: string[], f: Flags): Promise<{ sampler: string; settings: Record<string, number | string | boolean> }[]> {
+  const { samplers: all } = await cli.call('engine.catalog', {})
+  const samplers = samplersNamed(names, all)
+  const settings = settingsFromFlags(samplers, f, all)
+  return samplers.map((x, i) => ({ sampler: x.name, settings: settings[i]! }))
 }
 
 /** Waits for a job of `kind`, showing its progress, and answers with its typed result. */
@@ -122,7 +115,7 @@ function conditionFrom(f: Flags): Condition | undefined {
 export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   const ref = checkpointFlag(f)
   if (!f.out) throw new UsageError('--out FILE.png is required')
-  const sampler = samplerName(f.sampler ?? 'pc')
+  const { sampler, settings } = (await samplersWithSettings(cli, [f.sampler ?? 'pc'], f))[0]!
   const condition = conditionFrom(f)
   const force = f.force === true
   // The run is checked after the flags (a typo is cheaper to hear about) and before the output paths.
@@ -139,7 +132,7 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
     count: int('n', f.n) ?? 64,
     eps: num('eps', f.eps),
     useEma: !f['no-ema'],
-    settings: samplerSettings(f),
+    settings,
     trajectoryFrames: f.gif ? 40 : 0
   })
   const { samples } = await runJob(cli, jobId, 'sample', sampler)
@@ -156,15 +149,7 @@ export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
   if (!f.samplers) throw new UsageError('--samplers LIST is required, e.g. --samplers em,pc,ode')
   if (!f.out) throw new UsageError('--out DIR is required')
   const steps = int('steps', f.steps)
-  // Each flag goes to the samplers that take it (--rtol to ode, --snr to pc…).
-  const known = new Map((await cli.call('engine.catalog', {})).samplers.map((s) => [s.name, Object.keys(s.defaults)]))
-  const entries = f.samplers.split(',').map((s) => {
-    const sampler = samplerName(s.trim())
-    const keys = known.get(sampler)
-    if (!keys) throw new UsageError(`unknown sampler "${s.trim()}" (choose ${[...Object.keys(SAMPLER_ALIASES), ...known.keys()].join(', ')})`)
-    const settings = Object.fromEntries(Object.entries(samplerSettings(f)).filter(([k]) => keys.includes(k)))
-    return { sampler, steps, settings }
-  })
+  const entries = (await samplersWithSettings(cli, f.samplers.split(','), f)).map(({ sampler, settings }) => ({ sampler, steps, settings }))
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
   // --metric fd,kid (any of fd, kid, pr): measure each entry through the data set's classifier (image runs).
   const metric = f.metric !== undefined ? metricFlag(f.metric) : undefined
@@ -221,13 +206,7 @@ export async function sweepCommand(cli: Cli, f: Flags): Promise<number> {
   if (!f.out) throw new UsageError('--out DIR is required (the table, the result and one picture per point go there)')
   const nfe = numberList('nfe', f.nfe) ?? [10, 20, 50, 100]
   const tolerances = numberList('tolerances', f.tolerances)
-  const known = new Map((await cli.call('engine.catalog', {})).samplers.map((s) => [s.name, Object.keys(s.defaults)]))
-  const samplers = f.samplers.split(',').map((s) => {
-    const sampler = samplerName(s.trim())
-    const keys = known.get(sampler)
-    if (!keys) throw new UsageError(`unknown sampler "${s.trim()}" (choose ${[...Object.keys(SAMPLER_ALIASES), ...known.keys()].join(', ')})`)
-    return { sampler, settings: Object.fromEntries(Object.entries(samplerSettings(f)).filter(([k]) => keys.includes(k))) }
-  })
+  const samplers = await samplersWithSettings(cli, f.samplers.split(','), f)
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
   const force = f.force === true
   const out = path.resolve(f.out)

@@ -1,98 +1,28 @@
-// The sampler registry: each sampler's name, description and zod schema of its settings.
-// runSampler checks user settings against the schema and fills defaults; listSamplers feeds the
-// lab's engine.catalog, from which the UI's pickers and the CLI's sampler names come. Also the
-// entry point for the sampling functions other layers call directly (re-exported below).
+// The sampler registry: each sampler's name, description and zod schema of its settings (the
+// schemas: settings.ts). runSampler checks user settings against the schema and fills defaults;
+// listSamplers feeds the lab's engine.catalog, from which the UI's pickers and sampler forms and
+// the CLI's sampler names and setting flags come. Also the entry point for the sampling
+// functions other layers call directly (re-exported below).
 // Adding a sampler: one file plus one entry in SAMPLERS.
 import { z } from 'zod'
 import { lookup } from '../registry'
 import type { ScoreFn, Sde } from '../sde/types'
-import { sampleAdaptiveSde, ADAPTIVE_SDE_DEFAULTS } from './adaptive-sde'
-import { sampleAld, ALD_DEFAULTS } from './annealed-langevin'
-import { CORRECTORS } from './correctors'
-import { sampleDdim, DDIM_DEFAULTS } from './ddim'
-import { sampleDpmpp2m, DPMPP_2M_DEFAULTS } from './dpmpp-2m'
-import { sampleDpmpp3mSde, DPMPP_3M_SDE_DEFAULTS } from './dpmpp-3m-sde'
-import { sampleHeun, HEUN_DEFAULTS } from './heun'
-import { sampleOde, ODE_DEFAULTS } from './ode'
-import { PC_DEFAULTS, sampleAncestral, sampleEulerMaruyama, samplePc, sampleReverseDiffusion } from './pc'
-import { PREDICTORS } from './predictors'
-import { SIGMA_SCHEDULES, type SigmaSchedule } from './schedules'
+import { sampleAdaptiveSde } from './adaptive-sde'
+import { sampleAld } from './annealed-langevin'
+import { sampleDdim } from './ddim'
+import { sampleDpmpp2m } from './dpmpp-2m'
+import { sampleDpmpp3mSde } from './dpmpp-3m-sde'
+import { sampleHeun } from './heun'
+import { sampleOde } from './ode'
+import { sampleAncestral, sampleEulerMaruyama, samplePc, sampleReverseDiffusion } from './pc'
+import {
+  AdaptiveSdeSettingsSchema, AldSettingsSchema, CommonSettingsSchema, DdimSettingsSchema, Dpmpp2mSettingsSchema,
+  Dpmpp3mSdeSettingsSchema, HeunSettingsSchema, OdeSettingsSchema, PcSettingsSchema, describeSettings, type SettingInfo
+} from './settings'
 import type { SampleResult, SamplerOptions } from './types'
 
-const names = (o: object) => Object.keys(o) as [string, ...string[]]
-
-/** Settings every sampler takes (shape, callbacks and signal are supplied by the caller, not the user). */
-export const CommonSettingsSchema = z.object({
-  batchSize: z.number().int().positive().default(64).describe('Samples per batch'),
-  seed: z.number().int().nonnegative().default(0).describe('Same seed → same initial noise in every sampler'),
-  eps: z.number().positive().lt(1).optional().describe("End time ε (default: the SDE's, 1e-3 VP/tutorial, 1e-5 VE)"),
-  n: z.number().int().positive().optional().describe("Steps (noise levels for ald); default: the SDE's N"),
-  denoise: z.boolean().default(true).describe('Last step without noise'),
-  every: z.number().int().nonnegative().default(0).describe('Report x_t every k steps (0: never)')
-})
-
-/** PC's settings; the controllable samplers (controllable/index.ts) take the same. */
-export const PcSettingsSchema = CommonSettingsSchema.extend({
-  predictor: z.enum(names(PREDICTORS)).default(PC_DEFAULTS.predictor),
-  corrector: z.enum(names(CORRECTORS)).default(PC_DEFAULTS.corrector),
-  snr: z.number().positive().default(PC_DEFAULTS.snr).describe('Langevin signal-to-noise ratio'),
-  nSteps: z.number().int().positive().default(PC_DEFAULTS.nSteps).describe('Corrector steps per noise level'),
-  probabilityFlow: z.boolean().default(PC_DEFAULTS.probabilityFlow).describe('Predict along the probability-flow ODE')
-})
-
-const AldSettingsSchema = CommonSettingsSchema.extend({
-  n: z.number().int().min(1).default(ALD_DEFAULTS.nLevels).describe('Noise levels L'),
-  sigmaMax: z.number().positive().optional().describe('σ₁ (default std(T))'),
-  sigmaMin: z.number().positive().optional().describe('σ_L (default std(eps))'),
-  stepsPerLevel: z.number().int().positive().default(ALD_DEFAULTS.stepsPerLevel).describe('Langevin steps per level (T)'),
-  stepLr: z.number().positive().default(ALD_DEFAULTS.stepLr).describe('ε: α_i = ε·σ_i²/σ_L²')
-})
-
-const OdeSettingsSchema = CommonSettingsSchema.extend({
-  method: z.enum(['rk45', 'rk4', 'euler']).default(ODE_DEFAULTS.method).describe('rk45: adaptive Dormand–Prince; rk4/euler: n fixed steps'),
-  rtol: z.number().positive().default(ODE_DEFAULTS.rtol),
-  atol: z.number().positive().default(ODE_DEFAULTS.atol)
-})
-
-const scheduleField = (d: SigmaSchedule) =>
-  z.enum(SIGMA_SCHEDULES).default(d)
-    .describe('Noise levels from σ(T) to σ(eps): logSNR (uniform in λ = −ln σ), time_uniform (uniform in t), karras (ρ = 7)')
-
-const DdimSettingsSchema = CommonSettingsSchema.extend({
-  n: z.number().int().min(2).default(DDIM_DEFAULTS.n).describe('Noise levels (NFE n with denoise, n − 1 without)'),
-  eta: z.number().nonnegative().default(DDIM_DEFAULTS.eta).describe('η: 0 deterministic DDIM, 1 DDPM-like noise'),
-  schedule: scheduleField(DDIM_DEFAULTS.schedule)
-})
-
-const HeunSettingsSchema = CommonSettingsSchema.extend({
-  n: z.number().int().min(2).default(HEUN_DEFAULTS.n).describe('Noise levels (NFE 2n − 1 with denoise, 2n − 2 without)'),
-  rho: z.number().positive().default(HEUN_DEFAULTS.rho).describe('ρ of the Karras σ schedule'),
-  sChurn: z.number().nonnegative().default(HEUN_DEFAULTS.sChurn).describe('S_churn: noise re-injected per step (0: deterministic)'),
-  sTmin: z.number().nonnegative().default(HEUN_DEFAULTS.sTmin).describe('Churn only at σ ≥ sTmin'),
-  sTmax: z.number().positive().optional().describe('Churn only at σ ≤ sTmax (default: no limit)'),
-  sNoise: z.number().positive().default(HEUN_DEFAULTS.sNoise).describe('S_noise: scale of the churn noise')
-})
-
-const Dpmpp2mSettingsSchema = CommonSettingsSchema.extend({
-  n: z.number().int().min(2).default(DPMPP_2M_DEFAULTS.n).describe('Noise levels = NFE (n − 1 without denoise)'),
-  schedule: scheduleField(DPMPP_2M_DEFAULTS.schedule)
-})
-
-const Dpmpp3mSdeSettingsSchema = CommonSettingsSchema.extend({
-  n: z.number().int().min(2).default(DPMPP_3M_SDE_DEFAULTS.n).describe('Noise levels = NFE (n − 1 without denoise)'),
-  eta: z.number().nonnegative().default(DPMPP_3M_SDE_DEFAULTS.eta).describe('η: 0 the probability-flow ODE, 1 the reverse SDE'),
-  schedule: scheduleField(DPMPP_3M_SDE_DEFAULTS.schedule)
-})
-
-const AdaptiveSdeSettingsSchema = CommonSettingsSchema.extend({
-  n: z.number().int().positive().optional().describe('Ignored: the step size is adaptive'),
-  atol: z.number().positive().default(ADAPTIVE_SDE_DEFAULTS.atol).describe('Absolute tolerance (paper: 0.0078 for data in [−1, 1], 0.0039 for [0, 1])'),
-  rtol: z.number().positive().default(ADAPTIVE_SDE_DEFAULTS.rtol).describe('Relative tolerance (paper: 0.01–0.1; larger is faster)'),
-  safety: z.number().positive().max(1).default(ADAPTIVE_SDE_DEFAULTS.safety).describe('Safety factor on the proposed step'),
-  exponent: z.number().positive().default(ADAPTIVE_SDE_DEFAULTS.exponent).describe('Step update h·err^(−exponent)'),
-  hInit: z.number().positive().default(ADAPTIVE_SDE_DEFAULTS.hInit).describe('First step size at t = T'),
-  norm: z.enum(['batch', 'sample']).default(ADAPTIVE_SDE_DEFAULTS.norm).describe('Error norm and step size over the whole batch, or per sample as in the paper (biased on low-dimensional data)')
-})
+export { CommonSettingsSchema, PcSettingsSchema }
+export type { SettingInfo, SettingRange } from './settings'
 
 type RunFn = (scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions & Record<string, unknown>) => Promise<SampleResult>
 
@@ -170,12 +100,13 @@ export async function runSampler(
   return entry.run(scoreFn, sde, { ...(parsed.data as { batchSize: number }), ...runtime })
 }
 
-/** Every sampler with its description, defaults and JSON Schema of settings. */
-export function listSamplers(): { name: string; description: string; defaults: Record<string, unknown>; schema: unknown }[] {
+/** Every sampler with its description, defaults, settings (described for forms and flags) and JSON Schema of settings. */
+export function listSamplers(): { name: string; description: string; defaults: Record<string, unknown>; settings: SettingInfo[]; schema: unknown }[] {
   return Object.entries(SAMPLERS).map(([name, e]) => ({
     name,
     description: e.description,
     defaults: e.settings.parse({}) as Record<string, unknown>,
+    settings: describeSettings(e.settings),
     schema: z.toJSONSchema(e.settings, { io: 'input' })
   }))
 }

@@ -88,7 +88,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   const wanted = r.trajectoryFrames ?? 0
   const settings: Record<string, unknown> = {
     // Defaults that depend on the SDE (pc's snr on VP vs VE) unless the request sets them.
-    ...sdeSamplerDefaults(r.sampler, config.sde.name),
+    ...sdeSamplerDefaults(r.sampler, config.sde.name, config.centered),
     ...(r.settings ?? {}),
     batchSize: r.count,
     seed: r.seed,

@@ -1,41 +1,32 @@
-// The settings a sampler takes, as form fields: which keys of its catalog defaults the user
-// sets (the lab fills batch size, seed, steps, ε and trajectory itself), a one-line
-// explanation of each, its range (the contract's LIMITS), and the settings → file-name and
-// caption text used by exports.
-import { LIMITS, SAMPLER_SETTING_LIMITS, rangeText, ranged, type NumRange } from '@shared/contract'
+// The settings a sampler takes, as form fields: each setting engine.catalog lists for it (the
+// engine's registry: key, label, description, type, default, range, choices) except those the
+// request carries itself (the lab fills batch size, seed, steps, ε and trajectory), the problems
+// of their values in words, and the settings → file-name text used by exports.
+import { LIMITS, SAMPLER_SETTING_LIMITS, rangeText, ranged, type NumRange, type ProcOutput } from '@shared/contract'
 import { SAMPLER_SHORT_NAMES } from '@shared/samplers'
 import { formatNumber } from './format'
 
 export type SettingValue = number | string | boolean
 export type SamplerSettings = Record<string, SettingValue>
 
-/** Keys the request carries itself (count, seed, steps, eps…), never inside `settings`. */
-const COMMON = new Set(['batchSize', 'seed', 'eps', 'n', 'denoise', 'every'])
+/** A sampler's setting as engine.catalog lists it. */
+export type CatalogSetting = ProcOutput<'engine.catalog'>['samplers'][number]['settings'][number]
+/** A numeric setting's bounds: `gt` leaves the minimum out, `lt` the maximum. */
+export type SettingRange = NonNullable<CatalogSetting['range']>
 
-/** One line per setting, in a researcher's words. Unknown keys fall back to their name. */
+/**
+ * Settings the request carries as fields of its own, never inside `settings`: batchSize is the
+ * count, n the steps, every follows the trajectory frames; the form has its own fields for them.
+ */
+const COMMON = new Set(['batchSize', 'seed', 'eps', 'n', 'every'])
+
+/** One line for each of the request's own fields (the sampler settings' come from the catalogue). */
 export const SETTING_HELP: Record<string, string> = {
-  steps: 'Steps from t = T down to ε (ald: noise levels L); more is slower, usually cleaner',
-  snr: 'Sets the Langevin step size; the default follows the SDE: 0.16 for VE, 0.01 for VP and sub-VP',
-  nSteps: 'Corrector steps per noise level; each costs one more NFE',
-  predictor: 'The step down to the next noise level (none: corrector only)',
-  corrector: 'Run before each predictor step (none: predictor only)',
-  probabilityFlow: 'Predict along the probability-flow ODE instead of the reverse SDE',
-  method: 'rk45: adaptive, steps set by the tolerances; rk4 / euler: fixed steps',
-  rtol: 'Relative tolerance of rk45: smaller is more accurate, costs more NFE',
-  atol: 'Absolute tolerance of rk45',
-  stepsPerLevel: 'Langevin steps at each noise level (T in NCSN)',
-  stepLr: 'Step size ε of Langevin dynamics: α_i = ε·σ_i²/σ_L²',
   eps: "Where the reverse process stops (empty: the SDE's default)",
   seed: 'Same seed → same starting noise in every sampler',
   count: 'Images in the grid (points for a 2-D toy run)',
   useEma: 'Averaged weights from training: usually cleaner samples',
   trajectoryFrames: 'Snapshots of x_t for the scrubber and the GIF (0: none)'
-}
-
-/** Labels for the settings whose key does not read well. */
-export const SETTING_LABELS: Record<string, string> = {
-  snr: 'SNR', nSteps: 'Corrector steps', probabilityFlow: 'Probability flow', rtol: 'rtol', atol: 'atol',
-  stepsPerLevel: 'Steps per level', stepLr: 'Step size ε', predictor: 'Predictor', corrector: 'Corrector', method: 'Method'
 }
 
 /** The values a string setting takes, by key: a catalogue sampler's `choices` (from the engine's registries). */
@@ -44,26 +35,43 @@ export type SettingChoices = Record<string, string[]>
 export interface SettingField {
   key: string
   kind: 'number' | 'integer' | 'text' | 'choice' | 'boolean'
+  label: string
   help: string
   choices?: string[]
-  /** A numeric setting's range (the contract's SAMPLER_SETTING_LIMITS), when it has one. */
-  range?: NumRange
+  /** A numeric setting's range, when it has one. */
+  range?: SettingRange
+  /** No default: empty leaves it to the sampler (heun's sTmax: no limit). */
+  optional?: boolean
+}
+
+/** The sampler's own fields, from its catalogue settings (in the registry's order), minus the request's keys. */
+export function settingFields(settings: readonly CatalogSetting[]): SettingField[] {
+  return settings.filter((s) => !COMMON.has(s.key)).map((s) => ({
+    key: s.key,
+    kind: s.type,
+    label: s.label,
+    help: s.description,
+    ...(s.choices ? { choices: s.choices } : {}),
+    ...(s.range ? { range: s.range } : {}),
+    ...(s.default === undefined ? { optional: true } : {})
+  }))
 }
 
 /**
- * The sampler-specific fields: the catalog defaults minus the request's own keys. A string
- * setting with catalogue `choices` is a pick list, any other a text field.
+ * The sampler-specific fields read from its catalogue defaults alone, for callers that have only
+ * those: no optional settings, no labels or help, and bounds only where the contract has them
+ * (SAMPLER_SETTING_LIMITS). A string setting with catalogue `choices` is a pick list, any other a text field.
  */
 export function samplerFields(defaults: Record<string, unknown>, choices: SettingChoices = {}): SettingField[] {
   const fields: SettingField[] = []
   for (const [key, value] of Object.entries(defaults)) {
     if (COMMON.has(key)) continue
-    const help = SETTING_HELP[key] ?? key
-    const range = Object.hasOwn(SAMPLER_SETTING_LIMITS, key) ? { range: SAMPLER_SETTING_LIMITS[key]! } : {}
+    const limit = Object.hasOwn(SAMPLER_SETTING_LIMITS, key) ? SAMPLER_SETTING_LIMITS[key]! : undefined
     const options = Object.hasOwn(choices, key) ? choices[key] : undefined
-    if (typeof value === 'boolean') fields.push({ key, kind: 'boolean', help })
-    else if (typeof value === 'number') fields.push({ key, kind: Number.isInteger(value) && !/tol|lr|snr/i.test(key) ? 'integer' : 'number', help, ...range })
-    else if (typeof value === 'string') fields.push(options?.includes(value) ? { key, kind: 'choice', help, choices: options } : { key, kind: 'text', help })
+    const about = { key, label: key, help: key }
+    if (typeof value === 'boolean') fields.push({ ...about, kind: 'boolean' })
+    else if (typeof value === 'number') fields.push({ ...about, kind: limit?.int ? 'integer' : 'number', ...(limit ? { range: limit } : {}) })
+    else if (typeof value === 'string') fields.push(options?.includes(value) ? { ...about, kind: 'choice', choices: options } : { ...about, kind: 'text' })
   }
   return fields
 }
@@ -88,9 +96,20 @@ export function settingApplies(sampler: string, key: string, settings: Record<st
   return true
 }
 
+/** What the form knows of a catalogue sampler: its defaults and, where the caller has them, its settings. */
+export interface SamplerFieldSource {
+  defaults: Record<string, unknown>
+  settings?: readonly CatalogSetting[]
+}
+
+/** The sampler's fields: from its catalogue settings, else read from its defaults (samplerFields). */
+function fieldsOf(source: SamplerFieldSource): SettingField[] {
+  return source.settings ? settingFields(source.settings) : samplerFields(source.defaults)
+}
+
 /** The sampler's fields that apply to the current settings (see settingApplies). */
-export function applicableFields(sampler: string, defaults: Record<string, unknown>, settings: Record<string, unknown>, choices: SettingChoices = {}): SettingField[] {
-  return samplerFields(defaults, choices).filter((f) => settingApplies(sampler, f.key, { ...defaults, ...settings }))
+export function applicableFields(sampler: string, source: SamplerFieldSource, settings: Record<string, unknown>): SettingField[] {
+  return fieldsOf(source).filter((f) => settingApplies(sampler, f.key, { ...source.defaults, ...settings }))
 }
 
 /** The catalog defaults of the sampler's own settings (what the form starts from). */
@@ -160,26 +179,27 @@ const showBound = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US'
 /** A problem with one field's value, in words, or null. */
 export function checkSetting(field: SettingField, value: SettingValue | undefined): string | null {
   if (field.kind === 'number' || field.kind === 'integer') {
+    if (value === undefined && field.optional) return null
     if (typeof value !== 'number' || !Number.isFinite(value)) return 'Enter a number.'
-    // Every numeric setting of the engine's samplers is positive.
-    if (value <= 0) return 'Must be more than 0.'
     if (field.kind === 'integer' && !Number.isInteger(value)) return 'Must be a whole number.'
     const r = field.range
-    if (r && !fits(r, value)) return value > r.max ? `At most ${showBound(r.max)}.` : r.gt ? `Must be more than ${showBound(r.min)}.` : `Must be at least ${showBound(r.min)}.`
+    if (r?.max !== undefined && (r.lt ? value >= r.max : value > r.max)) return r.lt ? `Must be less than ${showBound(r.max)}.` : `At most ${showBound(r.max)}.`
+    if (r?.min !== undefined && (r.gt ? value <= r.min : value < r.min)) return r.gt ? `Must be more than ${showBound(r.min)}.` : `Must be at least ${showBound(r.min)}.`
   }
   if (field.kind === 'text' && (typeof value !== 'string' || !value.trim())) return 'Enter a value.'
   return null
 }
 
-/** Settings that differ from the defaults, as short name=value parts for file names and captions. */
+/**
+ * The sampler's own settings that differ from the defaults, as short name+value parts for file
+ * names (snr always: its default follows the SDE). The request's keys (n as steps, seed) are not parts.
+ */
 export function settingParts(settings: Record<string, unknown>, defaults: Record<string, unknown>): string[] {
-  const keys = ['snr', 'rtol', 'atol', 'method', 'predictor', 'corrector', 'nSteps', 'stepLr', 'stepsPerLevel']
   const parts: string[] = []
-  for (const key of keys) {
-    const v = settings[key]
-    if (v === undefined) continue
+  for (const [key, v] of Object.entries(settings)) {
+    if (v === undefined || v === null || COMMON.has(key)) continue
     if (key !== 'snr' && v === defaults[key]) continue
-    parts.push(`${key}${typeof v === 'number' ? formatNumber(v) : String(v)}`)
+    parts.push(typeof v === 'boolean' ? (v ? key : `no-${key}`) : `${key}${typeof v === 'number' ? formatNumber(v) : String(v)}`)
   }
   return parts
 }
@@ -195,18 +215,33 @@ export function sampleFileName(o: {
   return `${parts.join('_').replace(/[^A-Za-z0-9._-]+/g, '-')}.${o.ext}`
 }
 
-/** Every problem of a sampler choice, by field key ('steps' or a setting), in words. */
-export function choiceProblems(c: { sampler: string; steps: number | null; settings: SamplerSettings }, defaults: Record<string, unknown> | undefined): Record<string, string> {
+/**
+ * The bounds of a sampler's steps: its n's in the catalogue (ddim, heun and DPM-Solver++ take at
+ * least 2), else the contract's.
+ */
+export function stepsRange(settings: readonly CatalogSetting[] | undefined): NumRange {
+  const r = settings?.find((s) => s.key === 'n')?.range
+  const { min, max } = LIMITS.samplerSteps
+  return r ? { ...LIMITS.samplerSteps, min: Math.max(min, r.min ?? min), max: Math.min(max, r.max ?? max) } : LIMITS.samplerSteps
+}
+
+/**
+ * Every problem of a sampler choice, by field key ('steps' or a setting), in words. With the
+ * sampler's catalogue `settings`, every setting is checked against its own range; callers that
+ * pass only the defaults get their fields' checks (samplerFields).
+ */
+export function choiceProblems(c: { sampler: string; steps: number | null; settings: SamplerSettings }, defaults: Record<string, unknown> | undefined, settings?: readonly CatalogSetting[]): Record<string, string> {
   const problems: Record<string, string> = {}
   if (!c.sampler || !defaults) {
     problems.sampler = 'Choose a sampler.'
     return problems
   }
   // Only the fields shown: a hidden one (steps of rk45, rtol of euler…) does not take part in the run.
-  if (c.steps !== null && settingApplies(c.sampler, 'steps', { ...defaults, ...c.settings }) && !fits(LIMITS.samplerSteps, c.steps)) {
-    problems.steps = rangeSentence(LIMITS.samplerSteps)
+  const steps = stepsRange(settings)
+  if (c.steps !== null && settingApplies(c.sampler, 'steps', { ...defaults, ...c.settings }) && !fits(steps, c.steps)) {
+    problems.steps = rangeSentence(steps)
   }
-  for (const f of applicableFields(c.sampler, defaults, c.settings)) {
+  for (const f of applicableFields(c.sampler, { defaults, ...(settings ? { settings } : {}) }, c.settings)) {
     const p = checkSetting(f, c.settings[f.key])
     if (p) problems[f.key] = p
   }
