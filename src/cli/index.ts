@@ -33,6 +33,9 @@ Commands:
                                                                  Controllable generation (pc sampler)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
           [--metric fd,kid,pr]                                   (image runs: each measured through the data set's classifier)
+  metric --checkpoint RUN|PATH [--sampler NAME] [--nfe K | --tolerances T] [--n N] [--seed S]
+                                                                 One sampler's quality at one budget (FD, KID,
+                                                                 precision/recall for images; sliced W2 for toy runs)
   sweep --checkpoint RUN|PATH --samplers em,heun,dpmpp_2m [--nfe 10,20,50,100] [--tolerances 1e-2,1e-3]
         [--n N] [--seed S] --out DIR                             Quality against cost: each sampler at each NFE
                                                                  (adaptive ones at each tolerance), N samples per
@@ -175,6 +178,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/sample')).compareCommand(cli, values)
       case 'sweep':
         return await (await import('./commands/sample')).sweepCommand(cli, values)
+      case 'metric':
+        return await (await import('./commands/sample')).metricCommand(cli, values)
       case 'likelihood':
         return await (await import('./commands/sample')).likelihoodCommand(cli, values)
       case 'samplers':

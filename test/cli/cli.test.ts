@@ -60,6 +60,13 @@ describe('score-lab CLI', () => {
     expect(like.json).toHaveProperty('bitsPerDim')
     expect(like.json.nfe).toBeGreaterThan(0)
 
+    // One sampler's quality at one budget: a toy run reads sliced W2 against true samples, beside the floor.
+    const metric = cli('metric', '--checkpoint', runId, '--sampler', 'heun', '--nfe', '9', '--n', '200', '--json')
+    expect(metric.code, metric.stderr).toBe(0)
+    expect(metric.json).toMatchObject({ metric: 'sw2', n: 200, sampler: 'heun', steps: 5, nfe: 9 })
+    expect(metric.json.quality).toBeGreaterThan(metric.json.floor * 0.5)
+    expect(cli('metric', '--checkpoint', runId, '--nfe', '5,10').stderr).toMatch(/one budget/)
+
     const cond = cli('sample', '--checkpoint', runId, '--sampler', 'pc', '--steps', '20', '--n', '200', '--class', '1', '--out', path.join(dataDir, 'out', 'class1.png'), '--json')
     expect(cond.code, cond.stderr).toBe(0)
     expect(cond.json).toMatchObject({ nfe: 40 })

@@ -226,3 +226,20 @@ export async function sweepCommand(cli: Cli, f: Flags): Promise<number> {
   cli.result({ ...result, points, csv: path.join(out, 'sweep.csv') })
   return 0
 }
+
+/** score-lab metric: one sampler at one budget, N samples, every quality number (a one-point sweep). */
+export async function metricCommand(cli: Cli, f: Flags): Promise<number> {
+  const ref = checkpointFlag(f)
+  const sampler = f.sampler ?? 'euler_maruyama'
+  const nfe = numberList('nfe', f.nfe)
+  const tolerances = numberList('tolerances', f.tolerances)
+  if ((nfe?.length ?? 0) > 1 || (tolerances?.length ?? 0) > 1) throw new UsageError('metric measures one budget: give one --nfe (or one --tolerances for an adaptive sampler); sweep takes lists')
+  const samplers = await samplersWithSettings(cli, [sampler], f)
+  const { runId, checkpoint } = resolveCheckpoint(cli, ref)
+  const { jobId } = await cli.call('samples.sweep', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, n: int('n', f.n) ?? 1000, eps: num('eps', f.eps), useEma: !f['no-ema'], samplers, nfe: nfe ?? [100], tolerances })
+  const { kind: _kind, points, ...rest } = await runJob(cli, jobId, 'sweep', 'metric')
+  const p = points[0]!
+  const extra = p.kid ? `, KID ${p.kid.mean.toPrecision(3)} ± ${p.kid.std.toPrecision(2)}, precision ${p.precision?.toFixed(3)}, recall ${p.recall?.toFixed(3)}` : ''
+  cli.result({ ...rest, ...p }, `${p.label}: NFE ${p.nfe.toFixed(0)}, ${rest.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4)} (real data ${rest.floor?.toPrecision(4) ?? '—'}, noise ${rest.ceiling?.toPrecision(4) ?? '—'})${extra}; ${rest.metricLabel}`)
+  return 0
+}
