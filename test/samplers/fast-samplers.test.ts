@@ -11,9 +11,8 @@ import type { ScoreFn, Sde } from '../../src/engine/sde/types'
 import { runSampler } from '../../src/engine/samplers'
 import { denoised, edmSigma, tOfSigma, timeForStd } from '../../src/engine/samplers/denoiser'
 import type { StepInfo } from '../../src/engine/samplers/types'
-import { slicedWasserstein2 } from '../../src/engine/metrics/sliced-wasserstein'
-import { Rng } from '../../src/engine/rng'
-import { fastScore, gaussianToy, mixtureMoments, mixtureToy, momentErrors, MU, S } from './helpers'
+import { fastScore, gaussianToy, mixtureMoments, momentErrors, moments, MU, S } from './helpers'
+import { GmmToy } from '../../src/engine/toy'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -98,43 +97,107 @@ describe('order of accuracy on the exact probability-flow map', () => {
 })
 
 describe('error vs NFE', () => {
-  // Sliced W2 (64 directions) of 10,000 seeded samples to 20,000 draws of the data. At this size
-  // the sampling noise of SW is about ±0.01, and Euler–Maruyama at 200 steps is already at that
-  // floor on these targets (at 100,000 samples its SW is 0.004–0.007), so at 20 NFE DPM-Solver++
-  // can match it, not beat it measurably; at equal NFE it beats EM. EDM's Heun needs more than
-  // 20 NFE here (its rows are logged, not asserted).
+  // Targets narrow enough that the paper's Euler–Maruyama at 200 steps is measurably biased: on
+  // VP its uniform t grid takes few, coarse steps in σ where σ ≈ σ_data (t < 0.01 here), and it
+  // under-disperses (sd −15 % at σ_data 0.05). On the wide targets of gaussian.test.ts
+  // (σ_data 0.3–0.5), and on VE and sub-VP, EM at 200 steps is already at the sampling-noise
+  // floor, so no sampler can beat it measurably there. Error is read per mixture component
+  // (samples go to the nearest mean): the relative error of its std and of its weight.
+  // Sampling noise at these sizes: ~0.01 on a std ratio, ~0.005 on a weight.
   const N = 10_000
-  const CASES: [string, string, string, Record<string, unknown>][] = [
-    ['euler_maruyama', '200', 'euler_maruyama', { n: 200 }],
-    ['euler_maruyama', '20', 'euler_maruyama', { n: 20 }],
-    ['heun', '19', 'heun', { n: 10 }],
-    ['heun', '35', 'heun', { n: 18 }],
-    ['ddim', '20', 'ddim', { n: 20 }],
-    ['dpmpp_2m', '20', 'dpmpp_2m', { n: 20 }],
-    ['dpmpp_3m', '20', 'dpmpp_3m_sde', { n: 20, eta: 0 }]
+  const TARGETS = {
+    Gaussian: { means: [[0.5, -0.5]] as [number, number][], stds: [0.05], weights: [1] },
+    mixture: { means: [[-0.5, 0.25], [0.5, -0.25]] as [number, number][], stds: [0.05, 0.08], weights: [0.3, 0.7] }
+  }
+  const CASES: [string, string, Record<string, unknown>][] = [
+    ['euler_maruyama@200', 'euler_maruyama', { n: 200 }],
+    ['euler_maruyama@20', 'euler_maruyama', { n: 20 }],
+    ['heun@19', 'heun', { n: 10 }],
+    ['heun@35', 'heun', { n: 18 }],
+    ['ddim@20', 'ddim', { n: 20 }],
+    ['dpmpp_2m@10', 'dpmpp_2m', { n: 10 }],
+    ['dpmpp_2m@20', 'dpmpp_2m', { n: 20 }],
+    ['dpmpp_3m@20', 'dpmpp_3m_sde', { n: 20, eta: 0 }]
   ]
-  it.each([['Gaussian', 'vpsde'], ['mixture', 'vesde']])('%s data, %s: DPM-Solver++ at 20 NFE matches EM at 200 and beats EM at 20', async (data, sdeName) => {
-    const toy = data === 'Gaussian' ? gaussianToy() : mixtureToy()
-    const sde = createSde({ name: sdeName })
-    const score = fastScore(toy, sde)
-    const truth = toy.sample(2 * N, new Rng(99))
-    const sw: Record<string, number> = {}
-    const rows: string[] = []
-    for (const [label, nfe, name, settings] of CASES) {
+
+  /** Largest relative std error and largest weight error over the components. */
+  function componentErrors(x: Float32Array, t: (typeof TARGETS)['mixture']): { sd: number; weight: number } {
+    const K = t.means.length
+    const count = new Array(K).fill(0)
+    const sum = new Array(K).fill(0).map(() => [0, 0])
+    const sq = new Array(K).fill(0).map(() => [0, 0])
+    for (let i = 0; i < x.length / 2; i++) {
+      let best = 0
+      for (let k = 1; k < K; k++) if (Math.hypot(x[2 * i] - t.means[k][0], x[2 * i + 1] - t.means[k][1]) < Math.hypot(x[2 * i] - t.means[best][0], x[2 * i + 1] - t.means[best][1])) best = k
+      count[best]++
+      for (const d of [0, 1]) { sum[best][d] += x[2 * i + d]; sq[best][d] += x[2 * i + d] ** 2 }
+    }
+    let sd = 0
+    let weight = 0
+    for (let k = 0; k < K; k++) {
+      const variance = [0, 1].reduce((a, d) => a + sq[k][d] / count[k] - (sum[k][d] / count[k]) ** 2, 0) / 2
+      sd = Math.max(sd, Math.abs(Math.sqrt(variance) / t.stds[k] - 1))
+      weight = Math.max(weight, Math.abs(count[k] / (x.length / 2) - t.weights[k]))
+    }
+    return { sd, weight }
+  }
+
+  it.each(Object.keys(TARGETS) as (keyof typeof TARGETS)[])('narrow %s on VP: DPM-Solver++ at ≤ 20 NFE beats Euler–Maruyama at 200', async (target) => {
+    const sde = createSde({ name: 'vpsde' })
+    const score = fastScore(new GmmToy(TARGETS[target]), sde)
+    const err: Record<string, { sd: number; weight: number }> = {}
+    for (const [key, name, settings] of CASES) {
       const res = await runSampler(name, score, sde, { batchSize: N, seed: 1, ...settings }, { shape: [2] })
       const x = new Float32Array(await res.samples.data())
       res.samples.dispose()
-      expect(String(res.nfe)).toBe(nfe)
-      const key = `${label}@${nfe}`
-      sw[key] = slicedWasserstein2(x, truth, 2, { directions: 64 })
-      const m = momentErrors(x, data === 'Gaussian' ? mixtureMoments([MU], [S], [1]) : mixtureMoments([[-1, 0.5], [1, -0.5]], [0.3, 0.5], [0.3, 0.7]))
-      rows.push(`${key.padEnd(20)} SW ${sw[key].toFixed(4)}  mean err ${m.mean.toFixed(4)}  cov err ${m.cov.toFixed(4)}`)
+      expect(`${name.replace('_sde', '')}@${res.nfe}`).toBe(key.replace('_sde', ''))
+      err[key] = componentErrors(x, TARGETS[target])
     }
-    console.log(`[error vs NFE, ${data} ${sdeName}, ${N} samples]\n${rows.join('\n')}`)
-    const em = sw['euler_maruyama@200']
-    expect(sw['dpmpp_3m@20']).toBeLessThan(em + 0.005)
-    expect(sw['dpmpp_2m@20']).toBeLessThan(em + 0.015)
-    for (const fast of ['dpmpp_3m@20', 'dpmpp_2m@20']) expect(sw[fast]).toBeLessThan(sw['euler_maruyama@20'])
+    console.log(`[error vs NFE, narrow ${target}, vpsde, ${N} samples]\n${Object.entries(err).map(([k, e]) => `${k.padEnd(20)} sd err ${e.sd.toFixed(4)}  weight err ${e.weight.toFixed(4)}`).join('\n')}`)
+    const em = err['euler_maruyama@200']
+    expect(em.sd).toBeGreaterThan(0.06)
+    for (const fast of ['dpmpp_2m@20', 'dpmpp_3m@20']) {
+      expect(err[fast].sd, fast).toBeLessThan(em.sd / 2)
+      expect(err[fast].weight, fast).toBeLessThan(0.02)
+    }
+    expect(err['dpmpp_2m@10'].sd).toBeLessThan(em.sd)
+    expect(err['euler_maruyama@20'].sd).toBeGreaterThan(em.sd)
+    // EDM's Heun: see the next test; its first-order cousin DDIM is worse still at 20 NFE.
+    expect(err['heun@35'].sd).toBeLessThan(err['heun@19'].sd)
+    expect(err['ddim@20'].sd).toBeGreaterThan(err['dpmpp_2m@20'].sd)
+  })
+
+  it("Heun at ≤ 20 NFE does not beat EM here, and that is EDM's method, not this code: its error is the scalar Heun recursion's", async () => {
+    // For N(μ, s²I) data, x̃ − μ ∝ y(σ) with dy/dσ = σy/(s² + σ²), exactly √(s² + σ²). Heun's
+    // trapezoid on the ρ = 7 levels, by hand in float64, then the exact final Tweedie step
+    // (x̂₀ − μ = s²/(s² + σ_min²)·(x̃ − μ)) predicts the samples' std / s. With 10 levels the step
+    // ratio near σ ≈ s is ~4.6, and a 2nd-order step overshoots by tens of percent.
+    const sde = createSde({ name: 'vpsde' })
+    const s = 0.05
+    const [sMax, sMin] = [edmSigma(sde, sde.T), edmSigma(sde, sde.defaultEps)]
+    const predicted = (n: number): number => {
+      const level = (i: number) => (sMax ** (1 / 7) + (i / (n - 1)) * (sMin ** (1 / 7) - sMax ** (1 / 7))) ** 7
+      const f = (sigma: number) => sigma / (s * s + sigma * sigma)
+      let y = 1
+      for (let i = 0; i < n - 1; i++) {
+        const [a, b] = [level(i), level(i + 1)]
+        const euler = y + (b - a) * f(a) * y
+        y += ((b - a) / 2) * (f(a) * y + f(b) * euler)
+      }
+      const relative = y / (Math.sqrt(s * s + sMin * sMin) / Math.sqrt(s * s + sMax * sMax))
+      return (relative * s) / Math.sqrt(s * s + sMin * sMin) - 1
+    }
+    const score = fastScore(new GmmToy(TARGETS.Gaussian), sde)
+    for (const n of [10, 18]) {
+      const res = await runSampler('heun', score, sde, { batchSize: N, seed: 1, n }, { shape: [2] })
+      const x = new Float32Array(await res.samples.data())
+      res.samples.dispose()
+      const m = moments(x)
+      const measured = Math.sqrt((m.cov[0][0] + m.cov[1][1]) / 2) / s - 1
+      console.log(`[heun, σ_data ${s}, vpsde] n ${n} (NFE ${res.nfe}): std error ${measured.toFixed(4)}, recursion predicts ${predicted(n).toFixed(4)}`)
+      expect(Math.abs(measured - predicted(n))).toBeLessThan(0.015)
+    }
+    expect(predicted(10)).toBeGreaterThan(0.3)
   })
 })
 
