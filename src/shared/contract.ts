@@ -468,6 +468,20 @@ export const ToySampleMetricsSchema = z.object({
 })
 export type ToySampleMetrics = z.infer<typeof ToySampleMetricsSchema>
 
+/**
+ * Image runs: what the data set's classifier predicts for the samples. Mode dropping shows as a
+ * skewed histogram and an entropy below entropyMax = ln(classes); unrecognisable samples as a low
+ * mean confidence (the largest class probability, averaged).
+ */
+export const ClassStatsSchema = z.object({
+  histogram: z.array(z.number().int()),
+  /** Of histogram / N, nats. */
+  entropy: z.number(),
+  entropyMax: z.number(),
+  meanConfidence: z.number()
+})
+export type ClassStats = z.infer<typeof ClassStatsSchema>
+
 /** One set of samples measured as a sweep point is (see SweepResultSchema), with the floor and ceiling beside it. */
 export const SampleQualitySchema = z.object({
   metric: z.enum(['sw2', 'fd']),
@@ -477,7 +491,10 @@ export const SampleQualitySchema = z.object({
   ceiling: z.number().nullable(),
   kid: z.object({ mean: z.number(), std: z.number() }).nullable(),
   precision: z.number().nullable(),
-  recall: z.number().nullable()
+  recall: z.number().nullable(),
+  /** Image runs: the classifier's predictions on the samples, and on N training images (realClasses). */
+  classes: ClassStatsSchema.nullable().optional(),
+  realClasses: ClassStatsSchema.nullable().optional()
 })
 export type SampleQuality = z.infer<typeof SampleQualitySchema>
 
@@ -553,6 +570,8 @@ export const SweepPointSchema = z.object({
   kid: z.object({ mean: z.number(), std: z.number() }).nullable(),
   precision: z.number().nullable(),
   recall: z.number().nullable(),
+  /** Image runs: the classifier's predicted classes of the point's samples. */
+  classes: ClassStatsSchema.nullable().optional(),
   /** The sample record of this point (its picture), in the run's samples. */
   sampleId: z.string()
 })
@@ -568,6 +587,8 @@ export const SweepResultSchema = z.object({
   /** The same number for real data at the same N (the best a sampler can read), and for noise (the worst). */
   floor: z.number().nullable(),
   ceiling: z.number().nullable(),
+  /** Image runs: the classifier's predicted classes of N training images, to read each point's against. */
+  realClasses: ClassStatsSchema.nullable().optional(),
   points: z.array(SweepPointSchema)
 })
 export type SweepResult = z.infer<typeof SweepResultSchema>

@@ -56,6 +56,16 @@ describe.skipIf(!FASHION)('image quality through the classifier', () => {
       expect(Number.isFinite(q.kid!.mean)).toBe(true)
       expect(q.precision!).toBeGreaterThanOrEqual(0)
       expect(q.recall!).toBeLessThanOrEqual(1)
+      // Predicted classes: one per sample, an entropy within [0, ln 10], and the real images'
+      // (a near-even draw of 10 classes) well above a collapsed histogram's 0.
+      expect(q.classes!.histogram).toHaveLength(10)
+      expect(q.classes!.histogram.reduce((a, b) => a + b, 0)).toBe(48)
+      expect(q.classes!.entropy).toBeGreaterThanOrEqual(0)
+      expect(q.classes!.entropy).toBeLessThanOrEqual(q.classes!.entropyMax + 1e-12)
+      expect(q.classes!.entropyMax).toBeCloseTo(Math.log(10), 12)
+      expect(q.classes!.meanConfidence).toBeGreaterThan(0.1)
+      expect(q.classes!.meanConfidence).toBeLessThanOrEqual(1)
+      expect(q.realClasses!.entropy).toBeGreaterThan(1.5)
     }
 
     const sweep = await finished((await ok<{ jobId: string }>('samples.sweep', { runId, seed: 0, useEma: true, n: 70, nfe: [3], samplers: [{ sampler: 'dpmpp_2m' }] })).jobId)
@@ -65,5 +75,7 @@ describe.skipIf(!FASHION)('image quality through the classifier', () => {
     expect(r.points).toHaveLength(1)
     expect(r.points[0]).toMatchObject({ sampler: 'dpmpp_2m', steps: 3, nfe: 3 })
     expect(r.points[0]!.quality!).toBeGreaterThan(r.floor!)
+    expect(r.points[0]!.classes!.histogram.reduce((a, b) => a + b, 0)).toBe(70)
+    expect(r.realClasses!.histogram.reduce((a, b) => a + b, 0)).toBe(70)
   }, 600_000)
 })

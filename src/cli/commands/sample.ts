@@ -157,7 +157,7 @@ export async function compareCommand(cli: Cli, f: Flags): Promise<number> {
   const { samples } = await runJob(cli, jobId, 'compare', 'compare')
   const rows = samples.map((r) => ({ sampler: r.sampler, out: copyOut(cli, runId, r.png, path.join(f.out!, `${r.sampler}.png`), f.force === true), nfe: r.nfe, seconds: r.seconds, quality: r.quality ?? r.toyMetrics ?? null }))
   for (const r of samples.map((s, i) => ({ ...rows[i]!, q: s.quality }))) {
-    const q = r.q ? `  FD ${r.q.value?.toFixed(2) ?? 'diverged'} (real ${r.q.floor?.toFixed(2)})${r.q.kid ? `  KID ${r.q.kid.mean.toFixed(3)}` : ''}${r.q.precision !== null ? `  P ${r.q.precision.toFixed(2)} R ${r.q.recall?.toFixed(2)}` : ''}` : ''
+    const q = r.q ? `  FD ${r.q.value?.toFixed(2) ?? 'diverged'} (real ${r.q.floor?.toFixed(2)})${r.q.kid ? `  KID ${r.q.kid.mean.toFixed(3)}` : ''}${r.q.precision !== null ? `  P ${r.q.precision.toFixed(2)} R ${r.q.recall?.toFixed(2)}` : ''}${r.q.classes ? `  classes H ${r.q.classes.entropy.toFixed(2)}/${r.q.classes.entropyMax.toFixed(2)} conf ${r.q.classes.meanConfidence.toFixed(2)}` : ''}` : ''
     cli.say(`${r.sampler.padEnd(20)} NFE ${String(r.nfe).padStart(6)}  ${r.seconds.toFixed(2).padStart(8)} s${q}  ${r.out}`)
   }
   cli.result(rows)
@@ -222,7 +222,7 @@ export async function sweepCommand(cli: Cli, f: Flags): Promise<number> {
   writeOutputFile(path.join(out, 'sweep.csv'), Buffer.from(sweepCsv(result)), { overwrite: force })
   writeOutputFile(path.join(out, 'sweep.json'), Buffer.from(JSON.stringify({ ...result, points }, null, 2) + '\n'), { overwrite: force })
   cli.say(`${result.metricLabel}; floor ${result.floor?.toPrecision(4) ?? '—'}, noise ${result.ceiling?.toPrecision(4) ?? '—'}`)
-  for (const p of points) cli.say(`${p.label.padEnd(28)} NFE ${p.nfe.toFixed(0).padStart(6)}  ${result.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4).padStart(9)}  ${p.seconds.toFixed(2).padStart(8)} s`)
+  for (const p of points) cli.say(`${p.label.padEnd(28)} NFE ${p.nfe.toFixed(0).padStart(6)}  ${result.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4).padStart(9)}  ${p.seconds.toFixed(2).padStart(8)} s${p.classes ? `  classes H ${p.classes.entropy.toFixed(2)} conf ${p.classes.meanConfidence.toFixed(2)}` : ''}`)
   cli.result({ ...result, points, csv: path.join(out, 'sweep.csv') })
   return 0
 }
@@ -239,7 +239,8 @@ export async function metricCommand(cli: Cli, f: Flags): Promise<number> {
   const { jobId } = await cli.call('samples.sweep', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, n: int('n', f.n) ?? 1000, eps: num('eps', f.eps), useEma: !f['no-ema'], samplers, nfe: nfe ?? [100], tolerances })
   const { kind: _kind, points, ...rest } = await runJob(cli, jobId, 'sweep', 'metric')
   const p = points[0]!
-  const extra = p.kid ? `, KID ${p.kid.mean.toPrecision(3)} ± ${p.kid.std.toPrecision(2)}, precision ${p.precision?.toFixed(3)}, recall ${p.recall?.toFixed(3)}` : ''
+  const classes = p.classes ? `, predicted classes ${p.classes.histogram.join('/')} (entropy ${p.classes.entropy.toFixed(3)} of ${p.classes.entropyMax.toFixed(3)} nats, mean confidence ${p.classes.meanConfidence.toFixed(3)}${rest.realClasses ? `; real data ${rest.realClasses.entropy.toFixed(3)}, ${rest.realClasses.meanConfidence.toFixed(3)}` : ''})` : ''
+  const extra = (p.kid ? `, KID ${p.kid.mean.toPrecision(3)} ± ${p.kid.std.toPrecision(2)}, precision ${p.precision?.toFixed(3)}, recall ${p.recall?.toFixed(3)}` : '') + classes
   cli.result({ ...rest, ...p }, `${p.label}: NFE ${p.nfe.toFixed(0)}, ${rest.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4)} (real data ${rest.floor?.toPrecision(4) ?? '—'}, noise ${rest.ceiling?.toPrecision(4) ?? '—'})${extra}; ${rest.metricLabel}`)
   return 0
 }

@@ -108,7 +108,7 @@ export async function qualityReport(opts: QualityReportOptions): Promise<Quality
   const pr = precisionRecall(ref, gen.features, d, { k })
   const realPr = precisionRecall(ref, real, d, { k })
   const classes = net.config.classes
-  const { histogram, entropy, meanConfidence } = classStats(gen.probs, classes)
+  const { histogram, entropy, entropyMax, meanConfidence } = classStats(gen.probs, classes)
   await step(1, 'done')
   return {
     n,
@@ -123,14 +123,14 @@ export async function qualityReport(opts: QualityReportOptions): Promise<Quality
     realData: { kid: realKid, precision: realPr.precision, recall: realPr.recall },
     classHistogram: histogram,
     classEntropy: entropy,
-    classEntropyMax: Math.log(classes),
+    classEntropyMax: entropyMax,
     meanConfidence,
     noise: { mean: noise.mean, std: noise.std, range: 'centered', description: noise.description }
   }
 }
 
-/** Histogram of predicted classes, its entropy (nats) and the mean top probability. */
-export function classStats(probs: Float32Array, classes: number): { histogram: number[]; entropy: number; meanConfidence: number } {
+/** Histogram of predicted classes, its entropy (nats; at most entropyMax = ln classes) and the mean top probability. */
+export function classStats(probs: Float32Array, classes: number): { histogram: number[]; entropy: number; entropyMax: number; meanConfidence: number } {
   const n = probs.length / classes
   const histogram = new Array<number>(classes).fill(0)
   let confidence = 0
@@ -141,7 +141,7 @@ export function classStats(probs: Float32Array, classes: number): { histogram: n
   }
   let entropy = 0
   for (const c of histogram) if (c > 0) entropy -= (c / n) * Math.log(c / n)
-  return { histogram, entropy, meanConfidence: n > 0 ? confidence / n : NaN }
+  return { histogram, entropy, entropyMax: Math.log(classes), meanConfidence: n > 0 ? confidence / n : NaN }
 }
 
 /**

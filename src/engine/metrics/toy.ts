@@ -49,8 +49,8 @@ export interface ToyMetricOptions {
   kdePoints?: number
 }
 
-/** The finite rows of x [n, 2], and how many were not. */
-function finiteRows(x: Float32Array): { points: Float32Array; dropped: number } {
+/** The finite rows of x [n, 2] (x itself when all are), and how many were not. */
+export function finiteRows(x: Float32Array): { points: Float32Array; dropped: number } {
   const keep: number[] = []
   for (let i = 0; i < x.length / 2; i++) if (Number.isFinite(x[2 * i]) && Number.isFinite(x[2 * i + 1])) keep.push(i)
   if (keep.length === x.length / 2) return { points: x, dropped: 0 }

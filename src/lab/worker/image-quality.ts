@@ -8,7 +8,7 @@ import { embed } from '../../engine/metrics/feature-net'
 import { frechetDistance, gaussianStats } from '../../engine/metrics/frechet'
 import { kernelInceptionDistance } from '../../engine/metrics/kid'
 import { precisionRecall } from '../../engine/metrics/precision-recall'
-import { noiseLike } from '../../engine/metrics/quality'
+import { classStats, noiseLike } from '../../engine/metrics/quality'
 import { pickImages, type ImageArray } from '../../engine/metrics/image-array'
 import { sampleWithoutReplacement } from '../../engine/metrics/kid'
 import { Rng } from '../../engine/rng'
@@ -35,7 +35,10 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
   onProgress(0.4)
   const refStats = gaussianStats(ref, d)
   const fdOf = (features: Float32Array) => frechetDistance(gaussianStats(features, d), refStats)
-  const floor = fdOf(embed(net, real).features)
+  const classes = net.config.classes
+  const realEmbedding = embed(net, real)
+  const floor = fdOf(realEmbedding.features)
+  const realClasses = classStats(realEmbedding.probs, classes)
   onProgress(0.8)
   const ceiling = fdOf(embed(net, noiseLike(reference, rng).images).features)
   onProgress(1)
@@ -46,14 +49,16 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
     label: `Fréchet distance of ${config.dataset} classifier features to ${n.toLocaleString('en-US')} test images`,
     floor,
     ceiling,
+    realClasses,
     measure(samples) {
       const count = samples.length / (h * w * c)
       // A diverged sampler's NaNs would poison every statistic: say so instead of a number.
-      if (!samples.every(Number.isFinite)) return { value: null, kid: null, precision: null, recall: null }
-      const gen = embed(net, { data: samples, shape: [count, h, w, c], range }).features
+      if (!samples.every(Number.isFinite)) return { value: null, kid: null, precision: null, recall: null, classes: null }
+      const embedding = embed(net, { data: samples, shape: [count, h, w, c], range })
+      const gen = embedding.features
       const kid = kernelInceptionDistance(gen, ref, d, { seed })
       const pr = precisionRecall(ref, gen, d)
-      return { value: fdOf(gen), kid: { mean: kid.mean, std: kid.std }, precision: pr.precision, recall: pr.recall }
+      return { value: fdOf(gen), kid: { mean: kid.mean, std: kid.std }, precision: pr.precision, recall: pr.recall, classes: classStats(embedding.probs, classes) }
     },
     dispose: () => net.dispose()
   }

@@ -4,7 +4,7 @@
 // with its floor (real data against real data at the same N: the best a sampler can read) and its
 // ceiling (noise), because both numbers are biased at finite N and only comparable at equal N.
 import { createToy, TOYS } from '../../engine/toy'
-import { freshTrueSamples, slicedWasserstein2 } from '../../engine/metrics'
+import { finiteRows, freshTrueSamples, slicedWasserstein2 } from '../../engine/metrics'
 import { Rng } from '../../engine/rng'
 import type { TrainConfig } from '../../shared/contract'
 import type { QualityMeasure } from './quality-types'
@@ -26,9 +26,10 @@ function toyMeasure(dataset: string, n: number, seed: number): QualityMeasure {
     label: `sliced W2 to ${n.toLocaleString('en-US')} true samples`,
     floor: sw2(freshTrueSamples(toy, n, seed, 1)),
     ceiling: sw2(matchedNoise(truth, n, seed)),
+    realClasses: null,
     measure(samples) {
-      const finite = finitePoints(samples)
-      return { value: finite.length ? sw2(finite) : null, kid: null, precision: null, recall: null }
+      const { points } = finiteRows(samples)
+      return { value: points.length ? sw2(points) : null, kid: null, precision: null, recall: null, classes: null }
     }
   }
 }
@@ -43,14 +44,5 @@ function matchedNoise(truth: Float32Array, n: number, seed: number): Float32Arra
   const rng = new Rng(0x401 * 1000 + seed)
   const out = new Float32Array(2 * n)
   for (let i = 0; i < n; i++) for (let j = 0; j < 2; j++) out[2 * i + j] = mean[j]! + Math.sqrt(sq[j]!) * rng.normal()
-  return out
-}
-
-function finitePoints(x: Float32Array): Float32Array {
-  const keep: number[] = []
-  for (let i = 0; i < x.length / 2; i++) if (Number.isFinite(x[2 * i]) && Number.isFinite(x[2 * i + 1])) keep.push(i)
-  if (keep.length === x.length / 2) return x
-  const out = new Float32Array(keep.length * 2)
-  keep.forEach((i, k) => out.set(x.subarray(2 * i, 2 * i + 2), 2 * k))
   return out
 }

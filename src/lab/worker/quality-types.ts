@@ -1,4 +1,5 @@
 // What a quality measure answers (quality-measure.ts picks one for the run's data set).
+import type { ClassStats } from '../../shared/contract'
 
 export interface Quality {
   /** null: no sample was finite (the sampler diverged). */
@@ -6,6 +7,8 @@ export interface Quality {
   kid: { mean: number; std: number } | null
   precision: number | null
   recall: number | null
+  /** Image runs: the classifier's predictions on the samples. */
+  classes: ClassStats | null
 }
 
 export interface QualityMeasure {
@@ -13,6 +16,8 @@ export interface QualityMeasure {
   label: string
   floor: number | null
   ceiling: number | null
+  /** Image runs: the classifier's predictions on N training images (what a perfect sampler reads). */
+  realClasses: ClassStats | null
   measure(samples: Float32Array): Quality
   /** Frees what the measure holds (the classifier's weights). */
   dispose?(): void

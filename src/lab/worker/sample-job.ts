@@ -179,7 +179,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
 
 function measured(m: QualityMeasure, samples: Float32Array): SampleRecord['quality'] {
   const q = m.measure(samples)
-  return { metric: m.metric, label: m.label, value: q.value, floor: m.floor, ceiling: m.ceiling, kid: q.kid, precision: q.precision, recall: q.recall }
+  return { metric: m.metric, label: m.label, value: q.value, floor: m.floor, ceiling: m.ceiling, kid: q.kid, precision: q.precision, recall: q.recall, classes: q.classes, realClasses: m.realClasses }
 }
 
 function subsample<T>(xs: T[], n: number): T[] {

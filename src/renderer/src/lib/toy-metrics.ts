@@ -5,7 +5,7 @@ import type { SampleQuality, ToySampleMetrics } from '@shared/contract'
 import { formatInt, formatNumber } from './format'
 
 export interface MetricLine {
-  key: 'logp' | 'sw2' | 'modes' | 'dropped' | 'fd' | 'kid' | 'pr'
+  key: 'logp' | 'sw2' | 'modes' | 'dropped' | 'fd' | 'kid' | 'pr' | 'classes'
   text: string
   /** What the number is and how it was computed, for a tooltip. */
   help: string
@@ -53,6 +53,10 @@ export function qualityLines(q: SampleQuality): MetricLine[] {
   if (q.kid) lines.push({ key: 'kid', text: `KID ${formatNumber(q.kid.mean)} ± ${formatNumber(q.kid.std)}`, help: 'Kernel distance of the same features (unbiased at small N; 0 for one distribution).' })
   if (q.precision !== null && q.recall !== null) {
     lines.push({ key: 'pr', text: `precision ${formatNumber(q.precision)} · recall ${formatNumber(q.recall)}`, help: 'Improved precision (samples inside the data manifold; blur lowers it) and recall (data inside the samples\' manifold; dropped classes lower it), k = 3.' })
+  }
+  if (q.classes) {
+    const real = q.realClasses ? ` · real data ${formatNumber(q.realClasses.entropy)}, ${formatNumber(q.realClasses.meanConfidence)}` : ''
+    lines.push({ key: 'classes', text: `classes H ${formatNumber(q.classes.entropy)} of ${formatNumber(q.classes.entropyMax)} · conf. ${formatNumber(q.classes.meanConfidence)}${real}`, help: `The classifier's predicted classes of the samples (${q.classes.histogram.join(' · ')}): their entropy in nats (ln classes is an even spread; lower means dropped or favoured classes) and the mean top-class probability (low: samples the classifier cannot place).` })
   }
   return lines
 }
