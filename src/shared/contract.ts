@@ -572,6 +572,8 @@ export const SweepPointSchema = z.object({
   recall: z.number().nullable(),
   /** Image runs: the classifier's predicted classes of the point's samples. */
   classes: ClassStatsSchema.nullable().optional(),
+  /** Batches read back from an earlier, unfinished run of the same sweep (0: all sampled by this one). */
+  resumedBatches: z.number().int().optional(),
   /** The sample record of this point (its picture), in the run's samples. */
   sampleId: z.string()
 })

@@ -1,6 +1,8 @@
 // Quality against cost as a job: every sampler at every budget from the same seeds, measured the
 // same way (sliced W2 to true samples for a toy run), with the real-data floor; and the plan that
 // turns NFE budgets into steps per sampler.
+import fs from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLabService } from '../../src/lab/service'
 import { createDispatch } from '../../src/lab/dispatch'
@@ -72,6 +74,40 @@ describe('sweep jobs', () => {
     const csv = sweepCsv(r).trim().split('\n')
     expect(csv[0]).toBe(SWEEP_COLUMNS.join(','))
     expect(csv).toHaveLength(r.points.length + 1)
+  }, 300_000)
+
+  it('a cancelled sweep resumes by batch, and the resumed point is exactly the uninterrupted one', async () => {
+    // 5,000 toy samples are 3 batches (2,000 per batch); 100 Euler steps keep each one busy long
+    // enough (about a second) to cancel between the first and the last.
+    const request = { runId, seed: 5, useEma: true, n: 5000, nfe: [100], samplers: [{ sampler: 'euler_maruyama' }] }
+    const batchDir = path.join(service.dataDir, 'runs', runId, 'sweep-batches')
+    const first = await ok<{ jobId: string }>('samples.sweep', request)
+    // Cancel as soon as batch 0 is on disk (its .json is written last).
+    const firstKept = () => fs.existsSync(batchDir) && fs.readdirSync(batchDir).some((d) => fs.existsSync(path.join(batchDir, d, '0.json')))
+    for (let waited = 0; !firstKept(); waited += 10) {
+      if (waited > 120_000) throw new Error('no batch was kept')
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    await ok('jobs.cancel', { jobId: first.jobId })
+    expect((await ended(first.jobId)).state).toBe('cancelled')
+    const kept = fs.readdirSync(batchDir).flatMap((d) => fs.readdirSync(path.join(batchDir, d)))
+    expect(kept).toContain('0.f32')
+    expect(kept).toContain('0.json')
+    expect(kept).not.toContain('2.json')
+
+    const resumed = resultOf(await ended((await ok<{ jobId: string }>('samples.sweep', request)).jobId), 'sweep')!
+    expect(resumed.points[0]!.resumedBatches).toBeGreaterThanOrEqual(1)
+    expect(resumed.points[0]!.resumedBatches).toBeLessThan(3)
+    // A finished sweep leaves nothing to resume …
+    expect(fs.readdirSync(batchDir)).toEqual([])
+    // … so the same request again samples every batch, and reads the same number to the last bit.
+    const fresh = resultOf(await ended((await ok<{ jobId: string }>('samples.sweep', request)).jobId), 'sweep')!
+    expect(fresh.points[0]!.resumedBatches).toBe(0)
+    expect(resumed.points[0]!.quality).toBe(fresh.points[0]!.quality)
+    expect(resumed.points[0]!.nfe).toBe(100)
+    // A different seed is a different point: the cache key has it, so nothing stale is read.
+    const other = resultOf(await ended((await ok<{ jobId: string }>('samples.sweep', { ...request, seed: 6, n: 400 })).jobId), 'sweep')!
+    expect(other.points[0]!.resumedBatches).toBe(0)
   }, 300_000)
 
   it('refuses an image run without its classifier, naming how to get one', async () => {

@@ -222,7 +222,7 @@ export async function sweepCommand(cli: Cli, f: Flags): Promise<number> {
   writeOutputFile(path.join(out, 'sweep.csv'), Buffer.from(sweepCsv(result)), { overwrite: force })
   writeOutputFile(path.join(out, 'sweep.json'), Buffer.from(JSON.stringify({ ...result, points }, null, 2) + '\n'), { overwrite: force })
   cli.say(`${result.metricLabel}; floor ${result.floor?.toPrecision(4) ?? '—'}, noise ${result.ceiling?.toPrecision(4) ?? '—'}`)
-  for (const p of points) cli.say(`${p.label.padEnd(28)} NFE ${p.nfe.toFixed(0).padStart(6)}  ${result.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4).padStart(9)}  ${p.seconds.toFixed(2).padStart(8)} s${p.classes ? `  classes H ${p.classes.entropy.toFixed(2)} conf ${p.classes.meanConfidence.toFixed(2)}` : ''}`)
+  for (const p of points) cli.say(`${p.label.padEnd(28)} NFE ${p.nfe.toFixed(0).padStart(6)}  ${result.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4).padStart(9)}  ${p.seconds.toFixed(2).padStart(8)} s${p.classes ? `  classes H ${p.classes.entropy.toFixed(2)} conf ${p.classes.meanConfidence.toFixed(2)}` : ''}${p.resumedBatches ? `  (${p.resumedBatches} batches resumed)` : ''}`)
   cli.result({ ...result, points, csv: path.join(out, 'sweep.csv') })
   return 0
 }

@@ -9,6 +9,7 @@ export const RUN_FILE = 'run.json'
 export const METRICS_FILE = 'metrics.jsonl'
 export const CHECKPOINTS_DIR = 'checkpoints'
 export const SAMPLES_DIR = 'samples'
+export const SWEEP_BATCHES_DIR = 'sweep-batches'
 
 /** What a run id may be: it becomes a folder name, so no separators, dots or spaces. */
 export const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/
@@ -24,6 +25,8 @@ export interface RunPaths {
   checkpoints: string
   /** runs/<id>/samples: PNG/GIF + JSON records (see sample-store.ts) */
   samples: string
+  /** runs/<id>/sweep-batches: finished batches of unfinished sweeps, to resume by batch (see batch-cache.ts) */
+  sweepBatches: string
 }
 
 export function runsRoot(dataDir: string): string {
@@ -39,7 +42,8 @@ export function runPathsIn(root: string, id: string): RunPaths {
     runFile: path.join(dir, RUN_FILE),
     metrics: path.join(dir, METRICS_FILE),
     checkpoints: path.join(dir, CHECKPOINTS_DIR),
-    samples: path.join(dir, SAMPLES_DIR)
+    samples: path.join(dir, SAMPLES_DIR),
+    sweepBatches: path.join(dir, SWEEP_BATCHES_DIR)
   }
 }
 

@@ -2,6 +2,8 @@
 // each from the same seeds (batch k of every point starts from the same noise), one quality number
 // per point, and the floor (real data against real data at the same N) to read it against. Each
 // point keeps a picture as a sample record of the run (compareId = the job), for the chart's hover.
+// Every finished batch is kept on disk until the sweep finishes (batch-cache.ts): the same request
+// run again after a cancel or a crash resumes by batch.
 import { runSampler, samplerCost, type StepInfo } from '../../engine/samplers'
 import { makeGrid, type RgbaImage } from '../../engine/images/grid'
 import { scatterImage } from '../../engine/images/scatter'
@@ -10,6 +12,7 @@ import type { SampleRecord, SweepPoint, SweepRequest, SweepResult } from '../../
 import { sdeSamplerDefaults } from '../catalog'
 import type { JobControl, SweepJobSpec } from '../jobs/protocol'
 import { SampleStore } from '../runs/sample-store'
+import { BatchCache } from '../runs/batch-cache'
 import { loadRunModel, type LoadedModel } from './model-loader'
 import { cancellable, openRun, selectJobBackend, type Post } from './job-runtime'
 import { qualityMeasure, type QualityMeasure } from './quality-measure'
@@ -68,8 +71,11 @@ export function runSweepJob(spec: SweepJobSpec, post: Post, control: JobControl)
     const measure = await qualityMeasure(run.config, loaded.shape, spec.dataDir, req.n, req.seed, (f) => post({ type: 'progress', fraction: 0.05 * f, etaSeconds: null, rate: null, unit: 'preparing' }))
     let points: SweepPoint[]
     try {
-      const sweep: Sweep = { jobId: spec.jobId, req, loaded, measure, store: new SampleStore(paths.samples), centered: run.config.centered }
-      points = await measurePoints(sweep, planSweep(req, run.config.sde.name), post, signal)
+      const sweep: Sweep = { jobId: spec.jobId, req, loaded, measure, store: new SampleStore(paths.samples), centered: run.config.centered, batchRoot: paths.sweepBatches, post }
+      const plans = planSweep(req, run.config.sde.name)
+      points = await measurePoints(sweep, plans, post, signal)
+      // Finished: nothing left to resume.
+      for (const plan of plans) cacheOf(sweep, plan).clear()
     } finally {
       measure.dispose?.()
     }
@@ -86,19 +92,33 @@ interface Sweep {
   measure: QualityMeasure
   store: SampleStore
   centered: boolean
+  /** The run's sweep-batches folder. */
+  batchRoot: string
+  post: Post
+  /** A batch could not be written (said once). */
+  cacheWarned?: boolean
+}
+
+/** Samples per batch: all N at once for 2-D points, a bounded batch for images (memory). */
+function batchSizeOf(loaded: LoadedModel): number {
+  return loaded.shape.length === 1 ? TOY_BATCH : IMAGE_BATCH
+}
+
+function cacheOf(sweep: Sweep, plan: Plan): BatchCache {
+  const { req, loaded } = sweep
+  return new BatchCache(sweep.batchRoot, { checkpoint: loaded.checkpoint.file, useEma: req.useEma, eps: req.eps ?? null, sampler: plan.sampler, settings: plan.settings, seed: req.seed, batchSize: batchSizeOf(loaded) })
 }
 
 /** Samples and measures every point in turn, with progress (5 % was spent preparing the measure). */
 async function measurePoints(sweep: Sweep, plans: Plan[], post: Post, signal: AbortSignal): Promise<SweepPoint[]> {
   const { req, loaded, measure } = sweep
-  const batch = loaded.shape.length === 1 ? TOY_BATCH : IMAGE_BATCH
-  const batches = Math.ceil(req.n / batch)
+  const batches = Math.ceil(req.n / batchSizeOf(loaded))
   const total = plans.length * batches
   const started = performance.now()
   let done = 0
   const points: SweepPoint[] = []
   for (const plan of plans) {
-    const { samples, nfe, seconds } = await sampleN(loaded, plan, req, batch, signal, (f) => {
+    const { samples, nfe, seconds, resumed } = await sampleN(sweep, plan, signal, (f) => {
       const progress = 0.05 + 0.95 * ((done + f) / total)
       const elapsed = (performance.now() - started) / 1000
       post({ type: 'progress', fraction: progress, etaSeconds: progress > 0.06 ? (elapsed * (1 - progress)) / (progress - 0.05) : null, rate: null, unit: 'points' })
@@ -106,22 +126,39 @@ async function measurePoints(sweep: Sweep, plans: Plan[], post: Post, signal: Ab
     done += batches
     const q = measure.measure(samples)
     const record = savePicture(sweep, plan, samples, nfe, seconds, batches)
-    points.push({ sampler: plan.sampler, label: plan.label, steps: plan.steps, settings: plan.settings, nfe, seconds, quality: q.value, kid: q.kid, precision: q.precision, recall: q.recall, classes: q.classes, sampleId: record.id })
+    points.push({ sampler: plan.sampler, label: plan.label, steps: plan.steps, settings: plan.settings, nfe, seconds, quality: q.value, kid: q.kid, precision: q.precision, recall: q.recall, classes: q.classes, resumedBatches: resumed, sampleId: record.id })
     const shown = q.value === null ? 'diverged' : q.value.toPrecision(4)
     post({ type: 'log', level: 'info', message: `${plan.label}: NFE ${nfe.toFixed(0)}, ${measure.metric} ${shown} (floor ${measure.floor?.toPrecision(4) ?? '—'}), ${seconds.toFixed(1)} s` })
   }
   return points
 }
 
-/** N samples of one point in batches (batch k from seed + k), with mean NFE per batch and total seconds. */
-async function sampleN(loaded: LoadedModel, plan: Plan, req: SweepRequest, batch: number, signal: AbortSignal, onProgress: (batches: number) => void) {
+/**
+ * N samples of one point in batches (batch k from seed + k), with mean NFE per batch and total
+ * seconds (a resumed batch counts the seconds it took when it was sampled). Batches an earlier
+ * run of the same point finished are read from the cache; each new one is written to it.
+ */
+async function sampleN(sweep: Sweep, plan: Plan, signal: AbortSignal, onProgress: (batches: number) => void) {
+  const { loaded, req } = sweep
+  const batch = batchSizeOf(loaded)
   const per = loaded.shape.reduce((a, b) => a * b, 1)
   const out = new Float32Array(req.n * per)
+  const cache = cacheOf(sweep, plan)
   let nfe = 0
   let seconds = 0
+  let resumed = 0
   const count = Math.ceil(req.n / batch)
   for (let k = 0; k < count; k++) {
     const size = Math.min(batch, req.n - k * batch)
+    const kept = cache.get(k, size, size * per)
+    if (kept) {
+      out.set(kept.data, k * batch * per)
+      nfe += kept.nfe
+      seconds += kept.seconds
+      resumed++
+      onProgress(k + 1)
+      continue
+    }
     const settings = { ...plan.settings, batchSize: size, seed: req.seed + k, ...(req.eps !== undefined ? { eps: req.eps } : {}) }
     const result = await runSampler(plan.sampler, loaded.scoreFn, loaded.sde, settings, {
       shape: loaded.shape,
@@ -133,8 +170,21 @@ async function sampleN(loaded: LoadedModel, plan: Plan, req: SweepRequest, batch
     out.set(data, k * batch * per)
     nfe += result.nfe
     seconds += result.seconds
+    keep(sweep, cache, k, size, { data, nfe: result.nfe, seconds: result.seconds })
   }
-  return { samples: out, nfe: nfe / count, seconds }
+  if (resumed > 0) sweep.post({ type: 'log', level: 'info', message: `${plan.label}: resumed ${resumed} of ${count} batches from an earlier run of this sweep` })
+  return { samples: out, nfe: nfe / count, seconds, resumed }
+}
+
+/** Writes a finished batch; a full disk costs the resume, never the sweep (said once per job). */
+function keep(sweep: Sweep, cache: BatchCache, k: number, size: number, batch: { data: Float32Array; nfe: number; seconds: number }): void {
+  try {
+    cache.put(k, size, batch)
+  } catch (err) {
+    if (sweep.cacheWarned) return
+    sweep.cacheWarned = true
+    sweep.post({ type: 'log', level: 'warn', message: `Could not keep batch ${k} for resuming (${(err as Error).message}); the sweep goes on, but a cancel would lose its batches.` })
+  }
 }
 
 function savePicture(sweep: Sweep, plan: Plan, samples: Float32Array, nfe: number, seconds: number, batches: number): SampleRecord {
