@@ -180,6 +180,7 @@ export function catalog(): ProcOutput<'engine.catalog'> {
         description,
         defaults,
         ...(SDE_SAMPLER_DEFAULTS[name] ? { sdeDefaults: structuredClone(SDE_SAMPLER_DEFAULTS[name]) as Record<string, Record<string, unknown>> } : {}),
+        ...(DATA_RANGE_SAMPLER_DEFAULTS[name] ? { rangeDefaults: structuredClone(DATA_RANGE_SAMPLER_DEFAULTS[name]) as Record<string, Record<string, unknown>> } : {}),
         ...(Object.keys(choices).length ? { choices } : {}),
         settings: catalogSettings(settings)
       }

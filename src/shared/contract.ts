@@ -691,6 +691,8 @@ export const procedures = {
           defaults: z.record(z.string(), z.unknown()),
           /** Defaults that depend on the run's SDE, by SDE name (pc's snr: 0.16 VE, 0.01 VP/sub-VP); they replace `defaults`' values. */
           sdeDefaults: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+          /** Defaults that depend on the run's data range (`centered`: [−1, 1]; `zeroOne`: [0, 1]), e.g. adaptive_sde's atol; applied after sdeDefaults. */
+          rangeDefaults: z.object({ centered: z.record(z.string(), z.unknown()), zeroOne: z.record(z.string(), z.unknown()) }).partial().optional(),
           /** The values a string setting takes, from the engine's registries (pc's predictor and corrector, ode's method). */
           choices: z.record(z.string(), z.array(z.string())).optional(),
           /**

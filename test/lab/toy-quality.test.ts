@@ -10,7 +10,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLabService } from '../../src/lab/service'
 import { createDispatch } from '../../src/lab/dispatch'
-import { PRESETS, SDE_SAMPLER_DEFAULTS, catalog, sdeSamplerDefaults } from '../../src/lab/catalog'
+import { PRESETS, SDE_SAMPLER_DEFAULTS, DATA_RANGE_SAMPLER_DEFAULTS, catalog, sdeSamplerDefaults } from '../../src/lab/catalog'
 import { SDES } from '../../src/engine/sde'
 import { decodePng, readPngSettings } from '../../src/engine/images/png'
 import type { SampleRecord, TrainConfig } from '../../src/shared/contract'
@@ -105,6 +105,9 @@ describe('SDE-dependent sampler defaults: one table', () => {
     const pc = catalog().samplers.find((s) => s.name === 'pc')!
     expect(pc.sdeDefaults).toEqual(SDE_SAMPLER_DEFAULTS.pc)
     expect(catalog().samplers.find((s) => s.name === 'ode')!.sdeDefaults).toBeUndefined()
+    // The data-range table is served too, so a [0, 1] run's adaptive_sde form starts at atol 0.0039.
+    expect(catalog().samplers.find((s) => s.name === 'adaptive_sde')!.rangeDefaults).toEqual(DATA_RANGE_SAMPLER_DEFAULTS.adaptive_sde)
+    expect(sdeSamplerDefaults('adaptive_sde', 'vpsde', false)).toEqual({ atol: 0.0039 })
   })
 
   it('a VP run samples pc with snr 0.01 unless told otherwise', async () => {

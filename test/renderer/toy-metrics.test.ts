@@ -20,6 +20,15 @@ describe('SDE-dependent sampler defaults in the forms', () => {
     expect(defaultsForSde(undefined, 'vpsde')).toBeUndefined()
   })
 
+  it("take the run's data range where a default depends on it (adaptive_sde's atol: one intensity level)", () => {
+    const adaptive = { defaults: { rtol: 0.01, atol: 0.0078 }, rangeDefaults: { zeroOne: { atol: 0.0039 } } }
+    expect(defaultsForSde(adaptive, 'vpsde', false)).toEqual({ rtol: 0.01, atol: 0.0039 })
+    expect(defaultsForSde(adaptive, 'vpsde', true)).toBe(adaptive.defaults)
+    expect(defaultsForSde(adaptive, 'vpsde')).toBe(adaptive.defaults)
+    // Both kinds at once: the SDE's, then the range's.
+    expect(defaultsForSde({ ...pc, rangeDefaults: { zeroOne: { nSteps: 2 } } }, 'vpsde', false)).toMatchObject({ snr: 0.01, nSteps: 2 })
+  })
+
   it('follow a change of run, keeping values the user typed', () => {
     const onVe = initialChoice('pc', defaultsForSde(pc, 'vesde'))
     expect(retargetChoice(onVe, pc, 'vesde', 'vpsde').settings.snr).toBe(0.01)

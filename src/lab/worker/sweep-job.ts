@@ -33,10 +33,10 @@ interface Plan {
 }
 
 /** The points of a sweep: each sampler at each NFE (fixed-step) or tolerance (adaptive), in request order. */
-export function planSweep(req: Pick<SweepRequest, 'samplers' | 'nfe' | 'tolerances'>, sdeName: string): Plan[] {
+export function planSweep(req: Pick<SweepRequest, 'samplers' | 'nfe' | 'tolerances'>, sdeName: string, centered?: boolean): Plan[] {
   const plans: Plan[] = []
   for (const choice of req.samplers) {
-    const settings = { ...sdeSamplerDefaults(choice.sampler, sdeName), ...(choice.settings ?? {}) }
+    const settings = { ...sdeSamplerDefaults(choice.sampler, sdeName, centered), ...(choice.settings ?? {}) }
     const cost = samplerCost(choice.sampler, settings)
     if (cost.adaptive) {
       for (const tol of req.tolerances ?? DEFAULT_TOLERANCES) {
@@ -72,7 +72,7 @@ export function runSweepJob(spec: SweepJobSpec, post: Post, control: JobControl)
     let points: SweepPoint[]
     try {
       const sweep: Sweep = { jobId: spec.jobId, req, loaded, measure, store: new SampleStore(paths.samples), centered: run.config.centered, batchRoot: paths.sweepBatches, post }
-      const plans = planSweep(req, run.config.sde.name)
+      const plans = planSweep(req, run.config.sde.name, run.config.centered)
       points = await measurePoints(sweep, plans, post, signal)
       // Finished: nothing left to resume.
       for (const plan of plans) cacheOf(sweep, plan).clear()

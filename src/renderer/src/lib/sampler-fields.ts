@@ -119,21 +119,27 @@ export function defaultSettings(defaults: Record<string, unknown>): SamplerSetti
   return out
 }
 
-/** A catalogue sampler entry: its defaults, and those that depend on the SDE (pc's snr), by SDE name. */
+/**
+ * A catalogue sampler entry: its defaults, those that depend on the SDE (pc's snr), by SDE name,
+ * and those that depend on the data range (adaptive_sde's atol), by range.
+ */
 export interface SamplerDefaultsEntry {
   defaults: Record<string, unknown>
   sdeDefaults?: Record<string, Record<string, unknown>>
+  rangeDefaults?: { centered?: Record<string, unknown>; zeroOne?: Record<string, unknown> }
 }
 
 /**
- * The defaults a sampler starts from on a run with this SDE: the catalogue's, with the
- * SDE-dependent ones (src/lab/catalog.ts SDE_SAMPLER_DEFAULTS, e.g. pc's snr 0.01 on VP) put in.
- * Without an SDE (no run chosen yet) the plain defaults.
+ * The defaults a sampler starts from on a run with this SDE and data range (`centered`): the
+ * catalogue's, with the run-dependent ones (src/lab/catalog.ts SDE_SAMPLER_DEFAULTS, e.g. pc's
+ * snr 0.01 on VP; DATA_RANGE_SAMPLER_DEFAULTS, e.g. adaptive_sde's atol 0.0039 for [0, 1]) put
+ * in, as the jobs fill them. Without a run (none chosen yet) the plain defaults.
  */
-export function defaultsForSde(entry: SamplerDefaultsEntry | undefined, sdeName: string | undefined): Record<string, unknown> | undefined {
+export function defaultsForSde(entry: SamplerDefaultsEntry | undefined, sdeName: string | undefined, centered?: boolean): Record<string, unknown> | undefined {
   if (!entry) return undefined
   const bySde = sdeName ? entry.sdeDefaults?.[sdeName] : undefined
-  return bySde ? { ...entry.defaults, ...bySde } : entry.defaults
+  const byRange = centered === undefined ? undefined : entry.rangeDefaults?.[centered ? 'centered' : 'zeroOne']
+  return bySde || byRange ? { ...entry.defaults, ...bySde, ...byRange } : entry.defaults
 }
 
 /**
