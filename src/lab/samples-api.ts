@@ -30,9 +30,15 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks
   /** Image quality is read through the data set's classifier: refuse now rather than fail in the job. */
   const requireClassifier = (runId: string) => {
     const { dataset } = runs.get(runId).config
-    if (isImageDatasetName(dataset) && !classifierInfo(dataDir, dataset)) {
-      throw new HandlerError({ code: 'conflict', message: `Measuring ${dataset} samples needs its feature classifier, trained once: Compare → Train the classifier, or score-lab train-classifier --dataset ${dataset}.` })
+    if (!isImageDatasetName(dataset)) return
+    const train = `Compare → Train the classifier, or score-lab train-classifier --dataset ${dataset}`
+    let info
+    try {
+      info = classifierInfo(dataDir, dataset)
+    } catch (err) {
+      throw new HandlerError({ code: 'conflict', message: `The ${dataset} feature classifier cannot be read (${(err as Error).message}). Train it again to replace it: ${train}.` })
     }
+    if (!info) throw new HandlerError({ code: 'conflict', message: `Measuring ${dataset} samples needs its feature classifier, trained once: ${train}.` })
   }
   /** A shared run lock for the job's life: another process cannot delete what it reads. */
   const useLease = (runId: string) => lockOrRefuse(() => locks.shared(runId, 'sampling'), `sample from run ${runId}`)

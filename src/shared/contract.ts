@@ -55,6 +55,8 @@ export const LIMITS = {
   // sampling and likelihood
   count: { min: 1, max: 4096, int: true, what: 'samples per grid' },
   samplerSteps: { min: 1, max: SAMPLER_STEPS_MAX, int: true, what: 'sampler steps' },
+  /** A sweep's target NFE per point (steps are chosen per sampler to meet it). */
+  nfeBudget: { min: 1, max: SAMPLER_STEPS_MAX, int: true, what: 'an NFE budget' },
   every: { min: 0, max: SAMPLER_STEPS_MAX, int: true, what: 'report interval' },
   eps: { min: 1e-8, max: 0.5, what: 'end time ε' },
   snr: { min: 0, gt: true, max: 1, what: 'Langevin signal-to-noise ratio' },
@@ -545,7 +547,7 @@ export const SweepRequestSchema = z
     n: ranged(LIMITS.qualityCount),
     samplers: z.array(SamplerChoiceSchema.omit({ steps: true })).min(1).max(LIMITS.compareEntries.max),
     /** Target NFE per point, for the fixed-step samplers (steps are chosen to meet each). */
-    nfe: z.array(ranged(LIMITS.samplerSteps)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max),
+    nfe: z.array(ranged(LIMITS.nfeBudget)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max),
     /** Tolerances per point, for the adaptive samplers (rtol = atol); their NFE is what it takes. */
     tolerances: z.array(ranged(LIMITS.odeTolerance)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max).optional()
   })

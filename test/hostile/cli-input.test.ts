@@ -119,6 +119,31 @@ describe('absurd numeric settings are refused at the contract', () => {
   })
 })
 
+describe('junk budgets for sweep and metric', () => {
+  const out = () => tempDir('score-lab-hostile-out-')
+  it.each([
+    [['sweep', '--samplers', 'em', '--nfe', '10,abc'], /--nfe/],
+    [['sweep', '--samplers', 'em', '--nfe', ','], /--nfe needs a comma-separated list/],
+    [['sweep', '--samplers', 'em', '--nfe', '10,NaN'], /--nfe/],
+    [['sweep', '--samplers', 'em', '--nfe', '10,-5'], /nfe/],
+    [['sweep', '--samplers', 'em', '--nfe', '1e9'], /nfe/],
+    [['sweep', '--samplers', 'ode', '--tolerances', '0'], /tolerances|rtol|atol/],
+    [['sweep', '--samplers', 'em', '--nfe', Array.from({ length: 13 }, (_, i) => 10 + i).join(',')], /budgets|nfe/],
+    [['sweep', '--samplers', 'em,no_such_sampler', '--nfe', '10'], /no_such_sampler/],
+    [['metric', '--nfe', '10,20'], /one budget/],
+    [['metric', '--n', '-3'], /\bn\b/]
+  ])('%j is refused with one clear line naming the flag, and nothing is sampled', (args, message) => {
+    const dir = out()
+    const r = cli(...(args as string[]), '--checkpoint', runId, '--out', dir)
+    expect(r.code).not.toBe(0)
+    expect(r.code).not.toBe(null)
+    expect(r.lastError).toMatch(/^score-lab: /)
+    expect(r.lastError).toMatch(message)
+    expect(r.stderr).not.toMatch(STACK_FRAME)
+    expect(fs.readdirSync(dir)).toEqual([])
+  })
+})
+
 describe('control characters in run names', () => {
   it('a run name with an escape sequence and a line break is stored without control characters', () => {
     const stored = JSON.parse(fs.readFileSync(runFile, 'utf8')).name as string

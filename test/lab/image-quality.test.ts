@@ -3,6 +3,7 @@
 // FD (with floor and ceiling), KID and precision/recall. Tiny settings: this checks the plumbing
 // and the invariants (floor < noise, numbers finite), not the quality of a 2-step model.
 import fs from 'node:fs'
+import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLabService } from '../../src/lab/service'
 import { createDispatch } from '../../src/lab/dispatch'
@@ -23,9 +24,13 @@ async function ok<T>(method: string, input: unknown): Promise<T> {
   return env.result as T
 }
 
-async function finished(jobId: string) {
+async function ended(jobId: string) {
   await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && !['queued', 'running', 'paused'].includes(e.job.state), 300_000)
-  const job = service.jobs.get(jobId)
+  return service.jobs.get(jobId)
+}
+
+async function finished(jobId: string) {
+  const job = await ended(jobId)
   if (job.state !== 'finished') throw new Error(`job ${jobId} ended ${job.state}: ${job.error}`)
   return job
 }
@@ -77,5 +82,24 @@ describe.skipIf(!FASHION)('image quality through the classifier', () => {
     expect(r.points[0]!.quality!).toBeGreaterThan(r.floor!)
     expect(r.points[0]!.classes!.histogram.reduce((a, b) => a + b, 0)).toBe(70)
     expect(r.realClasses!.histogram.reduce((a, b) => a + b, 0)).toBe(70)
+
+    // A damaged classifier file: a sweep or a measured comparison is refused naming the file and
+    // how to replace it; the list leaves it out (so the panel offers to train it again) and
+    // nothing of the run is lost.
+    const file = path.join(service.dataDir, 'classifiers', 'fashion-mnist.safetensors')
+    fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 5000))
+    expect(await ok<unknown[]>('classifiers.list', {})).toEqual([])
+    const before = (await ok<unknown[]>('samples.list', { runId })).length
+    for (const [method, input] of [
+      ['samples.sweep', { runId, seed: 0, useEma: true, n: 70, nfe: [3], samplers: [{ sampler: 'dpmpp_2m' }] }],
+      ['samples.compare', { runId, seed: 0, count: 16, useEma: true, metric: true, entries: [{ sampler: 'ddim', steps: 3 }] }]
+    ] as const) {
+      const env = await call(method, input)
+      expect(env.ok, method).toBe(false)
+      if (env.ok) continue
+      expect(env.error.message).toMatch(/fashion-mnist feature classifier cannot be read \(.*fashion-mnist\.safetensors.*truncated/)
+      expect(env.error.message).toMatch(/score-lab train-classifier --dataset fashion-mnist/)
+    }
+    expect((await ok<unknown[]>('samples.list', { runId })).length).toBe(before)
   }, 600_000)
 })

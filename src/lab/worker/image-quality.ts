@@ -4,7 +4,7 @@
 // floor) and N noise images (the ceiling) measured the same way.
 import fs from 'node:fs'
 import { decodeFeatureNet } from '../../engine/metrics/feature-net-io'
-import { embed } from '../../engine/metrics/feature-net'
+import { embed, type FeatureNet } from '../../engine/metrics/feature-net'
 import { frechetDistance, gaussianStats } from '../../engine/metrics/frechet'
 import { kernelInceptionDistance } from '../../engine/metrics/kid'
 import { precisionRecall } from '../../engine/metrics/precision-recall'
@@ -22,7 +22,13 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
   if (!fs.existsSync(file)) {
     throw new Error(`Quality numbers of ${config.dataset} samples need its feature classifier, and there is none yet: train it once (Compare → Train the classifier, or score-lab train-classifier --dataset ${config.dataset}); it is kept in ${file}.`)
   }
-  const { net } = decodeFeatureNet(new Uint8Array(fs.readFileSync(file)), file)
+  let net: FeatureNet
+  try {
+    net = decodeFeatureNet(new Uint8Array(fs.readFileSync(file)), file).net
+  } catch (err) {
+    // A torn or foreign file: say which, and how to replace it (training writes it atomically).
+    throw new Error(`The ${config.dataset} feature classifier cannot be read (${(err as Error).message}). Train it again to replace it: Compare → Train the classifier, or score-lab train-classifier --dataset ${config.dataset}.`)
+  }
   const store = new DatasetStore(dataDir)
   const [test, train] = [await store.load(config.dataset, 'test'), await store.load(config.dataset, 'train')]
   if (test.count < n) throw new Error(`N = ${n} is more than the ${test.count} test images of ${config.dataset}; choose N ≤ ${test.count}.`)
