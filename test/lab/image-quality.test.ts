@@ -4,36 +4,13 @@
 // and the invariants (floor < noise, numbers finite), not the quality of a 2-step model.
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createLabService } from '../../src/lab/service'
-import { createDispatch } from '../../src/lab/dispatch'
+import { describe, expect, it } from 'vitest'
 import { PRESETS } from '../../src/lab/catalog'
 import { resultOf, type SampleRecord } from '../../src/shared/contract'
-import { EventRecorder } from '../helpers/events'
-import { tempDir } from '../helpers/service'
+import { labHarness } from '../helpers/service'
 
 const FASHION = fs.existsSync('/usr/share/datasets/fashion-mnist')
-const service = createLabService({ dataDir: tempDir(), shell: 'cli' })
-const call = createDispatch(service.handlers)
-const rec = new EventRecorder(service.events)
-afterAll(() => service.close())
-
-async function ok<T>(method: string, input: unknown): Promise<T> {
-  const env = await call(method, input)
-  if (!env.ok) throw new Error(env.error.message)
-  return env.result as T
-}
-
-async function ended(jobId: string) {
-  await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && !['queued', 'running', 'paused'].includes(e.job.state), 300_000)
-  return service.jobs.get(jobId)
-}
-
-async function finished(jobId: string) {
-  const job = await ended(jobId)
-  if (job.state !== 'finished') throw new Error(`job ${jobId} ended ${job.state}: ${job.error}`)
-  return job
-}
+const { service, call, ok, finished } = labHarness()
 
 describe.skipIf(!FASHION)('image quality through the classifier', () => {
   it('trains and keeps the classifier, then measures a comparison and a sweep against the floor and the noise', async () => {

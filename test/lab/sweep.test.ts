@@ -3,31 +3,14 @@
 // turns NFE budgets into steps per sampler.
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createLabService } from '../../src/lab/service'
-import { createDispatch } from '../../src/lab/dispatch'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { PRESETS } from '../../src/lab/catalog'
 import { planSweep } from '../../src/lab/worker/sweep-job'
 import { resultOf, type TrainConfig } from '../../src/shared/contract'
 import { sweepCsv, SWEEP_COLUMNS } from '../../src/shared/sweep-table'
-import { EventRecorder } from '../helpers/events'
-import { tempDir } from '../helpers/service'
+import { labHarness } from '../helpers/service'
 
-const service = createLabService({ dataDir: tempDir(), shell: 'cli' })
-const call = createDispatch(service.handlers)
-const rec = new EventRecorder(service.events)
-afterAll(() => service.close())
-
-async function ok<T>(method: string, input: unknown): Promise<T> {
-  const env = await call(method, input)
-  if (!env.ok) throw new Error(env.error.message)
-  return env.result as T
-}
-
-async function ended(jobId: string) {
-  await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && !['queued', 'running', 'paused'].includes(e.job.state), 300_000)
-  return service.jobs.get(jobId)
-}
+const { service, call, ok, ended } = labHarness()
 
 const toyConfig: TrainConfig = { ...PRESETS.find((p) => p.name === 'toy-quick')!.config, steps: 300, checkpointEvery: 300, batchSize: 128, previewEvery: 0 }
 
