@@ -2,8 +2,7 @@
 // store (sample-store.ts owns the layout): a PNG grid (settings in a tEXt chunk), a JSON record,
 // and, when asked, trajectory frames plus an animated GIF.
 import { runSampler, getSampler, type StepInfo } from '../../engine/samplers'
-import { makeGrid, type RgbaImage } from '../../engine/images/grid'
-import { scatterImage } from '../../engine/images/scatter'
+import { samplesPicture } from './picture'
 import { encodePng } from '../../engine/images/png'
 import { encodeGif } from '../../engine/images/gif'
 import { createToy, GmmToy, TOYS, type ToyDataset } from '../../engine/toy'
@@ -16,14 +15,6 @@ import { loadRunModel, type LoadedModel } from './model-loader'
 import { conditioned } from './condition'
 import { cancellable, openRun, selectJobBackend, type Post } from './job-runtime'
 import { qualityMeasure, type QualityMeasure } from './quality-measure'
-
-/** Turns a batch into the picture of a sample: an image grid, or a density plot for 2-D points. */
-function picture(data: Float32Array, shape: number[], centered: boolean): RgbaImage {
-  if (shape.length === 1) return scatterImage(data)
-  const [h, w, c] = shape as [number, number, number]
-  const count = data.length / (h * w * c)
-  return makeGrid(data, [count, h, w, c], { range: centered ? [-1, 1] : [0, 1] })
-}
 
 /** Request keys the record already carries, or that only steer progress reports. */
 const NOT_RECORDED = new Set(['batchSize', 'seed', 'denoise', 'every'])
@@ -117,13 +108,13 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   const samples = await result.samples.data() as Float32Array
   result.samples.dispose()
   const id = store.newId(r.sampler)
-  const img = picture(samples, loaded.shape, centered)
+  const img = samplesPicture(samples, loaded.shape, centered)
   let reference: string | null = null
   let referenceKind: SampleRecord['referenceKind']
   if (cond?.reference) {
     reference = store.referenceName(id)
     referenceKind = 'condition'
-    store.writeFile(reference, encodePng(picture(cond.reference, loaded.shape, centered), { condition: r.condition }))
+    store.writeFile(reference, encodePng(samplesPicture(cond.reference, loaded.shape, centered), { condition: r.condition }))
   }
   // Toy runs: the samples against the true distribution, and a picture of as many fresh true
   // samples (the set the metrics compare with) drawn the same way, to show beside them.
@@ -135,7 +126,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
     if (!reference) {
       reference = store.referenceName(id)
       referenceKind = 'truth'
-      store.writeFile(reference, encodePng(picture(freshTrueSamples(target.toy, r.count, r.seed), loaded.shape, centered), { truth: target.name, count: r.count, seed: r.seed }))
+      store.writeFile(reference, encodePng(samplesPicture(freshTrueSamples(target.toy, r.count, r.seed), loaded.shape, centered), { truth: target.name, count: r.count, seed: r.seed }))
     }
   }
   const ran = ranSettings(r.sampler, settings, loaded.sde.N)
@@ -144,7 +135,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   store.writeFile(png, encodePng(img, meta))
   let gif: string | null = null
   if (wanted > 0 && frames.length > 0) {
-    const pictures = [...subsample(frames, wanted), samples].map((f) => picture(f, loaded.shape, centered))
+    const pictures = [...subsample(frames, wanted), samples].map((f) => samplesPicture(f, loaded.shape, centered))
     store.writeFrames(id, pictures.map((p) => encodePng(p)))
     gif = store.gifName(id)
     store.writeFile(gif, encodeGif(pictures, { delayMs: 80, holdLastMs: 1200 }))

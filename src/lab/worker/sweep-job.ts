@@ -5,8 +5,7 @@
 // Every finished batch is kept on disk until the sweep finishes (batch-cache.ts): the same request
 // run again after a cancel or a crash resumes by batch.
 import { runSampler, samplerCost, type StepInfo } from '../../engine/samplers'
-import { makeGrid, type RgbaImage } from '../../engine/images/grid'
-import { scatterImage } from '../../engine/images/scatter'
+import { samplesPicture } from './picture'
 import { encodePng } from '../../engine/images/png'
 import type { SampleRecord, SweepPoint, SweepRequest, SweepResult } from '../../shared/contract'
 import { sdeSamplerDefaults } from '../catalog'
@@ -53,13 +52,6 @@ export function planSweep(req: Pick<SweepRequest, 'samplers' | 'nfe' | 'toleranc
     }
   }
   return plans
-}
-
-function picture(data: Float32Array, shape: number[], centered: boolean): RgbaImage {
-  if (shape.length === 1) return scatterImage(data)
-  const [h, w, c] = shape as [number, number, number]
-  const count = Math.min(64, data.length / (h * w * c))
-  return makeGrid(data.subarray(0, count * h * w * c), [count, h, w, c], { range: centered ? [-1, 1] : [0, 1] })
 }
 
 export function runSweepJob(spec: SweepJobSpec, post: Post, control: JobControl): Promise<void> {
@@ -190,7 +182,7 @@ function keep(sweep: Sweep, cache: BatchCache, k: number, size: number, batch: {
 function savePicture(sweep: Sweep, plan: Plan, samples: Float32Array, nfe: number, seconds: number, batches: number): SampleRecord {
   const { store, loaded, req } = sweep
   const id = store.newId(plan.sampler)
-  const img = picture(samples, loaded.shape, sweep.centered)
+  const img = samplesPicture(samples, loaded.shape, sweep.centered, 64)
   const png = store.pngName(id)
   store.writeFile(png, encodePng(img, { sweep: sweep.jobId, sampler: plan.sampler, settings: plan.settings, checkpoint: loaded.checkpoint.file, nfe, seconds }))
   const record: SampleRecord = {
