@@ -95,6 +95,17 @@ describe('Trainer', () => {
     }
   })
 
+  it('a model with its optimizer and EMA leaves no tensor behind once disposed (variables take over their initial values)', () => {
+    const before = tf.memory().numTensors
+    const tr = tinyTrainer({ emaDecay: 0.99 }, 'vpsde', { hidden: 8, layers: 2, embedDim: 4 })
+    // Weights, Adam's m and v, and the EMA shadow: four tensors per parameter, nothing else.
+    const params = tr.model.params.size
+    expect(tf.memory().numTensors - before).toBeLessThanOrEqual(4 * params + 4)
+    tr.dispose()
+    tr.model.dispose()
+    expect(tf.memory().numTensors).toBe(before)
+  })
+
   it('leaks no tensors: tf.memory().numTensors is the same after step 10 and step 200', () => {
     const tr = tinyTrainer({ emaDecay: 0.99, gradClip: 1, warmup: 5 }, 'vesde_tutorial', { hidden: 8, layers: 1, embedDim: 4 })
     const rng = new Rng(1)

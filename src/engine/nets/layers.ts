@@ -11,6 +11,7 @@
 // Both frameworks compute cross-correlations and define the transposed conv as the adjoint of
 // conv2d, so no spatial flip is needed (checked numerically in test/engine/layers.test.ts).
 import { tf } from '../tf' // also registers every op's gradient (see tf.ts)
+import { variableFrom } from '../ops/variable'
 
 /** How a parameter is laid out in PyTorch, to convert on import/export (see torch-import.ts). */
 export type TorchLayout = 'linear' | 'conv2d' | 'conv_transpose2d' | 'same'
@@ -178,7 +179,7 @@ export class ParamStore {
     for (const s of specs) {
       if (this.layouts.has(s.name)) throw new Error(`duplicate parameter name ${s.name}`)
       const size = s.shape.reduce((a, b) => a * b, 1)
-      const v = tf.variable(tf.tensor(initArray(rng, size, s.init), s.shape, 'float32'), s.trainable, `${prefix}${s.name}`)
+      const v = variableFrom(tf.tensor(initArray(rng, size, s.init), s.shape, 'float32'), s.trainable, `${prefix}${s.name}`)
       ;(s.trainable ? this.params : this.buffers).set(s.name, v)
       this.layouts.set(s.name, s.layout)
     }

@@ -4,6 +4,7 @@
 //   m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²
 //   p ← p − (lr/(1−β1^k)) · m / (√v/√(1−β2^k) + eps)
 import { tf } from '../tf'
+import { variableFrom } from '../ops/variable'
 
 export interface AdamOptions {
   beta1: number
@@ -37,8 +38,8 @@ export class Adam {
   ) {
     this.opts = { ...ADAM_DEFAULTS, ...opts }
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false))
-      this.v.set(name, tf.variable(tf.zerosLike(p), false))
+      this.m.set(name, variableFrom(tf.zerosLike(p), false))
+      this.v.set(name, variableFrom(tf.zerosLike(p), false))
     }
   }
 

@@ -3,6 +3,7 @@
 // The warm-up in d keeps early shadows from being dominated by the random initialisation.
 import { tf } from '../tf'
 import { assignArray, type NamedArray } from './adam'
+import { variableFrom } from '../ops/variable'
 
 export interface EmaState {
   decay: number
@@ -19,7 +20,7 @@ export class Ema {
     readonly decay: number
   ) {
     if (!(decay >= 0 && decay < 1)) throw new Error(`EMA decay must be in [0, 1), got ${decay}`)
-    for (const [name, p] of params) this.shadow.set(name, tf.variable(tf.clone(p), false))
+    for (const [name, p] of params) this.shadow.set(name, variableFrom(tf.clone(p), false))
   }
 
   get numUpdates(): number {
