@@ -33,13 +33,15 @@ Commands:
                                                                  Controllable generation (pc sampler)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
           [--metric fd,kid,pr]                                   (image runs: each measured through the data set's classifier)
-  metric --checkpoint RUN|PATH [--sampler NAME] [--nfe K | --tolerances T] [--n N] [--seed S]
+  metric --checkpoint RUN|PATH [--sampler NAME] [--nfe K | --tolerances T] [--n N] [--seed S] [--fid]
                                                                  One sampler's quality at one budget (FD, KID,
                                                                  precision/recall for images; sliced W2 for toy runs)
   sweep --checkpoint RUN|PATH --samplers em,heun,dpmpp_2m [--nfe 10,20,50,100] [--tolerances 1e-2,1e-3]
-        [--n N] [--seed S] --out DIR                             Quality against cost: each sampler at each NFE
+        [--n N] [--seed S] [--fid] --out DIR                     Quality against cost: each sampler at each NFE
                                                                  (adaptive ones at each tolerance), N samples per
-                                                                 point; DIR gets sweep.csv, sweep.json, a PNG per point
+                                                                 point; DIR gets sweep.csv, sweep.json, a PNG per point;
+                                                                 --fid: also FID through the Inception weights you
+                                                                 supply (<data>/fid/; see the README; ~0.4 s per image)
   likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
   samplers [--json]             Each sampler, its NFE and its settings with their flags and ranges (--eta 1, --s-churn 0.5,
                                 --schedule karras…), which sample, compare and sweep take (compare/sweep: to the samplers that take each)

@@ -8,6 +8,18 @@ import { decodeSafetensors } from '../engine/io/safetensors'
 import type { ClassifierInfo } from '../shared/contract'
 
 export const CLASSIFIERS_DIR = 'classifiers'
+/** The user-supplied FID Inception weights (never downloaded): <dataDir>/fid/<FID_WEIGHTS_FILE>. */
+export const FID_DIR = 'fid'
+export const FID_WEIGHTS_FILE = 'pt_inception-2015-12-05.safetensors'
+
+export function fidWeightsPath(dataDir: string): string {
+  return path.join(dataDir, FID_DIR, FID_WEIGHTS_FILE)
+}
+
+/** How to put the weights there (for refusals and the README). */
+export function fidWeightsHelp(dataDir: string): string {
+  return `convert pytorch-fid's pt_inception-2015-12-05-6726825d.pth with python3 scripts/fid-inception-to-safetensors.py pt_inception-2015-12-05-6726825d.pth ${fidWeightsPath(dataDir)}`
+}
 
 export function classifierPath(dataDir: string, dataset: string): string {
   if (!/^[a-z0-9-]{1,64}$/.test(dataset)) throw new Error(`"${dataset.slice(0, 40)}" is not a data set name`)

@@ -9,7 +9,7 @@ import type { RunStore } from './runs/store'
 import { lockOrRefuse, type RunLocks } from './runs/run-lock'
 import { outputError } from './output-errors'
 import { isImageDatasetName } from './datasets/registry'
-import { classifierInfo } from './classifiers'
+import { classifierInfo, fidWeightsHelp, fidWeightsPath } from './classifiers'
 
 type SampleHandlers = Pick<Handlers, 'samples.start' | 'samples.compare' | 'samples.sweep' | 'samples.list' | 'samples.image' | 'samples.export' | 'likelihood.start'>
 
@@ -57,6 +57,10 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks
     'samples.sweep': async (request) => {
       requireClassifier(request.runId)
       requireCheckpoint(request.runId, request.checkpoint)
+      if (request.fid) {
+        if (!isImageDatasetName(runs.get(request.runId).config.dataset)) throw new HandlerError({ code: 'bad_request', message: 'FID is for image runs; a toy run is measured against its true distribution.' })
+        if (!fs.existsSync(fidWeightsPath(dataDir))) throw new HandlerError({ code: 'conflict', message: `FID needs the Inception weights, which Score Lab never downloads: ${fidWeightsHelp(dataDir)}.` })
+      }
       return { jobId: jobs.submit({ kind: 'sweep', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
     },
     'samples.list': async ({ runId }) => {

@@ -549,7 +549,9 @@ export const SweepRequestSchema = z
     /** Target NFE per point, for the fixed-step samplers (steps are chosen to meet each). */
     nfe: z.array(ranged(LIMITS.nfeBudget)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max),
     /** Tolerances per point, for the adaptive samplers (rtol = atol); their NFE is what it takes. */
-    tolerances: z.array(ranged(LIMITS.odeTolerance)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max).optional()
+    tolerances: z.array(ranged(LIMITS.odeTolerance)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max).optional(),
+    /** Image runs: also FID in the literature's convention, through the user-supplied Inception weights (slow on a CPU). */
+    fid: z.boolean().optional()
   })
   .strict()
 export type SweepRequest = z.infer<typeof SweepRequestSchema>
@@ -574,6 +576,8 @@ export const SweepPointSchema = z.object({
   recall: z.number().nullable(),
   /** Image runs: the classifier's predicted classes of the point's samples. */
   classes: ClassStatsSchema.nullable().optional(),
+  /** When the sweep asked for it: FID (Inception-v3 pool3, 299×299) to the same N test images. */
+  fid: z.number().nullable().optional(),
   /** Batches read back from an earlier, unfinished run of the same sweep (0: all sampled by this one). */
   resumedBatches: z.number().int().optional(),
   /** The sample record of this point (its picture), in the run's samples. */
@@ -593,6 +597,8 @@ export const SweepResultSchema = z.object({
   ceiling: z.number().nullable(),
   /** Image runs: the classifier's predicted classes of N training images, to read each point's against. */
   realClasses: ClassStatsSchema.nullable().optional(),
+  /** When asked for: FID of N training images to the N test images (FID's floor at this N). */
+  fidFloor: z.number().nullable().optional(),
   points: z.array(SweepPointSchema)
 })
 export type SweepResult = z.infer<typeof SweepResultSchema>

@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest'
 import { PRESETS } from '../../src/lab/catalog'
 import { resultOf, type SampleRecord } from '../../src/shared/contract'
 import { labHarness } from '../helpers/service'
+import { formulaWeightsFile } from '../helpers/fid-formula'
+import { fidWeightsPath } from '../../src/lab/classifiers'
+import { sweepCsv, SWEEP_COLUMNS } from '../../src/shared/sweep-table'
 
 const FASHION = fs.existsSync('/usr/share/datasets/fashion-mnist')
 const { service, call, ok, finished } = labHarness()
@@ -59,6 +62,24 @@ describe.skipIf(!FASHION)('image quality through the classifier', () => {
     expect(r.points[0]!.quality!).toBeGreaterThan(r.floor!)
     expect(r.points[0]!.classes!.histogram.reduce((a, b) => a + b, 0)).toBe(70)
     expect(r.realClasses!.histogram.reduce((a, b) => a + b, 0)).toBe(70)
+
+    // FID: refused without the weights (naming how to supply them); with them (here the formula
+    // weights of the engine's parity test, a working network that is not the real one), the
+    // sweep reads FID beside FD, with its own floor.
+    const fidRequest = { runId, seed: 0, useEma: true, n: 16, nfe: [3], samplers: [{ sampler: 'dpmpp_2m' }], fid: true }
+    const refused = await call('samples.sweep', fidRequest)
+    expect(refused.ok).toBe(false)
+    if (!refused.ok) expect(refused.error.message).toMatch(/fid-inception-to-safetensors\.py .*fid\/pt_inception-2015-12-05\.safetensors/)
+    fs.mkdirSync(path.dirname(fidWeightsPath(service.dataDir)), { recursive: true })
+    fs.writeFileSync(fidWeightsPath(service.dataDir), formulaWeightsFile())
+    const started = performance.now()
+    const withFid = resultOf(await finished((await ok<{ jobId: string }>('samples.sweep', fidRequest)).jobId), 'sweep')!
+    console.log(`[fid] sweep of 16 samples with FID: ${((performance.now() - started) / 1000).toFixed(1)} s, FID ${withFid.points[0]!.fid}, floor ${withFid.fidFloor}`)
+    expect(withFid.fidFloor!).toBeGreaterThan(0)
+    expect(withFid.points[0]!.fid!).toBeGreaterThan(withFid.fidFloor!)
+    expect(withFid.points[0]!.quality).toBeGreaterThan(withFid.floor!)
+    const fidCsv = sweepCsv(withFid).trim().split('\n')
+    expect(fidCsv[1]!.split(',')[SWEEP_COLUMNS.indexOf('fid')]).not.toBe('')
 
     // A damaged classifier file: a sweep or a measured comparison is refused naming the file and
     // how to replace it; the list leaves it out (so the panel offers to train it again) and

@@ -4,7 +4,7 @@
 // converging to the population value.
 import { describe, expect, it } from 'vitest'
 import { Rng } from '../../src/engine/rng'
-import { frechetDistance, frechetDistanceOf, gaussianStats } from '../../src/engine/metrics'
+import { frechetDistance, frechetDistanceOf, frechetToReference, gaussianStats } from '../../src/engine/metrics'
 import { matMul, psdSqrt, symmetricEigen } from '../../src/engine/metrics/linalg'
 
 function randomSymmetric(n: number, rng: Rng): Float64Array {
@@ -162,5 +162,37 @@ describe('Fréchet distance', () => {
     expect(Array.from(s.cov)).toEqual([2, 2, 2, 2])
     expect(() => gaussianStats([1, 2, 3], 2)).toThrow(/whole number of 2-dimensional/)
     expect(() => gaussianStats([1, 2], 2)).toThrow(/at least 2/)
+  })
+})
+
+describe('FD to a fixed reference', () => {
+  it('equals frechetDistance with fewer vectors than dimensions (the n×n route) and with more (the usual one)', () => {
+    const rng = new Rng(11)
+    const d = 48
+    // A correlated reference and sets that differ from it in mean and spread.
+    const refX = Float64Array.from({ length: 400 * d }, (_, i) => rng.normal() * (1 + (i % d) / d) + ((i % d) % 3 === 0 ? 0.5 : 0))
+    const ref = gaussianStats(refX, d)
+    const fd = frechetToReference(ref)
+    for (const n of [2, 7, 30, 48, 49, 120]) {
+      const x = Float64Array.from({ length: n * d }, () => 1.3 * rng.normal() + 0.2)
+      const want = frechetDistance(gaussianStats(x, d), ref)
+      expect(fd(x), `n = ${n}`).toBeCloseTo(want, 8)
+    }
+    // The set equal to the reference's own vectors: 0 either way.
+    expect(fd(refX)).toBeCloseTo(0, 8)
+  })
+
+  it('reads 2,048-d Inception-sized features of 200 samples in seconds (the dim×dim route takes minutes in JS)', () => {
+    const rng = new Rng(12)
+    const d = 2048
+    const ref = gaussianStats(Float64Array.from({ length: 64 * d }, () => rng.normal()), d)
+    const fd = frechetToReference(ref)
+    const x = Float64Array.from({ length: 200 * d }, () => rng.normal())
+    const t = performance.now()
+    const value = fd(x)
+    const seconds = (performance.now() - t) / 1000
+    console.log(`[frechetToReference] n 200, d 2048: ${seconds.toFixed(2)} s`)
+    expect(Number.isFinite(value) && value > 0).toBe(true)
+    expect(seconds).toBeLessThan(15)
   })
 })

@@ -28,6 +28,7 @@ export const SAMPLE_OPTIONS = {
   colorize: { type: 'boolean' },
   class: { type: 'string' },
   'no-ema': { type: 'boolean' },
+  fid: { type: 'boolean' },
   force: { type: 'boolean' },
   nfe: { type: 'string' },
   tolerances: { type: 'string' },
@@ -211,7 +212,7 @@ export async function sweepCommand(cli: Cli, f: Flags): Promise<number> {
   const force = f.force === true
   const out = path.resolve(f.out)
   checkOut(path.join(out, 'sweep.csv'), force)
-  const { jobId } = await cli.call('samples.sweep', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, n: int('n', f.n) ?? 1000, eps: num('eps', f.eps), useEma: !f['no-ema'], samplers, nfe, tolerances })
+  const { jobId } = await cli.call('samples.sweep', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, n: int('n', f.n) ?? 1000, eps: num('eps', f.eps), useEma: !f['no-ema'], samplers, nfe, tolerances, fid: f.fid === true ? true : undefined })
   const { kind: _kind, ...result } = await runJob(cli, jobId, 'sweep', 'sweep')
   const store = cli.service.runs.samples(runId)
   const points = result.points.map((p) => {
@@ -221,8 +222,8 @@ export async function sweepCommand(cli: Cli, f: Flags): Promise<number> {
   })
   writeOutputFile(path.join(out, 'sweep.csv'), Buffer.from(sweepCsv(result)), { overwrite: force })
   writeOutputFile(path.join(out, 'sweep.json'), Buffer.from(JSON.stringify({ ...result, points }, null, 2) + '\n'), { overwrite: force })
-  cli.say(`${result.metricLabel}; floor ${result.floor?.toPrecision(4) ?? '—'}, noise ${result.ceiling?.toPrecision(4) ?? '—'}`)
-  for (const p of points) cli.say(`${p.label.padEnd(28)} NFE ${p.nfe.toFixed(0).padStart(6)}  ${result.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4).padStart(9)}  ${p.seconds.toFixed(2).padStart(8)} s${p.classes ? `  classes H ${p.classes.entropy.toFixed(2)} conf ${p.classes.meanConfidence.toFixed(2)}` : ''}${p.resumedBatches ? `  (${p.resumedBatches} batches resumed)` : ''}`)
+  cli.say(`${result.metricLabel}; floor ${result.floor?.toPrecision(4) ?? '—'}, noise ${result.ceiling?.toPrecision(4) ?? '—'}${result.fidFloor != null ? `; FID floor ${result.fidFloor.toPrecision(4)}` : ''}`)
+  for (const p of points) cli.say(`${p.label.padEnd(28)} NFE ${p.nfe.toFixed(0).padStart(6)}  ${result.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4).padStart(9)}  ${p.seconds.toFixed(2).padStart(8)} s${p.classes ? `  classes H ${p.classes.entropy.toFixed(2)} conf ${p.classes.meanConfidence.toFixed(2)}` : ''}${p.fid != null ? `  FID ${p.fid.toPrecision(4)}` : ''}${p.resumedBatches ? `  (${p.resumedBatches} batches resumed)` : ''}`)
   cli.result({ ...result, points, csv: path.join(out, 'sweep.csv') })
   return 0
 }
@@ -236,11 +237,12 @@ export async function metricCommand(cli: Cli, f: Flags): Promise<number> {
   if ((nfe?.length ?? 0) > 1 || (tolerances?.length ?? 0) > 1) throw new UsageError('metric measures one budget: give one --nfe (or one --tolerances for an adaptive sampler); sweep takes lists')
   const samplers = await samplersWithSettings(cli, [sampler], f)
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
-  const { jobId } = await cli.call('samples.sweep', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, n: int('n', f.n) ?? 1000, eps: num('eps', f.eps), useEma: !f['no-ema'], samplers, nfe: nfe ?? [100], tolerances })
+  const { jobId } = await cli.call('samples.sweep', { runId, checkpoint, seed: int('seed', f.seed) ?? 0, n: int('n', f.n) ?? 1000, eps: num('eps', f.eps), useEma: !f['no-ema'], samplers, nfe: nfe ?? [100], tolerances, fid: f.fid === true ? true : undefined })
   const { kind: _kind, points, ...rest } = await runJob(cli, jobId, 'sweep', 'metric')
   const p = points[0]!
   const classes = p.classes ? `, predicted classes ${p.classes.histogram.join('/')} (entropy ${p.classes.entropy.toFixed(3)} of ${p.classes.entropyMax.toFixed(3)} nats, mean confidence ${p.classes.meanConfidence.toFixed(3)}${rest.realClasses ? `; real data ${rest.realClasses.entropy.toFixed(3)}, ${rest.realClasses.meanConfidence.toFixed(3)}` : ''})` : ''
-  const extra = (p.kid ? `, KID ${p.kid.mean.toPrecision(3)} ± ${p.kid.std.toPrecision(2)}, precision ${p.precision?.toFixed(3)}, recall ${p.recall?.toFixed(3)}` : '') + classes
+  const fid = p.fid != null ? `, FID ${p.fid.toPrecision(4)} (real data ${rest.fidFloor?.toPrecision(4) ?? '—'})` : ''
+  const extra = fid + (p.kid ? `, KID ${p.kid.mean.toPrecision(3)} ± ${p.kid.std.toPrecision(2)}, precision ${p.precision?.toFixed(3)}, recall ${p.recall?.toFixed(3)}` : '') + classes
   cli.result({ ...rest, ...p }, `${p.label}: NFE ${p.nfe.toFixed(0)}, ${rest.metric} ${p.quality === null ? 'diverged' : p.quality.toPrecision(4)} (real data ${rest.floor?.toPrecision(4) ?? '—'}, noise ${rest.ceiling?.toPrecision(4) ?? '—'})${extra}; ${rest.metricLabel}`)
   return 0
 }

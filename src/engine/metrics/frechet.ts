@@ -65,6 +65,72 @@ export function frechetDistance(a: Pick<GaussianStats, 'dim' | 'mean' | 'cov'>, 
   return Math.max(fd, 0)
 }
 
+/**
+ * FD of feature sets to one fixed reference Gaussian, for measuring many sets against the same
+ * test images: the same number as frechetDistance(gaussianStats(x), ref), computed cheaply.
+ * With n ≤ dim vectors (1,000 samples of 2,048-d Inception features) the set's covariance
+ * B = XᵀX/(n − 1) (X centred, n×dim) has rank < n, and A^{½}BA^{½} has the nonzero eigenvalues of
+ * the n×n matrix X·A·Xᵀ/(n − 1): no dim×dim square root or eigenproblem at all, O(n·dim²). With
+ * more vectors than dimensions it is the usual formula, with A^{½} computed once.
+ */
+export function frechetToReference(ref: Pick<GaussianStats, 'dim' | 'mean' | 'cov'>): (x: ArrayLike<number>) => number {
+  const d = ref.dim
+  const traceRef = trace(ref.cov, d)
+  let rootRef: Float64Array | null = null
+  return (x) => {
+    const n = rowsOf(x, d, 'frechetToReference')
+    if (n < 2) throw new Error(`frechetToReference: a covariance needs at least 2 vectors, got ${n}`)
+    if (n > d) {
+      rootRef ??= psdSqrt(ref.cov, d)
+      const b = gaussianStats(x, d)
+      let meanTerm = 0
+      for (let j = 0; j < d; j++) meanTerm += (b.mean[j] - ref.mean[j]) ** 2
+      const middle = symmetrize(matMul(matMul(rootRef, b.cov, d), rootRef, d), d)
+      let traceRoot = 0
+      for (const l of symmetricEigen(middle, d).values) traceRoot += Math.sqrt(Math.max(l, 0))
+      return Math.max(meanTerm + traceRef + trace(b.cov, d) - 2 * traceRoot, 0)
+    }
+    const mean = new Float64Array(d)
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j]
+    for (let j = 0; j < d; j++) mean[j] /= n
+    const centred = new Float64Array(n * d)
+    let traceB = 0
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) {
+        const v = x[i * d + j] - mean[j]
+        centred[i * d + j] = v
+        traceB += v * v
+      }
+    }
+    traceB /= n - 1
+    let meanTerm = 0
+    for (let j = 0; j < d; j++) meanTerm += (mean[j] - ref.mean[j]) ** 2
+    // Y = X·A (n×dim), then M = Y·Xᵀ/(n − 1) (n×n, symmetric PSD).
+    const y = new Float64Array(n * d)
+    for (let i = 0; i < n; i++) {
+      const yRow = i * d
+      for (let k = 0; k < d; k++) {
+        const xik = centred[i * d + k]
+        if (xik === 0) continue
+        const aRow = k * d
+        for (let j = 0; j < d; j++) y[yRow + j] += xik * ref.cov[aRow + j]
+      }
+    }
+    const m = new Float64Array(n * n)
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0
+        for (let k = 0; k < d; k++) s += y[i * d + k] * centred[j * d + k]
+        m[i * n + j] = s / (n - 1)
+      }
+    }
+    let traceRoot = 0
+    // symmetricEigen reads only the lower triangle, which is all M holds.
+    for (const l of symmetricEigen(m, n).values) traceRoot += Math.sqrt(Math.max(l, 0))
+    return Math.max(meanTerm + traceRef + traceB - 2 * traceRoot, 0)
+  }
+}
+
 /** FD between the Gaussians fitted to two feature sets x and y (each n×dim, row-major). */
 export function frechetDistanceOf(x: ArrayLike<number>, y: ArrayLike<number>, dim: number): number {
   return frechetDistance(gaussianStats(x, dim), gaussianStats(y, dim))

@@ -4,7 +4,7 @@
 // resize_input=True, normalize_input=True and the default output block (the final average pool).
 //
 // The weights are never downloaded: the user converts pytorch-fid's .pth with
-// scripts/fid-inception-to-safetensors.py and puts the file where the lab looks (FID_INCEPTION_FILE).
+// scripts/fid-inception-to-safetensors.py and puts the file where the lab looks (src/lab/classifiers.ts, fidWeightsPath).
 // Its tensor names are pytorch-fid's state_dict names; the BatchNorms are folded into the convs at
 // load time, so the forward pass is 94 × (conv + bias + ReLU) plus pools and concatenations.
 //
@@ -22,7 +22,6 @@ import { decodeSafetensors, type SafeTensor } from '../io/safetensors'
 import { imageCount, toNetInput, type ImageArray } from './image-array'
 
 /** Where the lab expects the converted weights, under `<data folder>/fid/`. */
-export const FID_INCEPTION_FILE = 'pt_inception-2015-12-05.safetensors'
 /** The file pytorch-fid downloads (its SHA-256 starts with 6726825d). */
 export const FID_INCEPTION_TORCH_FILE = 'pt_inception-2015-12-05-6726825d.pth'
 export const FID_INCEPTION_DIM = 2048
@@ -199,7 +198,7 @@ export class FidInception {
    * Loads the converted pytorch-fid weights (a safetensors file of its state_dict, F32, F16, BF16
    * or F64). Every missing, mis-shaped or unexpected tensor is named, with `source` (a path).
    */
-  static fromSafetensors(bytes: Uint8Array, source: string = FID_INCEPTION_FILE): FidInception {
+  static fromSafetensors(bytes: Uint8Array, source = 'the FID Inception weights'): FidInception {
     const file = decodeSafetensors(bytes, source)
     const tensors = file.tensors
     const want = fidInceptionTensors()

@@ -6,7 +6,7 @@ export { toySampleMetrics, shareNearModes, freshTrueSamples, finiteRows, NEAR_MO
 export { FeatureNet, trainFeatureNet, embed, features, predictProbs, accuracy, FEATURE_NET_DEFAULTS, TRAIN_FEATURE_NET_DEFAULTS, type FeatureNetConfig, type TrainFeatureNetOptions, type FeatureNetTraining, type FeatureNetProgress, type EmbedOptions, type Embedding } from './feature-net'
 export { encodeFeatureNet, decodeFeatureNet, FEATURE_NET_FORMAT, FEATURE_NET_VERSION, type FeatureNetMeta } from './feature-net-io'
 export { imageCount, pickImages, toNetInput, type ImageArray, type PixelRange } from './image-array'
-export { gaussianStats, frechetDistance, frechetDistanceOf, type GaussianStats } from './frechet'
+export { gaussianStats, frechetDistance, frechetDistanceOf, frechetToReference, type GaussianStats } from './frechet'
 export { kernelInceptionDistance, defaultKidSubsetSize, KID_DEFAULTS, type KidOptions, type KidResult } from './kid'
 export { precisionRecall, knnRadii, PRECISION_RECALL_DEFAULTS, type PrecisionRecall, type PrecisionRecallOptions } from './precision-recall'
 export { qualityReport, classStats, noiseLike, type QualityReport, type QualityReportOptions, type QualityStage } from './quality'

@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import { decodeFeatureNet } from '../../engine/metrics/feature-net-io'
 import { embed, type FeatureNet } from '../../engine/metrics/feature-net'
-import { frechetDistance, gaussianStats } from '../../engine/metrics/frechet'
+import { frechetToReference, gaussianStats } from '../../engine/metrics/frechet'
 import { kernelInceptionDistance } from '../../engine/metrics/kid'
 import { precisionRecall } from '../../engine/metrics/precision-recall'
 import { classStats, noiseLike } from '../../engine/metrics/quality'
@@ -14,10 +14,11 @@ import { sampleWithoutReplacement } from '../../engine/metrics/kid'
 import { Rng } from '../../engine/rng'
 import type { TrainConfig } from '../../shared/contract'
 import { DatasetStore } from '../datasets/store'
-import { classifierPath } from '../classifiers'
+import { classifierPath, fidWeightsHelp, fidWeightsPath } from '../classifiers'
+import { FidInception } from '../../engine/metrics/inception-fid'
 import type { QualityMeasure } from './quality-types'
 
-export async function imageMeasure(config: TrainConfig, shape: number[], dataDir: string, n: number, seed: number, onProgress: (fraction: number) => void): Promise<QualityMeasure> {
+export async function imageMeasure(config: TrainConfig, shape: number[], dataDir: string, n: number, seed: number, onProgress: (fraction: number) => void, withFid = false): Promise<QualityMeasure> {
   const file = classifierPath(dataDir, config.dataset)
   if (!fs.existsSync(file)) {
     throw new Error(`Quality numbers of ${config.dataset} samples need its feature classifier, and there is none yet: train it once (Compare → Train the classifier, or score-lab train-classifier --dataset ${config.dataset}); it is kept in ${file}.`)
@@ -37,17 +38,25 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
   const reference = pickImages(asImages(test), sampleWithoutReplacement(test.count, n, rng))
   const real = pickImages(asImages(train), sampleWithoutReplacement(train.count, n, rng))
   const d = net.featureDim
+  // With FID, its Inception features (the slow part) take the second half of the progress.
+  const share = withFid ? 0.5 : 1
   const ref = embed(net, reference).features
-  onProgress(0.4)
-  const refStats = gaussianStats(ref, d)
-  const fdOf = (features: Float32Array) => frechetDistance(gaussianStats(features, d), refStats)
+  onProgress(0.4 * share)
+  const fdOf = frechetToReference(gaussianStats(ref, d))
   const classes = net.config.classes
   const realEmbedding = embed(net, real)
   const floor = fdOf(realEmbedding.features)
   const realClasses = classStats(realEmbedding.probs, classes)
-  onProgress(0.8)
+  onProgress(0.8 * share)
   const ceiling = fdOf(embed(net, noiseLike(reference, rng).images).features)
-  onProgress(1)
+  onProgress(share)
+  let fid: FidMeasure | null = null
+  try {
+    fid = withFid ? fidMeasure(dataDir, reference, real, (f) => onProgress(0.5 + 0.5 * f)) : null
+  } catch (err) {
+    net.dispose()
+    throw err
+  }
   const [h, w, c] = shape as [number, number, number]
   const range = config.centered ? 'centered' : 'unit'
   return {
@@ -56,16 +65,55 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
     floor,
     ceiling,
     realClasses,
+    ...(fid ? { fidFloor: fid.floor } : {}),
     measure(samples) {
       const count = samples.length / (h * w * c)
       // A diverged sampler's NaNs would poison every statistic: say so instead of a number.
-      if (!samples.every(Number.isFinite)) return { value: null, kid: null, precision: null, recall: null, classes: null }
+      if (!samples.every(Number.isFinite)) return { value: null, kid: null, precision: null, recall: null, classes: null, ...(fid ? { fid: null } : {}) }
       const embedding = embed(net, { data: samples, shape: [count, h, w, c], range })
       const gen = embedding.features
       const kid = kernelInceptionDistance(gen, ref, d, { seed })
       const pr = precisionRecall(ref, gen, d)
-      return { value: fdOf(gen), kid: { mean: kid.mean, std: kid.std }, precision: pr.precision, recall: pr.recall, classes: classStats(embedding.probs, classes) }
+      const images: ImageArray = { data: samples, shape: [count, h, w, c], range }
+      return { value: fdOf(gen), kid: { mean: kid.mean, std: kid.std }, precision: pr.precision, recall: pr.recall, classes: classStats(embedding.probs, classes), ...(fid ? { fid: fid.of(images) } : {}) }
     },
-    dispose: () => net.dispose()
+    dispose: () => {
+      net.dispose()
+      fid?.dispose()
+    }
+  }
+}
+
+interface FidMeasure {
+  floor: number
+  of(images: ImageArray): number
+  dispose(): void
+}
+
+/**
+ * FID as pytorch-fid computes it (Inception-v3 pool3 of 299×299 bilinear resizes) to the same N
+ * test images, through the weights the user put in the data folder; its floor is N training
+ * images. The lab refuses a request for FID without the file; here a damaged one is named.
+ */
+function fidMeasure(dataDir: string, reference: ImageArray, real: ImageArray, onProgress: (fraction: number) => void): FidMeasure {
+  const file = fidWeightsPath(dataDir)
+  let inception: FidInception
+  try {
+    inception = FidInception.fromSafetensors(new Uint8Array(fs.readFileSync(file)), file)
+  } catch (err) {
+    throw new Error(`FID needs the Inception weights, and they cannot be read (${(err as Error).message}). To supply them, ${fidWeightsHelp(dataDir)}.`)
+  }
+  const d = inception.featureDim
+  try {
+    const fidOf = frechetToReference(gaussianStats(inception.features(reference, { onProgress: (f) => onProgress(0.5 * f) }), d))
+    const floor = fidOf(inception.features(real, { onProgress: (f) => onProgress(0.5 + 0.5 * f) }))
+    return {
+      floor,
+      of: (images) => fidOf(inception.features(images)),
+      dispose: () => inception.dispose()
+    }
+  } catch (err) {
+    inception.dispose()
+    throw err
   }
 }

@@ -11,10 +11,15 @@ import type { QualityMeasure } from './quality-types'
 
 export type { Quality, QualityMeasure } from './quality-types'
 
-export async function qualityMeasure(config: TrainConfig, shape: number[], dataDir: string, n: number, seed: number, onProgress: (fraction: number) => void): Promise<QualityMeasure> {
+export interface QualityOptions {
+  /** Image runs: also FID through the user-supplied Inception weights. */
+  fid?: boolean
+}
+
+export async function qualityMeasure(config: TrainConfig, shape: number[], dataDir: string, n: number, seed: number, onProgress: (fraction: number) => void, opts: QualityOptions = {}): Promise<QualityMeasure> {
   if (config.dataset in TOYS && shape.length === 1) return toyMeasure(config.dataset, n, seed)
   const { imageMeasure } = await import('./image-quality')
-  return imageMeasure(config, shape, dataDir, n, seed, onProgress)
+  return imageMeasure(config, shape, dataDir, n, seed, onProgress, opts.fid === true)
 }
 
 function toyMeasure(dataset: string, n: number, seed: number): QualityMeasure {

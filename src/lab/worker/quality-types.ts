@@ -9,6 +9,8 @@ export interface Quality {
   recall: number | null
   /** Image runs: the classifier's predictions on the samples. */
   classes: ClassStats | null
+  /** When asked for: FID through the Inception weights (null: not asked, or not finite). */
+  fid?: number | null
 }
 
 export interface QualityMeasure {
@@ -18,6 +20,8 @@ export interface QualityMeasure {
   ceiling: number | null
   /** Image runs: the classifier's predictions on N training images (what a perfect sampler reads). */
   realClasses: ClassStats | null
+  /** When FID was asked for: training images' FID to the test images at this N. */
+  fidFloor?: number | null
   measure(samples: Float32Array): Quality
   /** Frees what the measure holds (the classifier's weights). */
   dispose?(): void

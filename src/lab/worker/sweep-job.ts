@@ -60,7 +60,7 @@ export function runSweepJob(spec: SweepJobSpec, post: Post, control: JobControl)
     const { run, paths } = openRun(spec)
     const req = spec.request
     const loaded = hold(await loadRunModel(paths.checkpoints, req.checkpoint, req.useEma))
-    const measure = await qualityMeasure(run.config, loaded.shape, spec.dataDir, req.n, req.seed, (f) => post({ type: 'progress', fraction: 0.05 * f, etaSeconds: null, rate: null, unit: 'preparing' }))
+    const measure = await qualityMeasure(run.config, loaded.shape, spec.dataDir, req.n, req.seed, (f) => post({ type: 'progress', fraction: 0.05 * f, etaSeconds: null, rate: null, unit: 'preparing' }), { fid: req.fid })
     let points: SweepPoint[]
     try {
       const sweep: Sweep = { jobId: spec.jobId, req, loaded, measure, store: new SampleStore(paths.samples), centered: run.config.centered, batchRoot: paths.sweepBatches, post }
@@ -71,7 +71,7 @@ export function runSweepJob(spec: SweepJobSpec, post: Post, control: JobControl)
     } finally {
       measure.dispose?.()
     }
-    const result: SweepResult = { n: req.n, seed: req.seed, checkpoint: loaded.checkpoint.file, metric: measure.metric, metricLabel: measure.label, floor: measure.floor, ceiling: measure.ceiling, realClasses: measure.realClasses, points }
+    const result: SweepResult = { n: req.n, seed: req.seed, checkpoint: loaded.checkpoint.file, metric: measure.metric, metricLabel: measure.label, floor: measure.floor, ceiling: measure.ceiling, realClasses: measure.realClasses, ...(measure.fidFloor !== undefined ? { fidFloor: measure.fidFloor } : {}), points }
     post({ type: 'progress', fraction: 1, etaSeconds: 0, rate: null, unit: 'points' })
     post({ type: 'done', outcome: 'finished', step: loaded.checkpoint.step, trainMs: 0, result: { kind: 'sweep', ...result } })
   })
@@ -118,7 +118,7 @@ async function measurePoints(sweep: Sweep, plans: Plan[], post: Post, signal: Ab
     done += batches
     const q = measure.measure(samples)
     const record = savePicture(sweep, plan, samples, nfe, seconds, batches)
-    points.push({ sampler: plan.sampler, label: plan.label, steps: plan.steps, settings: plan.settings, nfe, seconds, quality: q.value, kid: q.kid, precision: q.precision, recall: q.recall, classes: q.classes, resumedBatches: resumed, sampleId: record.id })
+    points.push({ sampler: plan.sampler, label: plan.label, steps: plan.steps, settings: plan.settings, nfe, seconds, quality: q.value, kid: q.kid, precision: q.precision, recall: q.recall, classes: q.classes, ...(q.fid !== undefined ? { fid: q.fid } : {}), resumedBatches: resumed, sampleId: record.id })
     const shown = q.value === null ? 'diverged' : q.value.toPrecision(4)
     post({ type: 'log', level: 'info', message: `${plan.label}: NFE ${nfe.toFixed(0)}, ${measure.metric} ${shown} (floor ${measure.floor?.toPrecision(4) ?? '—'}), ${seconds.toFixed(1)} s` })
   }

@@ -175,6 +175,8 @@ export interface SweepPrefs {
   nfe: number[]
   /** Samples per point. */
   n: number
+  /** Image runs: also FID through the user-supplied Inception weights. */
+  fid: boolean
 }
 export interface CompareFormPrefs {
   entries: ChoicePrefs[]
@@ -195,7 +197,7 @@ export function defaultSampleForm(toy: boolean): SampleFormPrefs {
 }
 export const DEFAULT_SWEEP_NFE = [10, 20, 50, 100]
 export function defaultSweep(toy: boolean): SweepPrefs {
-  return { nfe: [...DEFAULT_SWEEP_NFE], n: toy ? TOY_COUNT : 1000 }
+  return { nfe: [...DEFAULT_SWEEP_NFE], n: toy ? TOY_COUNT : 1000, fid: false }
 }
 export function defaultCompareForm(toy: boolean): CompareFormPrefs {
   return { entries: [], common: defaultCommon(toy), sweep: defaultSweep(toy) }
@@ -251,8 +253,8 @@ export function parseCompareForm(data: unknown, toy: boolean): CompareFormPrefs 
 function parseSweep(data: unknown, toy: boolean): SweepPrefs {
   const d = obj(data)
   const def = defaultSweep(toy)
-  const budgets = z.array(ranged(LIMITS.samplerSteps)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max)
-  return { nfe: field(budgets, d.nfe, def.nfe), n: field(ranged(LIMITS.qualityCount), d.n, def.n) }
+  const budgets = z.array(ranged(LIMITS.nfeBudget)).min(LIMITS.sweepBudgets.min).max(LIMITS.sweepBudgets.max)
+  return { nfe: field(budgets, d.nfe, def.nfe), n: field(ranged(LIMITS.qualityCount), d.n, def.n), fid: field(z.boolean(), d.fid, def.fid) }
 }
 
 // ---- links: #run=<id>&panel=training ----

@@ -213,7 +213,8 @@ export const useSamplesStore = defineStore('samples', () => {
         useEma: c.useEma,
         n: sweepForm.value.n,
         nfe: [...sweepForm.value.nfe],
-        samplers: list.map((e) => ({ sampler: e.sampler, settings: { ...e.settings } }))
+        samplers: list.map((e) => ({ sampler: e.sampler, settings: { ...e.settings } })),
+        ...(sweepForm.value.fid && !isToyRun(run.value) ? { fid: true } : {})
       })
       sweepJobId.value = jobId
       sweepResult.value = null
