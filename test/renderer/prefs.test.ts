@@ -86,13 +86,15 @@ describe('Sample and Compare forms', () => {
   it('default per kind of run: many points for a 2-D toy run, a grid of 64 for images', () => {
     expect(parseSampleForm(undefined, true).common.count).toBe(1000)
     expect(parseSampleForm(undefined, false).common.count).toBe(64)
-    expect(parseCompareForm(undefined, false)).toEqual({ entries: [], common: { seed: 0, count: 64, eps: null, useEma: true }, sweep: { nfe: [10, 20, 50, 100], n: 1000 } })
+    expect(parseCompareForm(undefined, false)).toEqual({ entries: [], common: { seed: 0, count: 64, eps: null, useEma: true }, sweep: { nfe: [10, 20, 50, 100], n: 1000, fid: false } })
     expect(parseCompareForm(undefined, true).sweep.n).toBe(1000)
   })
 
   it('keeps a stored sweep and drops a malformed one', () => {
-    expect(parseCompareForm({ sweep: { nfe: [5, 40], n: 256 } }, false).sweep).toEqual({ nfe: [5, 40], n: 256 })
-    expect(parseCompareForm({ sweep: { nfe: [0, 'x'], n: 5 } }, false).sweep).toEqual({ nfe: [10, 20, 50, 100], n: 1000 })
+    expect(parseCompareForm({ sweep: { nfe: [5, 40], n: 256 } }, false).sweep).toEqual({ nfe: [5, 40], n: 256, fid: false })
+    expect(parseCompareForm({ sweep: { nfe: [5, 40], n: 256, fid: true } }, false).sweep.fid).toBe(true)
+    expect(parseCompareForm({ sweep: { nfe: [5, 40], n: 256, fid: 'yes' } }, false).sweep.fid).toBe(false)
+    expect(parseCompareForm({ sweep: { nfe: [0, 'x'], n: 5 } }, false).sweep).toEqual({ nfe: [10, 20, 50, 100], n: 1000, fid: false })
     expect(parseCompareForm({ sweep: { nfe: Array.from({ length: 13 }, (_, i) => i + 1), n: 100 } }, false).sweep.nfe).toEqual([10, 20, 50, 100])
   })
 
