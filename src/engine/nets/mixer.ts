@@ -98,7 +98,8 @@ export class Mixer extends StoredModel implements TorchCompatibleModel {
     super(mixerSpecs(cfg), seed, uniquePrefix('mixer'), cfg as unknown as Record<string, unknown>)
   }
 
-  score(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+  score(x: tf.Tensor, t: tf.Tensor1D, labels?: tf.Tensor1D): tf.Tensor {
+    this.checkLabels(labels, x.shape[0]!) // unconditional: refuses labels rather than ignoring them
     const { shape, patch: p, hidden } = this.cfg
     if (x.rank !== 4 || x.shape.slice(1).join() !== shape.join()) {
       throw new Error(`mixer expects x of shape [B, ${shape.join(', ')}], got [${x.shape.join(', ')}]`)

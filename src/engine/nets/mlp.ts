@@ -2,6 +2,8 @@
 //   temb = swish(Linear(GaussianFourier(t)))                    (frozen frequencies, a buffer)
 //   h    = swish(fc0(x·c_in) + temb0(temb)); h = swish(fc_i(h) + temb_i(temb)), i = 1..L−1
 //   s    = out(h) / std(t)                                       (predicts −z, as the tutorial)
+// With classes K (classifier-free guidance): temb += label_embed[y], a learned row per class plus
+// one for the null label ∅ (labels.ts).
 // c_in = 1/√(m(t)² + σ(t)²) keeps the input O(1) for unit-scale data under VE SDEs, whose x(t)
 // reaches σ_max (on VP it is ≈ 1); it can be switched off with normalizeInput: false.
 // Weights are in tfjs layout [in, out] (PyTorch Linear layout on export: 'linear').
@@ -12,6 +14,7 @@ import { perSample } from '../sde/base'
 import type { ModelOptions, ScoreModel } from './types'
 import { StoredModel } from './stored-model'
 import { dense, gaussianFourierProjection, swish, torchDefaultInit, uniquePrefix, type ParamSpec } from './layers'
+import { ClassesOptionSchema, labelEmbedSpecs, withClasses } from './labels'
 
 export const MlpOptionsSchema = z
   .object({
@@ -22,7 +25,9 @@ export const MlpOptionsSchema = z
     embedDim: z.number().int().positive().multipleOf(2).default(32),
     /** Std of the frozen Fourier frequencies; t ∈ [0, 1] needs far fewer cycles than images' scale 30. */
     fourierScale: z.number().positive().default(4),
-    normalizeInput: z.boolean().default(true)
+    normalizeInput: z.boolean().default(true),
+    /** Class-conditional with this many classes (0: unconditional). */
+    classes: ClassesOptionSchema
   })
   .strict()
 
@@ -42,6 +47,8 @@ export function mlpSpecs(cfg: MlpConfig): ParamSpec[] {
     linear(`temb${i}`, H, H)
   }
   linear('out', H, D)
+  // Last, so every other weight draws the same initial values as without classes.
+  specs.push(...labelEmbedSpecs(cfg.classes, H))
   return specs
 }
 
@@ -53,15 +60,17 @@ export class Mlp extends StoredModel implements ScoreModel {
     private readonly sde: Sde,
     seed: number
   ) {
-    super(mlpSpecs(cfg), seed, uniquePrefix('mlp'), cfg as unknown as Record<string, unknown>)
+    super(mlpSpecs(cfg), seed, uniquePrefix('mlp'), withClasses(cfg) as unknown as Record<string, unknown>, cfg.classes)
   }
 
-  score(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+  score(x: tf.Tensor, t: tf.Tensor1D, labels?: tf.Tensor1D): tf.Tensor {
     const D = this.cfg.shape[0]
     if (x.rank !== 2 || x.shape[1] !== D) throw new Error(`mlp expects x of shape [B, ${D}], got [${x.shape.join(', ')}]`)
+    this.checkLabels(labels, x.shape[0])
     return tf.tidy(() => {
       const P = (n: string) => this.store.get(n)
-      const temb = swish(dense(gaussianFourierProjection(t, P('embed.W')), P('embed.dense.weight'), P('embed.dense.bias')))
+      const time = swish(dense(gaussianFourierProjection(t, P('embed.W')), P('embed.dense.weight'), P('embed.dense.bias')))
+      const temb = this.addLabelEmbedding(time, labels)
       const { meanCoeff, std } = this.sde.marginalCoeffs(t)
       let h: tf.Tensor = x
       if (this.cfg.normalizeInput) h = tf.mul(x, perSample(tf.rsqrt(tf.add(tf.square(meanCoeff), tf.square(std))) as tf.Tensor1D, x))

@@ -9,6 +9,9 @@
 // Kept for parity although it is dead: tgnorm2 = GroupNorm(32, 32) has one channel per group, so the
 // per-channel dense7(embed) added before it is normalised away and dense7 gets a zero gradient.
 //
+// With classes K (classifier-free guidance, not in the tutorial): embed += label_embed[y], one
+// learned row per class plus the null label ∅ (labels.ts); classes 0 is the tutorial's net.
+//
 // Sizes for 28×28: encoder 28→26→12→5→2, decoder 2→5→12→26→28 (tconv3/tconv2 use output_padding 1).
 // For 32×32 the encoder gives 30→14→6→2, so tconv4 needs output_padding 1 too; we derive every
 // output_padding from the input shape instead of hard-coding the 28×28 values.
@@ -28,6 +31,7 @@ import {
 } from './layers'
 import { groupNormSwish } from '../ops/group-norm'
 import { StoredModel } from './stored-model'
+import { ClassesOptionSchema, labelEmbedSpecs, withClasses } from './labels'
 
 export const ScoreNetOptionsSchema = z
   .object({
@@ -37,7 +41,9 @@ export const ScoreNetOptionsSchema = z
     embedDim: z.number().int().positive().multipleOf(2).default(256),
     fourierScale: z.number().positive().default(30),
     /** GroupNorm groups in state_dict order: gnorm1..4, tgnorm4, tgnorm3, tgnorm2. */
-    groups: z.array(z.number().int().positive()).length(7).default([4, 32, 32, 32, 32, 32, 32])
+    groups: z.array(z.number().int().positive()).length(7).default([4, 32, 32, 32, 32, 32, 32]),
+    /** Class-conditional with this many classes (0: unconditional, the tutorial). */
+    classes: ClassesOptionSchema
   })
   .strict()
 
@@ -47,6 +53,8 @@ export interface ScoreNetConfig {
   embedDim: number
   fourierScale: number
   groups: [number, number, number, number, number, number, number]
+  /** Number of classes K (0: unconditional). */
+  classes: number
   /** Derived from the shape: output_padding of tconv4, tconv3, tconv2, each [h, w]. */
   outputPadding: { tconv4: [number, number]; tconv3: [number, number]; tconv2: [number, number] }
 }
@@ -88,7 +96,7 @@ export function resolveScoreNetConfig(shape: number[], options: unknown = {}): S
   for (const [name, pads] of Object.entries(outputPadding)) {
     if (pads.some((p) => p < 0 || p > 1)) throw new Error(`scorenet: shape [${shape.join(', ')}] needs output_padding ${pads.join('/')} on ${name}, outside PyTorch's [0, 1]`)
   }
-  return { shape: [h, w, c], channels, embedDim: o.embedDim, fourierScale: o.fourierScale, groups, outputPadding }
+  return { shape: [h, w, c], channels, embedDim: o.embedDim, fourierScale: o.fourierScale, groups, classes: o.classes, outputPadding }
 }
 
 /** Parameter specs in the tutorial's state_dict order, with tfjs shapes. */
@@ -122,6 +130,8 @@ export function scoreNetSpecs(cfg: ScoreNetConfig): ParamSpec[] {
   tconv('tconv2', 2 * c1, c0), linear('dense7.dense', E, c0), gnorm('tgnorm2', c0)
   tconv('tconv1', 2 * c0, cin)
   specs.push({ name: 'tconv1.bias', shape: [cin], layout: 'same', init: torchDefaultInit(cin * 9), trainable: true })
+  // Last, so the tutorial's weights draw the same initial values with or without classes.
+  specs.push(...labelEmbedSpecs(cfg.classes, E))
   return specs
 }
 
@@ -134,18 +144,20 @@ export class ScoreNet extends StoredModel implements TorchCompatibleModel {
   ) {
     // outputPadding is derived from the shape, so the stored config leaves it out.
     const { outputPadding: _derived, ...rest } = cfg
-    super(scoreNetSpecs(cfg), seed, uniquePrefix(name), rest as unknown as Record<string, unknown>)
+    super(scoreNetSpecs(cfg), seed, uniquePrefix(name), withClasses(rest) as unknown as Record<string, unknown>, cfg.classes)
   }
 
-  score(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor {
+  score(x: tf.Tensor, t: tf.Tensor1D, labels?: tf.Tensor1D): tf.Tensor {
     const { shape, groups, outputPadding: op } = this.cfg
     if (x.rank !== 4 || x.shape.slice(1).join() !== shape.join()) {
       throw new Error(`${this.name} expects x of shape [B, ${shape.join(', ')}], got [${x.shape.join(', ')}]`)
     }
+    this.checkLabels(labels, x.shape[0])
     return tf.tidy(() => {
       const P = (n: string) => this.store.get(n)
       const B = x.shape[0]
-      const embed = swish(dense(gaussianFourierProjection(t, P('embed.0.W')), P('embed.1.weight'), P('embed.1.bias')))
+      const time = swish(dense(gaussianFourierProjection(t, P('embed.0.W')), P('embed.1.weight'), P('embed.1.bias')))
+      const embed = this.addLabelEmbedding(time, labels)
       // Dense(embed)[..., None, None] in NCHW is a per-channel bias: [B, C] here.
       const timeBias = (n: string) => dense(embed, P(`${n}.dense.weight`), P(`${n}.dense.bias`))
       const block = (h: tf.Tensor, d: string, gn: string, g: number) => groupNormSwish(h, timeBias(d), g, P(`${gn}.weight`), P(`${gn}.bias`))

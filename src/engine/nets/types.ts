@@ -16,8 +16,14 @@ export interface ScoreModel {
   readonly buffers: ReadonlyMap<string, tf.Tensor>
   /** Everything needed to rebuild the same architecture (stored in checkpoints). */
   readonly config: Record<string, unknown>
-  /** The score. Must be called inside tf.tidy (or the caller disposes the result). */
-  score(x: tf.Tensor, t: tf.Tensor1D): tf.Tensor
+  /** Number of classes K of a class-conditional model (classifier-free guidance); 0: unconditional. */
+  readonly classes: number
+  /**
+   * The score. Must be called inside tf.tidy (or the caller disposes the result).
+   * labels: int32 class ids [B] in [0, K], K being the null label ∅; absent means ∅ on a
+   * conditional model. An unconditional model throws when given labels.
+   */
+  score(x: tf.Tensor, t: tf.Tensor1D, labels?: tf.Tensor1D): tf.Tensor
   /** Trainable parameter count. */
   numParams(): number
   dispose(): void

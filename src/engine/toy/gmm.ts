@@ -48,13 +48,39 @@ export class GmmToy implements AnalyticToyDataset {
   }
 
   sample(n: number, rng: Rng): Float32Array {
-    const out = new Float32Array(n * 2)
+    return this.sampleWithLabels(n, rng).x
+  }
+
+  /** Samples [n, 2] with the component each came from (class labels for conditional models); same draws as sample(). */
+  sampleWithLabels(n: number, rng: Rng): { x: Float32Array; labels: Int32Array } {
+    const x = new Float32Array(n * 2)
+    const labels = new Int32Array(n)
     for (let i = 0; i < n; i++) {
       const u = rng.float()
       let k = this.cdf.findIndex((c) => u < c)
       if (k < 0) k = this.means.length - 1
-      out[2 * i] = this.means[k][0] + this.stds[k] * rng.normal()
-      out[2 * i + 1] = this.means[k][1] + this.stds[k] * rng.normal()
+      x[2 * i] = this.means[k][0] + this.stds[k] * rng.normal()
+      x[2 * i + 1] = this.means[k][1] + this.stds[k] * rng.normal()
+      labels[i] = k
+    }
+    return { x, labels }
+  }
+
+  /** The one-component mixture of component k: its score is the exact class-conditional score. */
+  component(k: number): GmmToy {
+    if (!Number.isInteger(k) || k < 0 || k >= this.means.length) throw new Error(`toy-gmm: no component ${k} (have ${this.means.length})`)
+    return new GmmToy({ means: [this.means[k]], stds: [this.stds[k]], weights: [1] })
+  }
+
+  /** Index of the nearest component mean to each point of x [n, 2]. */
+  nearestComponent(x: ArrayLike<number>): Int32Array {
+    const out = new Int32Array(x.length / 2)
+    for (let i = 0; i < out.length; i++) {
+      let best = Infinity
+      this.means.forEach((m, k) => {
+        const d = (x[2 * i] - m[0]) ** 2 + (x[2 * i + 1] - m[1]) ** 2
+        if (d < best) [best, out[i]] = [d, k]
+      })
     }
     return out
   }

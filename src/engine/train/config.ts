@@ -21,7 +21,13 @@ export const TrainerConfigSchema = z
     /** Smallest t of the loss. */
     lossEps: z.number().positive().lt(1).default(1e-5),
     weighting: z.string().default('std2'),
-    reduction: z.enum(['sum', 'mean']).default('sum')
+    reduction: z.enum(['sum', 'mean']).default('sum'),
+    /**
+     * Classifier-free guidance: probability of replacing a label by the null label ∅, so one
+     * network learns s(x, t, y) and s(x, t, ∅). Default 0.1 (Ho & Salimans) for a conditional
+     * model, resolved by the Trainer; ignored for an unconditional one.
+     */
+    labelDropout: z.number().min(0).lt(1).optional()
   })
   .strict()
 

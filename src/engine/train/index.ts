@@ -3,3 +3,4 @@ export { TrainerConfigSchema, resolveTrainerConfig, type TrainerConfig, type Tra
 export { Adam, ADAM_DEFAULTS, type AdamOptions, type AdamState, type NamedArray } from './adam'
 export { Ema, type EmaState } from './ema'
 export { warmupLr, clipFactor, globalNorm } from './clip'
+export { batchLabels, DEFAULT_LABEL_DROPOUT } from './labels'

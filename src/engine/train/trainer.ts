@@ -1,6 +1,7 @@
 // One training step of denoising score matching: loss and gradients (tf.variableGrads), a
 // NaN/Inf guard that throws before anything is updated, warm-up, global-norm clipping, Adam,
-// EMA. Everything runs inside tf.tidy; only numbers leave a step. All randomness comes from
+// EMA. Class-conditional models get labels per batch, some dropped to ∅ (labels.ts, for
+// classifier-free guidance). Everything runs inside tf.tidy; only numbers leave a step. All randomness comes from
 // one seeded Rng, so the same seed gives the same losses and a checkpoint resumes exactly.
 import { tf } from '../tf'
 import { Rng, type RngState } from '../rng'
@@ -13,6 +14,7 @@ import { Adam, assignArray, type AdamState, type NamedArray } from './adam'
 import { Ema, type EmaState } from './ema'
 import { clipFactor, globalNorm, warmupLr } from './clip'
 import { resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config'
+import { batchLabels, resolveLabelDropout } from './labels'
 
 export interface StepMetrics {
   /** Number of updates applied so far (this step included). */
@@ -76,7 +78,7 @@ export class Trainer {
   constructor(opts: TrainerOptions) {
     this.model = opts.model
     this.sde = opts.sde
-    this.config = resolveTrainerConfig(opts.config)
+    this.config = resolveLabelDropout(resolveTrainerConfig(opts.config), this.model.classes)
     getWeighting(this.config.weighting).check?.(this.sde) // fail at setup, not at step 1
     this.rng = new Rng(this.config.seed)
     this.names = [...this.model.params.keys()]
@@ -89,13 +91,20 @@ export class Trainer {
     return this.steps
   }
 
-  /** One optimisation step on a batch [B, ...] (the caller keeps ownership of `batch`). */
-  step(batch: tf.Tensor): StepMetrics {
+  /**
+   * One optimisation step on a batch [B, ...] (the caller keeps ownership of `batch` and `labels`).
+   * A class-conditional model needs `labels`, class ids [B] in [0, K); an unconditional one takes none.
+   */
+  step(batch: tf.Tensor, labels?: ArrayLike<number> | tf.Tensor1D): StepMetrics {
     const start = performance.now()
     this.dataShape ??= batch.shape.slice(1)
     const lr = warmupLr(this.config.lr, this.config.warmup, this.steps)
     const vars = this.names.map((n) => this.model.params.get(n)!)
-    const scoreFn = (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t)
+    // Drawn before the loss's seeds, and only for conditional models: unconditional runs replay as before.
+    const y = batchLabels(labels, this.model.classes, batch.shape[0]!, this.config.labelDropout ?? 0, this.rng)
+    const scoreFn = y
+      ? (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t, tf.tensor1d(y, 'int32')) // called inside dsmLoss' tidy
+      : (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t)
     const opts = { eps: this.config.lossEps, weighting: this.config.weighting, reduction: this.config.reduction }
     // variableGrads runs the forward pass in its own tidy: per-sample losses and times are
     // kept explicitly and disposed below.

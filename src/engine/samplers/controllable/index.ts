@@ -49,3 +49,4 @@ export { sampleInpaint, type InpaintInputs, type InpaintOptions } from './inpain
 export { sampleColorize, decouple, couple, toGrey, COLOR_MATRIX, type ColorizeInputs, type ColorizeOptions } from './colorize'
 export { sampleConditional, conditionalScore, type ClassifierFn, type ClassLabels, type ConditionalInputs, type ConditionalOptions } from './conditional'
 export { gmmClassifier } from './gmm-classifier'
+export { cfgScore, cfgCombine } from './cfg'
