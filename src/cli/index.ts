@@ -22,6 +22,8 @@ Commands:
   train --dataset NAME [--model NAME] [--sde ve|vp|subvp|vesde_tutorial] [--steps N | --epochs N]
         [--batch N] [--lr X] [--weighting std2|likelihood|vp_exp|uniform] [--ema X] [--seed S]
         [--checkpoint-every N] [--sigma-max X] [--name RUN]      Train a model (Ctrl-C stops with a checkpoint)
+        [--conditional] [--label-dropout P]                      Class-conditional (for classifier-free guidance;
+                                                                 labels dropped to ∅ with probability P, default 0.1)
   train --resume RUN                                             Continue a run from its last checkpoint
   train-classifier --dataset NAME [--steps N] [--seed S]         The data set's feature classifier, for quality numbers
                                                                  (FD, KID, precision/recall) of image samples
@@ -29,7 +31,7 @@ Commands:
          [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]
          --out FILE.png [--gif FILE.gif] [--force]               Sample a grid (PNG with its settings inside;
                                                                  --force replaces existing files)
-         [--inpaint left|right|top|bottom|center|checker | --colorize | --class K] [--split test|train]
+         [--inpaint left|right|top|bottom|center|checker | --colorize | --class K|NAME [--guidance W]] [--split test|train]
                                                                  Controllable generation (pc sampler)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
           [--metric fd,kid,pr]                                   (image runs: each measured through the data set's classifier)

@@ -16,6 +16,8 @@ export const TRAIN_OPTIONS = {
   seed: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   'sigma-max': { type: 'string' },
+  conditional: { type: 'boolean' },
+  'label-dropout': { type: 'string' },
   name: { type: 'string' },
   resume: { type: 'string' }
 } as const

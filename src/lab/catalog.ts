@@ -4,6 +4,7 @@ import { MODELS } from '../engine/nets'
 import { listSdes, SDES } from '../engine/sde'
 import { WEIGHTINGS } from '../engine/loss'
 import { listSamplers, type SettingInfo, type SettingRange } from '../engine/samplers'
+import { createToy, GmmToy } from '../engine/toy'
 import { DATASETS, getDataset } from './datasets/registry'
 import { HandlerError } from './dispatch'
 import { SAMPLER_SETTING_LIMITS, type ProcOutput, type TrainConfig } from '../shared/contract'
@@ -128,6 +129,12 @@ export function sdeSamplerDefaults(sampler: string, sde: string, centered?: bool
   return { ...(SDE_SAMPLER_DEFAULTS[sampler]?.[sde] ?? {}), ...(byRange ?? {}) }
 }
 
+/** A toy set's classes: toy-gmm's components ("mode 0" …); the others have none. */
+function toyClassNames(name: string): string[] {
+  const toy = createToy(name)
+  return toy instanceof GmmToy ? Array.from({ length: toy.componentCount }, (_, k) => `mode ${k}`) : []
+}
+
 const PRESET_FOR: Record<string, string> = {
   'toy-gmm': 'toy-quick',
   'toy-rings': 'toy-quick',
@@ -187,8 +194,8 @@ export function catalog(): ProcOutput<'engine.catalog'> {
     }),
     datasets: DATASETS.map((d) =>
       d.kind === 'toy'
-        ? { name: d.name, title: d.title, shape: [2], size: 0, synthetic: true }
-        : { name: d.name, title: d.title, shape: [d.shape[0], d.shape[1], d.shape[2]], size: d.trainSize, synthetic: false }
+        ? { name: d.name, title: d.title, shape: [2], size: 0, synthetic: true, classNames: toyClassNames(d.name) }
+        : { name: d.name, title: d.title, shape: [d.shape[0], d.shape[1], d.shape[2]], size: d.trainSize, synthetic: false, classNames: [...d.classNames] }
     ),
     presets: PRESETS
   }

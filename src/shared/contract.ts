@@ -68,6 +68,10 @@ export const LIMITS = {
   likelihoodCount: { min: 1, max: 10_000, int: true, what: 'images to evaluate' },
   classLabel: { min: 0, max: 999, int: true, what: 'class label' },
   classifierScale: { min: 0, max: 100, what: 'classifier scale' },
+  /** Classifier-free guidance: share of training labels replaced by the null label. */
+  labelDropout: { min: 0, max: 0.9, what: 'label dropout' },
+  /** Classifier-free guidance weight w: (1 + w)·s(x, t, y) − w·s(x, t, ∅). */
+  guidance: { min: 0, max: 100, what: 'guidance weight' },
   compareEntries: { min: 1, max: 8, int: true, what: 'samplers in a comparison' },
   /** Samples measured for a quality number: the same N for every point of a sweep (FD is biased at small N). */
   qualityCount: { min: 16, max: 10_000, int: true, what: 'samples measured (N)' },
@@ -258,9 +262,19 @@ function trainConfigSchema(bounded: boolean) {
     centered: z.boolean(),
     randomFlip: z.boolean(),
     /** Training-time budget over all sessions: the run ends (with a checkpoint) when it is spent. 0 or absent: none. */
-    maxMinutes: n(LIMITS.maxMinutes).optional()
+    maxMinutes: n(LIMITS.maxMinutes).optional(),
+    /**
+     * Class-conditional: the network gets a label embedding (and a null label) and trains on the
+     * data set's labels, each dropped to the null label with probability labelDropout (default
+     * 0.1), so it samples any class with classifier-free guidance. Absent: unconditional.
+     */
+    conditional: z.boolean().optional(),
+    labelDropout: n(LIMITS.labelDropout).optional()
   })
 }
+
+/** A conditional run's label dropout when its config leaves it out (Ho & Salimans: 0.1–0.2; the engine's own default agrees, tested). */
+export const DEFAULT_LABEL_DROPOUT = 0.1
 
 export const TrainConfigSchema = trainConfigSchema(true)
 const StoredTrainConfigSchema = trainConfigSchema(false)
@@ -433,8 +447,12 @@ export const ConditionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('inpaint'), mask: z.enum(['left', 'right', 'top', 'bottom', 'center', 'checker']), split: z.enum(['train', 'test']) }).strict(),
   /** Colour grey versions of data-set images (3-channel data sets). */
   z.object({ kind: z.literal('colorize'), split: z.enum(['train', 'test']) }).strict(),
-  /** Sample one class through a noise-conditional classifier (exact for toy-gmm). */
-  z.object({ kind: z.literal('class'), label: ranged(LIMITS.classLabel), scale: ranged(LIMITS.classifierScale).optional() }).strict()
+  /**
+   * Sample one class: on a class-conditional run by classifier-free guidance with weight
+   * `guidance` (default 1; 0 is the plain conditional score), with any sampler; otherwise through
+   * a noise-conditional classifier scaled by `scale` (exact for toy-gmm, with pc).
+   */
+  z.object({ kind: z.literal('class'), label: ranged(LIMITS.classLabel), scale: ranged(LIMITS.classifierScale).optional(), guidance: ranged(LIMITS.guidance).optional() }).strict()
 ])
 export type Condition = z.infer<typeof ConditionSchema>
 
@@ -722,7 +740,8 @@ export const procedures = {
           )
         })
       ),
-      datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean() })),
+      /** classNames: the labels a class-conditional run learns (empty: the set has none). */
+      datasets: z.array(z.object({ name: z.string(), title: z.string(), shape: z.array(z.number()), size: z.number(), synthetic: z.boolean(), classNames: z.array(z.string()).optional() })),
       presets: z.array(z.object({ name: z.string(), description: z.string(), config: TrainConfigSchema }))
     })
   },

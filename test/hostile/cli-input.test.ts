@@ -119,7 +119,7 @@ describe('absurd numeric settings are refused at the contract', () => {
   })
 })
 
-describe('junk budgets for sweep and metric', () => {
+describe('junk budgets for sweep and metric, junk guidance for sample', () => {
   const out = () => tempDir('score-lab-hostile-out-')
   it.each([
     [['sweep', '--samplers', 'em', '--nfe', '10,abc'], /--nfe/],
@@ -131,10 +131,14 @@ describe('junk budgets for sweep and metric', () => {
     [['sweep', '--samplers', 'em', '--nfe', Array.from({ length: 13 }, (_, i) => 10 + i).join(',')], /budgets|nfe/],
     [['sweep', '--samplers', 'em,no_such_sampler', '--nfe', '10'], /no_such_sampler/],
     [['metric', '--nfe', '10,20'], /one budget/],
-    [['metric', '--n', '-3'], /\bn\b/]
+    [['metric', '--n', '-3'], /\bn\b/],
+    [['sample', '--guidance', '2', '--out-file'], /--guidance goes with --class/],
+    [['sample', '--class', 'sneaker', '--out-file'], /--class takes a class number for toy-gmm/],
+    [['sample', '--class', '1', '--guidance', '-1', '--out-file'], /guidance/]
   ])('%j is refused with one clear line naming the flag, and nothing is sampled', (args, message) => {
     const dir = out()
-    const r = cli(...(args as string[]), '--checkpoint', runId, '--out', dir)
+    const argv = (args as string[]).filter((a) => a !== '--out-file')
+    const r = cli(...argv, '--checkpoint', runId, '--out', (args as string[]).includes('--out-file') ? path.join(dir, 'x.png') : dir)
     expect(r.code).not.toBe(0)
     expect(r.code).not.toBe(null)
     expect(r.lastError).toMatch(/^score-lab: /)

@@ -9,6 +9,7 @@ import { UsageError, int, num, waitForJob, type Cli } from '../context'
 import { OutputRefused, checkOutputPath, writeOutputFile } from '../../engine/io/output-file'
 import { resolveRunRef, type RunRef } from '../../lab/runs/run-ref'
 import { sweepCsv } from '../../shared/sweep-table'
+import { DATASETS } from '../../lab/datasets/registry'
 import { samplersNamed, settingsFromFlags } from './samplers'
 
 export const SAMPLE_OPTIONS = {
@@ -27,6 +28,7 @@ export const SAMPLE_OPTIONS = {
   inpaint: { type: 'string' },
   colorize: { type: 'boolean' },
   class: { type: 'string' },
+  guidance: { type: 'string' },
   'no-ema': { type: 'boolean' },
   fid: { type: 'boolean' },
   force: { type: 'boolean' },
@@ -97,8 +99,22 @@ function outputUsageError(err: unknown): Error {
   return err as Error
 }
 
-/** --inpaint MASK | --colorize | --class K → the request's condition (controllable generation). */
-function conditionFrom(f: Flags): Condition | undefined {
+function classNamesOf(dataset: string): readonly string[] {
+  const info = DATASETS.find((d) => d.name === dataset)
+  return info?.kind === 'image' ? info.classNames : []
+}
+
+/** --class's value: a class id, or one of the data set's class names (any case, e.g. sneaker). */
+function classLabel(value: string, dataset: string): number {
+  if (/^\d+$/.test(value)) return Number(value)
+  const names = classNamesOf(dataset)
+  const k = names.findIndex((n) => n.toLowerCase() === value.toLowerCase())
+  if (k < 0) throw new UsageError(names.length ? `--class: ${dataset} has no class "${value}"; its classes are ${names.map((n, i) => `${i} ${n}`).join(', ')}` : `--class takes a class number for ${dataset}, got "${value}"`)
+  return k
+}
+
+/** --inpaint MASK | --colorize | --class K|NAME [--guidance W] → the request's condition (controllable generation). */
+function conditionFrom(f: Flags, dataset: string): Condition | undefined {
   const given = [f.inpaint !== undefined, f.colorize === true, f.class !== undefined].filter(Boolean).length
   if (given > 1) throw new UsageError('give one of --inpaint, --colorize and --class')
   const split = f.split ?? 'test'
@@ -109,7 +125,8 @@ function conditionFrom(f: Flags): Condition | undefined {
     return { kind: 'inpaint', mask: f.inpaint as (typeof masks)[number], split }
   }
   if (f.colorize) return { kind: 'colorize', split }
-  if (f.class !== undefined) return { kind: 'class', label: int('class', f.class)! }
+  if (f.class !== undefined) return { kind: 'class', label: classLabel(f.class, dataset), guidance: num('guidance', f.guidance) }
+  if (f.guidance !== undefined) throw new UsageError('--guidance goes with --class (the class to guide towards)')
   return undefined
 }
 
@@ -117,10 +134,10 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   const ref = checkpointFlag(f)
   if (!f.out) throw new UsageError('--out FILE.png is required')
   const { sampler, settings } = (await samplersWithSettings(cli, [f.sampler ?? 'pc'], f))[0]!
-  const condition = conditionFrom(f)
   const force = f.force === true
   // The run is checked after the flags (a typo is cheaper to hear about) and before the output paths.
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
+  const condition = conditionFrom(f, cli.service.runs.get(runId).config.dataset)
   checkOut(f.out, force)
   checkOut(f.gif, force)
   const { jobId } = await cli.call('samples.start', {

@@ -11,7 +11,7 @@ export { TRAIN_OPTIONS }
 /** Short SDE names of the CLI → registry keys. */
 const SDE_ALIASES: Record<string, string> = { ve: 'vesde', vp: 'vpsde', subvp: 'subvpsde', 've-tutorial': 'vesde_tutorial' }
 
-type TrainFlags = { [K in keyof typeof TRAIN_OPTIONS]?: string }
+type TrainFlags = { [K in keyof typeof TRAIN_OPTIONS]?: (typeof TRAIN_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
 
 export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, number>): TrainConfig {
   if (!flags.dataset) throw new UsageError('--dataset is required (mnist, fashion-mnist, cifar10, toy-gmm, toy-rings, toy-moons)')
@@ -47,6 +47,12 @@ export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, nu
   if (ema !== undefined) c.ema = ema
   const seed = int('seed', flags.seed)
   if (seed !== undefined) c.seed = seed
+  // --label-dropout P implies --conditional (a dropout only means something for a conditional net).
+  const dropout = num('label-dropout', flags['label-dropout'])
+  if (flags.conditional === true || dropout !== undefined) {
+    c.conditional = true
+    if (dropout !== undefined) c.labelDropout = dropout
+  }
   const every = int('checkpoint-every', flags['checkpoint-every'])
   if (every !== undefined) c.checkpointEvery = every
   else c.checkpointEvery = Math.min(c.checkpointEvery, c.steps)

@@ -47,6 +47,11 @@ export class GmmToy implements AnalyticToyDataset {
     this.config = { means: this.means, stds: this.stds, weights: this.weights }
   }
 
+  /** Number of components: the classes of sampleWithLabels. */
+  get componentCount(): number {
+    return this.means.length
+  }
+
   sample(n: number, rng: Rng): Float32Array {
     return this.sampleWithLabels(n, rng).x
   }

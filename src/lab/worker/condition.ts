@@ -3,7 +3,8 @@
 // colorisation, the exact classifier of toy-gmm for class-conditional sampling).
 import { Batcher } from '../../engine/data/batcher'
 import { createToy } from '../../engine/toy'
-import { gmmClassifier, runColorize, runConditional, runInpaint } from '../../engine/samplers/controllable'
+import { cfgScore, gmmClassifier, runColorize, runConditional, runInpaint } from '../../engine/samplers/controllable'
+import type { ScoreModel } from '../../engine/nets/types'
 import type { SampleResult, SamplerOptions } from '../../engine/samplers'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
 import type { Condition, TrainConfig } from '../../shared/contract'
@@ -12,7 +13,10 @@ import { DatasetStore } from '../datasets/store'
 type Runtime = Pick<SamplerOptions, 'shape' | 'onStep' | 'signal'>
 
 export interface Conditioned {
-  run(scoreFn: ScoreFn, sde: Sde, settings: Record<string, unknown>, runtime: Runtime): Promise<SampleResult>
+  /** Runs the condition's own sampler; absent when `score` replaces the score for the request's sampler. */
+  run?(scoreFn: ScoreFn, sde: Sde, settings: Record<string, unknown>, runtime: Runtime): Promise<SampleResult>
+  /** A guided score any sampler takes (classifier-free guidance on a class-conditional run). */
+  score?: ScoreFn
   /** What the condition shows (masked or grey references), in the data's scaling; null for classes. */
   reference: Float32Array | null
 }
@@ -35,10 +39,14 @@ export function maskFor(kind: Extract<Condition, { kind: 'inpaint' }>['mask'], h
   return m
 }
 
-export async function conditioned(condition: Condition, config: TrainConfig, dataDir: string, shape: number[], count: number, seed: number): Promise<Conditioned> {
+export async function conditioned(condition: Condition, config: TrainConfig, dataDir: string, shape: number[], count: number, seed: number, model: ScoreModel): Promise<Conditioned> {
+  if (condition.kind === 'class' && model.classes > 0) {
+    if (condition.label >= model.classes) throw new Error(`This run has ${model.classes} classes (0–${model.classes - 1}); there is no class ${condition.label}.`)
+    return { reference: null, score: cfgScore(model, condition.label, condition.guidance ?? 1) }
+  }
   if (condition.kind === 'class') {
     if (config.dataset !== 'toy-gmm') {
-      throw new Error(`Class-conditional sampling needs a noise-conditional classifier; one exists here only for toy-gmm (exact), not for ${config.dataset}.`)
+      throw new Error(`Class-conditional sampling needs a class-conditional run (train with --conditional, or Conditional in the run form) or a noise-conditional classifier, which exists here only for toy-gmm (exact); this ${config.dataset} run is unconditional.`)
     }
     const toy = createToy('toy-gmm')
     const k = ((toy.config as { means?: unknown[] }).means ?? []).length

@@ -3,7 +3,7 @@
 // is the same after a resume as it would have been without one.
 import { tf } from '../../engine/tf'
 import { Batcher, mixSeed, seededRandom } from '../../engine/data/batcher'
-import { createToy, TOYS } from '../../engine/toy'
+import { createToy, GmmToy, TOYS } from '../../engine/toy'
 import { Rng } from '../../engine/rng'
 import type { DatasetStore } from '../datasets/store'
 import type { TrainConfig } from '../../shared/contract'
@@ -12,18 +12,30 @@ export interface DataSource {
   /** Data shape without the batch. */
   shape: number[]
   size: number
+  /** Classes of the data (labels 0..classes−1); 0 when the set has none (toy-rings, toy-moons). */
+  classes: number
   /** The batch for 0-based step `step` ([B, ...] float32; the caller disposes it). */
   batch(step: number): tf.Tensor
+  /** The same batch with its class labels (for class-conditional runs). */
+  labelledBatch(step: number): { x: tf.Tensor; labels: Int32Array }
   epochOf(step: number): number
 }
 
 export async function openDataSource(config: TrainConfig, datasets: DatasetStore): Promise<DataSource> {
   if (config.dataset in TOYS) {
     const toy = createToy(config.dataset)
+    // Only the mixture has classes: its components (sampleWithLabels draws what sample draws).
+    const gmm = toy instanceof GmmToy ? toy : null
     return {
       shape: [2],
       size: Infinity,
+      classes: gmm ? gmm.componentCount : 0,
       batch: (step) => tf.tensor2d(toy.sample(config.batchSize, new Rng(mixSeed(config.seed, step))), [config.batchSize, 2]),
+      labelledBatch: (step) => {
+        if (!gmm) throw new Error(`${config.dataset} has no classes, so it cannot train a class-conditional model (toy-gmm can).`)
+        const { x, labels } = gmm.sampleWithLabels(config.batchSize, new Rng(mixSeed(config.seed, step)))
+        return { x: tf.tensor2d(x, [config.batchSize, 2]), labels: Int32Array.from(labels) }
+      },
       epochOf: () => 0
     }
   }
@@ -35,10 +47,7 @@ export async function openDataSource(config: TrainConfig, datasets: DatasetStore
   const perEpoch = batcher.batchesPerEpoch
   let cachedEpoch = -1
   let order: Int32Array = new Int32Array(0)
-  return {
-    shape: [set.height, set.width, set.channels],
-    size: set.count,
-    batch: (step) => {
+  const labelled = (step: number) => {
       const epoch = Math.floor(step / perEpoch)
       if (epoch !== cachedEpoch) {
         order = batcher.order(epoch)
@@ -50,9 +59,16 @@ export async function openDataSource(config: TrainConfig, datasets: DatasetStore
       const random = seededRandom(mixSeed(config.seed, 0x5eed + 2 * step + 1))
       const flips = config.randomFlip ? Array.from(indices, () => random() < 0.5) : undefined
       const b = batcher.makeBatch(indices, flips)
+      const labels = Int32Array.from(b.y.dataSync())
       b.y.dispose()
-      return b.x
-    },
+      return { x: b.x, labels }
+  }
+  return {
+    shape: [set.height, set.width, set.channels],
+    size: set.count,
+    classes: set.classNames.length,
+    batch: (step) => labelled(step).x,
+    labelledBatch: labelled,
     epochOf: (step) => Math.floor(step / perEpoch)
   }
 }

@@ -4,6 +4,7 @@ import { loadCheckpoint } from '../../engine/checkpoint/checkpoint'
 import { Trainer } from '../../engine/train'
 import { tf } from '../../engine/tf'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
+import type { ScoreModel } from '../../engine/nets/types'
 import { viewCheckpoints } from '../runs/checkpoint-folder'
 import type { CheckpointInfo } from '../../shared/contract'
 
@@ -12,6 +13,8 @@ export interface LoadedModel {
   sde: Sde
   shape: number[]
   scoreFn: ScoreFn
+  /** The network itself (class-conditional runs are guided through it). */
+  model: ScoreModel
   usedEma: boolean
   dispose(): void
 }
@@ -38,6 +41,7 @@ export async function loadRunModel(ckDir: string, file: string | undefined, useE
     sde: trainer.sde,
     shape: state.model.shape,
     scoreFn: (x, t) => model.score(x, t),
+    model,
     usedEma,
     dispose: () => {
       trainer.dispose()

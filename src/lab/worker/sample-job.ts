@@ -71,10 +71,11 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   const { config, dataDir, store } = to
   const r = job.request
   const centered = config.centered
-  if (r.condition && r.sampler !== 'pc') {
+  const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, r.count, r.seed, loaded.model) : null
+  // Classifier-free guidance is a score any sampler takes; the others bring their own PC loop.
+  if (r.condition && cond?.run && r.sampler !== 'pc') {
     throw new Error(`Controllable generation (${r.condition.kind}) runs on the predictor–corrector sampler: choose "pc", not "${r.sampler}".`)
   }
-  const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, r.count, r.seed) : null
   const frames: Float32Array[] = []
   const wanted = r.trajectoryFrames ?? 0
   const settings: Record<string, unknown> = {
@@ -104,7 +105,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
       }
     }
   }
-  const result = cond ? await cond.run(loaded.scoreFn, loaded.sde, settings, runtime) : await runSampler(r.sampler, loaded.scoreFn, loaded.sde, settings, runtime)
+  const result = cond?.run ? await cond.run(loaded.scoreFn, loaded.sde, settings, runtime) : await runSampler(r.sampler, cond?.score ?? loaded.scoreFn, loaded.sde, settings, runtime)
   const samples = await result.samples.data() as Float32Array
   result.samples.dispose()
   const id = store.newId(r.sampler)

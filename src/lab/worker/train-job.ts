@@ -9,6 +9,7 @@ import { createModel } from '../../engine/nets'
 import { createSde } from '../../engine/sde'
 import { Trainer, NonFiniteLossError } from '../../engine/train'
 import { loadCheckpoint, saveCheckpoint } from '../../engine/checkpoint/checkpoint'
+import { DEFAULT_LABEL_DROPOUT } from '../../shared/contract'
 import type { CheckpointInfo, MetricPoint } from '../../shared/contract'
 import type { TrainerState } from '../../engine/train/trainer'
 import { DatasetStore } from '../datasets/store'
@@ -47,8 +48,10 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     batchSize: config.batchSize,
     seed: config.seed,
     weighting: config.weighting,
-    reduction: config.reduction
+    reduction: config.reduction,
+    ...(config.conditional ? { labelDropout: config.labelDropout ?? DEFAULT_LABEL_DROPOUT } : {})
   }
+  if (config.conditional && data.classes < 2) throw new Error(`${config.dataset} has no classes, so it cannot train a class-conditional model (image sets and toy-gmm can).`)
   if (spec.resume && checkpoints.length > 0) {
     // Newest first; one that fails verification is set aside (damaged/) and the next is tried.
     let state: TrainerState | null = null
@@ -84,7 +87,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
       post({ type: 'log', level: 'warn', message: 'No checkpoint to resume from; starting from step 0.' })
     }
     const sde = createSde({ name: config.sde.name, ...config.sde.params })
-    const model = createModel(config.model, { shape: data.shape, sde, seed: config.seed })
+    const model = createModel(config.model, { shape: data.shape, sde, seed: config.seed, ...(config.conditional ? { options: { classes: data.classes } } : {}) })
     trainer = new Trainer({ model, sde, config: trainConfig, dataShape: data.shape })
   }
 
@@ -147,10 +150,10 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
         sessionStart = performance.now()
         continue
       }
-      const batch = data.batch(trainer.stepCount)
+      const { x: batch, labels } = config.conditional ? data.labelledBatch(trainer.stepCount) : { x: data.batch(trainer.stepCount), labels: undefined }
       let m
       try {
-        m = trainer.step(batch)
+        m = trainer.step(batch, labels)
       } finally {
         batch.dispose()
       }

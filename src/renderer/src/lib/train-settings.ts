@@ -1,11 +1,11 @@
 // Every setting of a training run as the New-run form shows it: a label, a one-line
 // explanation, and the limits of TrainConfigSchema (checked as you type, in words, before the
 // schema itself and then the lab check them again).
-import { LIMITS, TrainConfigSchema, type NumRange, type TrainConfig } from '@shared/contract'
+import { DEFAULT_LABEL_DROPOUT, LIMITS, TrainConfigSchema, type NumRange, type TrainConfig } from '@shared/contract'
 import type { Catalog } from '../stores/catalog'
 
-export type NumberKey = 'steps' | 'maxMinutes' | 'batchSize' | 'lr' | 'warmup' | 'gradClip' | 'ema' | 'seed' | 'checkpointEvery' | 'keepLast' | 'previewEvery'
-export type BoolKey = 'keepBest' | 'centered' | 'randomFlip'
+export type NumberKey = 'steps' | 'maxMinutes' | 'batchSize' | 'lr' | 'warmup' | 'gradClip' | 'ema' | 'seed' | 'checkpointEvery' | 'keepLast' | 'previewEvery' | 'labelDropout'
+export type BoolKey = 'keepBest' | 'centered' | 'randomFlip' | 'conditional'
 
 export interface NumberField {
   key: NumberKey
@@ -35,13 +35,15 @@ export const NUMBER_FIELDS: Record<NumberKey, NumberField> = {
   seed: { key: 'seed', label: 'Seed', help: 'Seeds the weights, batches and noise: the same seed gives the same run.', ...limits('seed') },
   checkpointEvery: { key: 'checkpointEvery', label: 'Checkpoint every', help: 'Steps between checkpoints (one is also written at the end).', ...limits('checkpointEvery') },
   keepLast: { key: 'keepLast', label: 'Keep last', help: 'How many recent checkpoints to keep on disk.', ...limits('keepLast') },
-  previewEvery: { key: 'previewEvery', label: 'Preview every', help: 'Steps between preview grids; 0 turns previews off.', ...limits('previewEvery') }
+  previewEvery: { key: 'previewEvery', label: 'Preview every', help: 'Steps between preview grids; 0 turns previews off.', ...limits('previewEvery') },
+  labelDropout: { key: 'labelDropout', label: 'Label dropout', help: 'Share of training labels replaced by “no class”, so one network learns p(x) and p(x | class) (Ho & Salimans use 0.1–0.2).', ...limits('labelDropout') }
 }
 
 export const BOOL_FIELDS: Record<BoolKey, { key: BoolKey; label: string; help: string }> = {
   keepBest: { key: 'keepBest', label: 'Keep best', help: 'Also keep the checkpoint with the lowest loss.' },
   centered: { key: 'centered', label: 'Centred data', help: 'Scale images to [−1, 1] instead of [0, 1].' },
-  randomFlip: { key: 'randomFlip', label: 'Random flips', help: 'Flip images left–right at random (augmentation).' }
+  randomFlip: { key: 'randomFlip', label: 'Random flips', help: 'Flip images left–right at random (augmentation).' },
+  conditional: { key: 'conditional', label: 'Class-conditional', help: 'Also learn each class (a label embedding with label dropout), so Sample can draw one class by classifier-free guidance.' }
 }
 
 export const CHOICE_HELP = {
@@ -66,7 +68,7 @@ export interface TrainDraft {
 }
 
 export function draftFromConfig(c: TrainConfig): TrainDraft {
-  const numbers = Object.fromEntries((Object.keys(NUMBER_FIELDS) as NumberKey[]).map((k) => [k, String(c[k] ?? 0)])) as Record<NumberKey, string>
+  const numbers = Object.fromEntries((Object.keys(NUMBER_FIELDS) as NumberKey[]).map((k) => [k, String(c[k] ?? (k === 'labelDropout' ? DEFAULT_LABEL_DROPOUT : 0))])) as Record<NumberKey, string>
   return {
     dataset: c.dataset,
     model: c.model,
@@ -75,7 +77,7 @@ export function draftFromConfig(c: TrainConfig): TrainDraft {
     weighting: c.weighting,
     reduction: c.reduction,
     numbers,
-    bools: { keepBest: c.keepBest, centered: c.centered, randomFlip: c.randomFlip }
+    bools: { keepBest: c.keepBest, centered: c.centered, randomFlip: c.randomFlip, conditional: c.conditional === true }
   }
 }
 
@@ -104,6 +106,7 @@ export function validateDraft(d: TrainDraft, catalog: Catalog | null): { config:
   const problems: Problems = {}
   const numbers = {} as Record<NumberKey, number>
   for (const f of Object.values(NUMBER_FIELDS)) {
+    if (f.key === 'labelDropout' && !d.bools.conditional) continue // only a conditional run has one
     const p = checkNumber(f, d.numbers[f.key])
     if (p) problems[f.key] = p
     else numbers[f.key] = Number(d.numbers[f.key].trim())
@@ -140,16 +143,20 @@ export function validateDraft(d: TrainDraft, catalog: Catalog | null): { config:
     problems.checkpointEvery = `More than the ${numbers.steps.toLocaleString('en-US')} steps of the run.`
   }
   if (Object.keys(problems).length) return { config: null, problems }
+  const { labelDropout, ...runNumbers } = numbers
+  const { conditional, ...bools } = d.bools
   const candidate = {
     dataset: d.dataset,
     model: d.model,
     sde: { name: d.sdeName, params },
     weighting: d.weighting,
     reduction: d.reduction,
-    ...numbers,
+    ...runNumbers,
     // No budget is no field (as in the presets), not a budget of 0.
     maxMinutes: numbers.maxMinutes || undefined,
-    ...d.bools
+    ...bools,
+    // An unconditional run has neither field (as the presets and older runs).
+    ...(conditional ? { conditional: true, labelDropout } : {})
   }
   const parsed = TrainConfigSchema.safeParse(candidate)
   if (!parsed.success) {

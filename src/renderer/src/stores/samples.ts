@@ -1,6 +1,6 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { isLiveJobState, resultOf, type CheckpointInfo, type JobInfo, type JobResultOf, type ProcOutput, type SampleRecord } from '@shared/contract'
+import { isLiveJobState, resultOf, type CheckpointInfo, type Condition, type JobInfo, type JobResultOf, type ProcOutput, type SampleRecord } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { useJobsStore } from './jobs'
 import { useRunsStore } from './runs'
@@ -178,10 +178,10 @@ export const useSamplesStore = defineStore('samples', () => {
     return { sampler: c.sampler, steps: c.steps ?? undefined, settings: { ...c.settings } }
   }
 
-  async function sample(c: SamplerChoice, frames: number): Promise<void> {
+  async function sample(c: SamplerChoice, frames: number, condition?: Condition): Promise<void> {
     sampleError.value = null
     try {
-      const { jobId } = await lab.samples.start({ ...request(sampleForm.value.common), ...toRequest(c), trajectoryFrames: frames })
+      const { jobId } = await lab.samples.start({ ...request(sampleForm.value.common), ...toRequest(c), trajectoryFrames: frames, ...(condition ? { condition } : {}) })
       sampleJobId.value = jobId
     } catch (err) {
       sampleError.value = `Could not start sampling: ${errorMessage(err)}`
