@@ -31,7 +31,8 @@ Commands:
          [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]
          --out FILE.png [--gif FILE.gif] [--force]               Sample a grid (PNG with its settings inside;
                                                                  --force replaces existing files)
-         [--inpaint left|right|top|bottom|center|checker | --colorize | --class K|NAME [--guidance W]] [--split test|train]
+         [--inpaint left|right|top|bottom|center|checker | --mask FILE.png | --colorize | --class K|NAME [--guidance W]]
+         [--split test|train]                                    (--mask: light pixels kept, dark ones filled in)
                                                                  Controllable generation (pc sampler)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
           [--metric fd,kid,pr]                                   (image runs: each measured through the data set's classifier)

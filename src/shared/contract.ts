@@ -70,6 +70,8 @@ export const LIMITS = {
   classifierScale: { min: 0, max: 100, what: 'classifier scale' },
   /** Classifier-free guidance: share of training labels replaced by the null label. */
   labelDropout: { min: 0, max: 0.9, what: 'label dropout' },
+  /** A drawn inpainting mask's side (the image's own size; 64 leaves room beyond CIFAR's 32). */
+  maskSide: { min: 1, max: 64, int: true, what: 'mask side' },
   /** Classifier-free guidance weight w: (1 + w)·s(x, t, y) − w·s(x, t, ∅). */
   guidance: { min: 0, max: 100, what: 'guidance weight' },
   compareEntries: { min: 1, max: 8, int: true, what: 'samplers in a comparison' },
@@ -442,9 +444,32 @@ export const SamplerChoiceSchema = z.object({
 })
 
 /** Controllable generation (score_sde): with the predictor–corrector sampler only. */
+/** The preset regions inpainting fills in. */
+export const INPAINT_PRESETS = ['left', 'right', 'top', 'bottom', 'center', 'checker'] as const
+
+/**
+ * A drawn inpainting mask: `data` is base64 of width × height bytes, row-major, 1 where the pixel
+ * is known (held to the image) and 0 where the sampler fills it in; the same for every channel.
+ */
+export const DrawnMaskSchema = z
+  .object({ width: z.number().int().min(1).max(LIMITS.maskSide.max), height: z.number().int().min(1).max(LIMITS.maskSide.max), data: z.string().max(4 * Math.ceil((LIMITS.maskSide.max * LIMITS.maskSide.max) / 3)) })
+  .strict()
+  .refine((m) => {
+    const bytes = base64Bytes(m.data)
+    return bytes !== null && bytes.length === m.width * m.height && bytes.every((b) => b === 0 || b === 1)
+  }, 'the mask must be width × height bytes of 0 or 1, base64-encoded')
+export type DrawnMask = z.infer<typeof DrawnMaskSchema>
+
+/** Bytes of a base64 string, in Node and in the browser; null when it is not base64. */
+export function base64Bytes(s: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 !== 0) return null
+  const bin = atob(s)
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0))
+}
+
 export const ConditionSchema = z.discriminatedUnion('kind', [
-  /** Fill in the masked part of data-set images (the rest is held to the image). */
-  z.object({ kind: z.literal('inpaint'), mask: z.enum(['left', 'right', 'top', 'bottom', 'center', 'checker']), split: z.enum(['train', 'test']) }).strict(),
+  /** Fill in the masked part of data-set images (the rest is held to the image): a preset region or a drawn mask. */
+  z.object({ kind: z.literal('inpaint'), mask: z.union([z.enum(INPAINT_PRESETS), DrawnMaskSchema]), split: z.enum(['train', 'test']) }).strict(),
   /** Colour grey versions of data-set images (3-channel data sets). */
   z.object({ kind: z.literal('colorize'), split: z.enum(['train', 'test']) }).strict(),
   /**

@@ -3,7 +3,8 @@
 // samplers.ts.
 import fs from 'node:fs'
 import path from 'node:path'
-import { resultOf, type Condition, type JobResult, type JobResultOf } from '../../shared/contract'
+import { INPAINT_PRESETS, LIMITS, resultOf, type Condition, type DrawnMask, type JobResult, type JobResultOf } from '../../shared/contract'
+import { decodePng } from '../../engine/images/png'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
 import { OutputRefused, checkOutputPath, writeOutputFile } from '../../engine/io/output-file'
@@ -29,6 +30,7 @@ export const SAMPLE_OPTIONS = {
   colorize: { type: 'boolean' },
   class: { type: 'string' },
   guidance: { type: 'string' },
+  mask: { type: 'string' },
   'no-ema': { type: 'boolean' },
   fid: { type: 'boolean' },
   force: { type: 'boolean' },
@@ -105,27 +107,48 @@ function classNamesOf(dataset: string): readonly string[] {
 }
 
 /** --class's value: a class id, or one of the data set's class names (any case, e.g. sneaker). */
-function classLabel(value: string, dataset: string): number {
+function classLabel(value: string, datasetOf: () => string): number {
   if (/^\d+$/.test(value)) return Number(value)
+  const dataset = datasetOf()
   const names = classNamesOf(dataset)
   const k = names.findIndex((n) => n.toLowerCase() === value.toLowerCase())
   if (k < 0) throw new UsageError(names.length ? `--class: ${dataset} has no class "${value}"; its classes are ${names.map((n, i) => `${i} ${n}`).join(', ')}` : `--class takes a class number for ${dataset}, got "${value}"`)
   return k
 }
 
-/** --inpaint MASK | --colorize | --class K|NAME [--guidance W] → the request's condition (controllable generation). */
-function conditionFrom(f: Flags, dataset: string): Condition | undefined {
-  const given = [f.inpaint !== undefined, f.colorize === true, f.class !== undefined].filter(Boolean).length
-  if (given > 1) throw new UsageError('give one of --inpaint, --colorize and --class')
+/**
+ * --mask FILE.png: a drawn mask the size of the run's images; dark pixels (luminance < 128) are
+ * filled in by the sampler, light ones are kept from the image (transparent counts as dark).
+ */
+function maskFromPng(file: string): DrawnMask {
+  let image
+  try {
+    image = decodePng(new Uint8Array(fs.readFileSync(file)))
+  } catch (err) {
+    throw new UsageError(`--mask ${file}: not a readable PNG (${(err as Error).message})`)
+  }
+  if (image.width > LIMITS.maskSide.max || image.height > LIMITS.maskSide.max) throw new UsageError(`--mask ${file} is ${image.width}×${image.height}; a mask is the size of the run's images (at most ${LIMITS.maskSide.max}×${LIMITS.maskSide.max})`)
+  const bits = new Uint8Array(image.width * image.height)
+  for (let p = 0; p < bits.length; p++) {
+    const [r, g, b, a] = [image.data[4 * p]!, image.data[4 * p + 1]!, image.data[4 * p + 2]!, image.data[4 * p + 3]!]
+    bits[p] = a >= 128 && 0.299 * r + 0.587 * g + 0.114 * b >= 128 ? 1 : 0
+  }
+  return { width: image.width, height: image.height, data: Buffer.from(bits).toString('base64') }
+}
+
+/** --inpaint MASK | --mask FILE.png | --colorize | --class K|NAME [--guidance W] → the request's condition (controllable generation). */
+function conditionFrom(f: Flags, datasetOf: () => string): Condition | undefined {
+  const given = [f.inpaint !== undefined, f.mask !== undefined, f.colorize === true, f.class !== undefined].filter(Boolean).length
+  if (given > 1) throw new UsageError('give one of --inpaint, --mask, --colorize and --class')
   const split = f.split ?? 'test'
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`)
   if (f.inpaint !== undefined) {
-    const masks = ['left', 'right', 'top', 'bottom', 'center', 'checker'] as const
-    if (!(masks as readonly string[]).includes(f.inpaint)) throw new UsageError(`--inpaint takes the region to fill in: ${masks.join(', ')}`)
-    return { kind: 'inpaint', mask: f.inpaint as (typeof masks)[number], split }
+    if (!(INPAINT_PRESETS as readonly string[]).includes(f.inpaint)) throw new UsageError(`--inpaint takes the region to fill in: ${INPAINT_PRESETS.join(', ')} (or --mask FILE.png for your own)`)
+    return { kind: 'inpaint', mask: f.inpaint as (typeof INPAINT_PRESETS)[number], split }
   }
+  if (f.mask !== undefined) return { kind: 'inpaint', mask: maskFromPng(f.mask), split }
   if (f.colorize) return { kind: 'colorize', split }
-  if (f.class !== undefined) return { kind: 'class', label: classLabel(f.class, dataset), guidance: num('guidance', f.guidance) }
+  if (f.class !== undefined) return { kind: 'class', label: classLabel(f.class, datasetOf), guidance: num('guidance', f.guidance) }
   if (f.guidance !== undefined) throw new UsageError('--guidance goes with --class (the class to guide towards)')
   return undefined
 }
@@ -134,10 +157,11 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   const ref = checkpointFlag(f)
   if (!f.out) throw new UsageError('--out FILE.png is required')
   const { sampler, settings } = (await samplersWithSettings(cli, [f.sampler ?? 'pc'], f))[0]!
+  // Flags first (a typo is cheaper to hear about); a class given by name needs the run's data set.
+  const condition = conditionFrom(f, () => cli.service.runs.get(resolveCheckpoint(cli, ref).runId).config.dataset)
   const force = f.force === true
-  // The run is checked after the flags (a typo is cheaper to hear about) and before the output paths.
+  // The run is checked after the flags and before the output paths.
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
-  const condition = conditionFrom(f, cli.service.runs.get(runId).config.dataset)
   checkOut(f.out, force)
   checkOut(f.gif, force)
   const { jobId } = await cli.call('samples.start', {

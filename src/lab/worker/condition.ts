@@ -7,7 +7,7 @@ import { cfgScore, gmmClassifier, runColorize, runConditional, runInpaint } from
 import type { ScoreModel } from '../../engine/nets/types'
 import type { SampleResult, SamplerOptions } from '../../engine/samplers'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
-import type { Condition, TrainConfig } from '../../shared/contract'
+import { base64Bytes, type Condition, type TrainConfig } from '../../shared/contract'
 import { DatasetStore } from '../datasets/store'
 
 type Runtime = Pick<SamplerOptions, 'shape' | 'onStep' | 'signal'>
@@ -21,9 +21,15 @@ export interface Conditioned {
   reference: Float32Array | null
 }
 
-/** 1 where the pixel is known, 0 where the sampler fills it in. */
+/** 1 where the pixel is known, 0 where the sampler fills it in: a preset region, or a drawn mask of the image's size. */
 export function maskFor(kind: Extract<Condition, { kind: 'inpaint' }>['mask'], h: number, w: number, c: number): Float32Array {
   const m = new Float32Array(h * w * c)
+  if (typeof kind !== 'string') {
+    if (kind.width !== w || kind.height !== h) throw new Error(`The drawn mask is ${kind.width}×${kind.height}, but this run's images are ${w}×${h}.`)
+    const bits = base64Bytes(kind.data)!
+    for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) m[p * c + k] = bits[p]!
+    return m
+  }
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const hidden =
