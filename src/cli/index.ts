@@ -26,6 +26,8 @@ Commands:
                                                                  labels dropped to ∅ with probability P, default 0.1)
   train --resume RUN                                             Continue a run from its last checkpoint
   train-classifier --dataset NAME [--steps N] [--seed S]         The data set's feature classifier, for quality numbers
+  train-classifier --for RUN [--steps N] [--seed S]              That run's noise-conditional classifier, for
+                                                                 sample --class K --guidance W (classifier guidance)
                                                                  (FD, KID, precision/recall) of image samples
   sample --checkpoint RUN|PATH --sampler em|rd|ancestral|pc|ald|ode [--corrector langevin|none]
          [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]

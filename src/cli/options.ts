@@ -18,6 +18,8 @@ export const TRAIN_OPTIONS = {
   'sigma-max': { type: 'string' },
   conditional: { type: 'boolean' },
   'label-dropout': { type: 'string' },
+  /** train-classifier --for RUN: that run's guidance (noise-conditional) classifier. */
+  for: { type: 'string' },
   name: { type: 'string' },
   resume: { type: 'string' }
 } as const

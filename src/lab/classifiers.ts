@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { decodeSafetensors } from '../engine/io/safetensors'
 import type { ClassifierInfo } from '../shared/contract'
+import { runPaths } from './runs/run-layout'
 
 export const CLASSIFIERS_DIR = 'classifiers'
 /** The user-supplied FID Inception weights (never downloaded): <dataDir>/fid/<FID_WEIGHTS_FILE>. */
@@ -69,4 +70,37 @@ export function listClassifiers(dataDir: string): ClassifierInfo[] {
     }
   }
   return out.sort((a, b) => a.dataset.localeCompare(b.dataset))
+}
+
+/**
+ * What a run's guidance classifier (runs/<id>/guidance-classifier.safetensors, written by the
+ * guidance-classifier job) says about itself; null when the run has none.
+ */
+export function guidanceClassifierInfo(dataDir: string, runId: string): ClassifierInfo | null {
+  const file = runPaths(dataDir, runId).guidanceClassifier
+  let bytes: Buffer
+  try {
+    bytes = fs.readFileSync(file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  const md = decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).metadata
+  const num = (v: string | undefined) => (v === undefined || !Number.isFinite(Number(v)) ? null : Number(v))
+  let accuracyByTime: { t: number; accuracy: number }[] = []
+  try {
+    accuracyByTime = JSON.parse(md.accuracyByTime ?? '[]') as { t: number; accuracy: number }[]
+  } catch {
+    // An unreadable note is no accuracy, not a broken classifier.
+  }
+  return {
+    dataset: md.dataset ?? '',
+    testAccuracy: accuracyByTime[0]?.accuracy ?? null,
+    steps: num(md.steps),
+    seed: num(md.seed),
+    trainSeconds: num(md.trainSeconds),
+    bytes: bytes.length,
+    createdAt: fs.statSync(file).mtimeMs,
+    guidance: { runId, accuracyByTime }
+  }
 }

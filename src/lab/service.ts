@@ -117,7 +117,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
     'engine.catalog': async () => (await engineCatalog()).catalog(),
     ...datasetHandlers(datasets, jobs),
-    ...classifierHandlers(datasets, jobs, dataDir, opts.jobBackend),
+    ...classifierHandlers(datasets, jobs, dataDir, opts.jobBackend, runs),
     ...sampleHandlers(runs, jobs, locks, dataDir, opts.jobBackend),
     ...checkpointHandlers(runs, jobs, locks),
     ...previewHandlers(runs),

@@ -655,7 +655,9 @@ export const ClassifierInfoSchema = z.object({
   seed: z.number().int().nullable(),
   trainSeconds: z.number().nullable(),
   bytes: z.number().int(),
-  createdAt: z.number()
+  createdAt: z.number(),
+  /** A run's noise-conditional (guidance) classifier: its run and its test accuracy at several t. */
+  guidance: z.object({ runId: z.string(), accuracyByTime: z.array(z.object({ t: z.number(), accuracy: z.number() })) }).optional()
 })
 export type ClassifierInfo = z.infer<typeof ClassifierInfoSchema>
 
@@ -884,6 +886,14 @@ export const procedures = {
   /** Trains (or retrains) a data set's feature classifier as a job; seeded, a few minutes on a laptop CPU. */
   'classifiers.train': {
     input: z.object({ dataset: Name, steps: ranged(LIMITS.classifierSteps).optional(), seed: ranged(LIMITS.seed).optional() }).strict(),
+    output: z.object({ jobId: z.string() })
+  },
+  /**
+   * Trains a run's noise-conditional classifier p_t(y | x(t)) on the run's data set perturbed by the
+   * run's SDE (a job; kept in the run's folder), for classifier guidance of its class samples.
+   */
+  'classifiers.trainGuidance': {
+    input: z.object({ runId: z.string().min(1).max(128), steps: ranged(LIMITS.classifierSteps).optional(), seed: ranged(LIMITS.seed).optional() }).strict(),
     output: z.object({ jobId: z.string() })
   },
   'jobs.list': { input: Empty, output: z.array(JobInfoSchema) },

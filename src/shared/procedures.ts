@@ -34,6 +34,7 @@ export const PROCEDURE_NAMES = [
   'checkpoints.export',
   'classifiers.list',
   'classifiers.train',
+  'classifiers.trainGuidance',
   'jobs.list',
   'jobs.pause',
   'jobs.resume',

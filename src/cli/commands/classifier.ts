@@ -2,9 +2,12 @@
 import { resultOf } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, waitForJob, type Cli } from '../context'
+import { resolveRunRef } from '../../lab/runs/run-ref'
 
-export async function trainClassifierCommand(cli: Cli, f: { dataset?: string; steps?: string; seed?: string }): Promise<number> {
-  if (!f.dataset) throw new UsageError('--dataset NAME is required (mnist, fashion-mnist or cifar10)')
+export async function trainClassifierCommand(cli: Cli, f: { dataset?: string; steps?: string; seed?: string; for?: string }): Promise<number> {
+  if (f.for !== undefined && f.dataset !== undefined) throw new UsageError('give --dataset (the feature classifier for quality numbers) or --for RUN (that run\'s guidance classifier), not both')
+  if (f.for !== undefined) return guidanceClassifier(cli, f.for, f)
+  if (!f.dataset) throw new UsageError('--dataset NAME is required (mnist, fashion-mnist or cifar10), or --for RUN for a run\'s guidance classifier')
   const { jobId } = await cli.call('classifiers.train', { dataset: f.dataset, steps: int('steps', f.steps), seed: int('seed', f.seed) })
   const bar = new ProgressLine('classifier')
   const end = await waitForJob(cli, jobId, (fraction, eta, rate) => bar.update(fraction, rate ? `${rate.toFixed(1)} steps/s` : '', eta))
@@ -14,5 +17,21 @@ export async function trainClassifierCommand(cli: Cli, f: { dataset?: string; st
   if (!info) throw new Error('the classifier job finished without its result')
   const { kind: _kind, ...out } = info
   cli.result(out, `${f.dataset} classifier: ${info.testAccuracy === null ? '—' : (info.testAccuracy * 100).toFixed(1)} % test accuracy after ${info.steps} steps (${info.trainSeconds?.toFixed(0) ?? '—'} s)`)
+  return 0
+}
+
+/** --for RUN: the run's noise-conditional classifier, for sample --class K --guidance W on that run. */
+async function guidanceClassifier(cli: Cli, ref: string, f: { steps?: string; seed?: string }): Promise<number> {
+  const run = cli.service.runs.get(resolveRunRef(cli.service.runs, ref).runId)
+  const { jobId } = await cli.call('classifiers.trainGuidance', { runId: run.id, steps: int('steps', f.steps), seed: int('seed', f.seed) })
+  const bar = new ProgressLine('guidance classifier')
+  const end = await waitForJob(cli, jobId, (fraction, eta, rate) => bar.update(fraction, rate ? `${rate.toFixed(1)} steps/s` : '', eta))
+  bar.done()
+  if (end.state !== 'finished') throw new UsageError(end.error ?? `the classifier job ${end.state}`)
+  const info = resultOf(cli.service.jobs.get(jobId), 'classifier')
+  if (!info) throw new Error('the classifier job finished without its result')
+  const { kind: _kind, ...out } = info
+  const byTime = info.guidance?.accuracyByTime.map((a) => `${(a.accuracy * 100).toFixed(1)} % at t = ${a.t}`).join(', ') ?? '—'
+  cli.result(out, `guidance classifier of ${run.name}: test accuracy ${byTime} after ${info.steps} steps (${info.trainSeconds?.toFixed(0) ?? '—'} s); sample a class with --class K --guidance W`)
   return 0
 }

@@ -60,6 +60,8 @@ export interface ClassifierJobSpec {
   steps?: number
   seed?: number
   backend?: string
+  /** Set: train this run's noise-conditional (guidance) classifier instead of the data set's feature classifier. */
+  guidanceFor?: string
 }
 
 export interface LikelihoodJobSpec extends SampleBase {

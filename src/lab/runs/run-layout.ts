@@ -10,6 +10,7 @@ export const METRICS_FILE = 'metrics.jsonl'
 export const CHECKPOINTS_DIR = 'checkpoints'
 export const SAMPLES_DIR = 'samples'
 export const SWEEP_BATCHES_DIR = 'sweep-batches'
+export const GUIDANCE_CLASSIFIER_FILE = 'guidance-classifier.safetensors'
 
 /** What a run id may be: it becomes a folder name, so no separators, dots or spaces. */
 export const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/
@@ -27,6 +28,8 @@ export interface RunPaths {
   samples: string
   /** runs/<id>/sweep-batches: finished batches of unfinished sweeps, to resume by batch (see batch-cache.ts) */
   sweepBatches: string
+  /** runs/<id>/guidance-classifier.safetensors: the run's noise-conditional classifier (classifier guidance) */
+  guidanceClassifier: string
 }
 
 export function runsRoot(dataDir: string): string {
@@ -43,7 +46,8 @@ export function runPathsIn(root: string, id: string): RunPaths {
     metrics: path.join(dir, METRICS_FILE),
     checkpoints: path.join(dir, CHECKPOINTS_DIR),
     samples: path.join(dir, SAMPLES_DIR),
-    sweepBatches: path.join(dir, SWEEP_BATCHES_DIR)
+    sweepBatches: path.join(dir, SWEEP_BATCHES_DIR),
+    guidanceClassifier: path.join(dir, GUIDANCE_CLASSIFIER_FILE)
   }
 }
 

@@ -9,11 +9,13 @@ import { DatasetStore } from '../datasets/store'
 import { classifierInfo, classifierPath } from '../classifiers'
 import type { ClassifierJobSpec, JobControl } from '../jobs/protocol'
 import { cancellable, selectJobBackend, type Post } from './job-runtime'
+import { runGuidanceClassifierJob } from './guidance-classifier-job'
 
 /** Steps when the request names none: ≥ 85 % on FashionMNIST in a few minutes on two cores. */
 export const CLASSIFIER_STEPS = 1500
 
 export function runClassifierJob(spec: ClassifierJobSpec, post: Post, control: JobControl): Promise<void> {
+  if (spec.guidanceFor !== undefined) return runGuidanceClassifierJob({ ...spec, guidanceFor: spec.guidanceFor }, post, control)
   return cancellable(post, control, async (signal) => {
     await selectJobBackend(spec, post)
     const store = new DatasetStore(spec.dataDir)

@@ -3,7 +3,9 @@
 // colorisation, the exact classifier of toy-gmm for class-conditional sampling).
 import { Batcher } from '../../engine/data/batcher'
 import { createToy } from '../../engine/toy'
-import { cfgScore, gmmClassifier, runColorize, runConditional, runInpaint } from '../../engine/samplers/controllable'
+import fs from 'node:fs'
+import { decodeNoiseClassifier } from '../../engine/classifier'
+import { cfgScore, conditionalScore, gmmClassifier, runColorize, runConditional, runInpaint } from '../../engine/samplers/controllable'
 import type { ScoreModel } from '../../engine/nets/types'
 import type { SampleResult, SamplerOptions } from '../../engine/samplers'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
@@ -15,8 +17,10 @@ type Runtime = Pick<SamplerOptions, 'shape' | 'onStep' | 'signal'>
 export interface Conditioned {
   /** Runs the condition's own sampler; absent when `score` replaces the score for the request's sampler. */
   run?(scoreFn: ScoreFn, sde: Sde, settings: Record<string, unknown>, runtime: Runtime): Promise<SampleResult>
-  /** A guided score any sampler takes (classifier-free guidance on a class-conditional run). */
+  /** A guided score any sampler takes (classifier-free or classifier guidance). */
   score?: ScoreFn
+  /** Frees what the condition holds (a guidance classifier's weights). */
+  dispose?(): void
   /** What the condition shows (masked or grey references), in the data's scaling; null for classes. */
   reference: Float32Array | null
 }
@@ -45,14 +49,32 @@ export function maskFor(kind: Extract<Condition, { kind: 'inpaint' }>['mask'], h
   return m
 }
 
-export async function conditioned(condition: Condition, config: TrainConfig, dataDir: string, shape: number[], count: number, seed: number, model: ScoreModel): Promise<Conditioned> {
+/** The sampled run's network and score, and where its guidance classifier would be. */
+export interface ConditionedModel {
+  model: ScoreModel
+  scoreFn: ScoreFn
+  guidanceClassifier: string
+}
+
+export async function conditioned(condition: Condition, config: TrainConfig, dataDir: string, shape: number[], count: number, seed: number, run: ConditionedModel): Promise<Conditioned> {
+  const { model } = run
   if (condition.kind === 'class' && model.classes > 0) {
     if (condition.label >= model.classes) throw new Error(`This run has ${model.classes} classes (0–${model.classes - 1}); there is no class ${condition.label}.`)
     return { reference: null, score: cfgScore(model, condition.label, condition.guidance ?? 1) }
   }
+  if (condition.kind === 'class' && fs.existsSync(run.guidanceClassifier)) {
+    // Classifier guidance: s(x, t) + w·∇ₓ log p_t(y | x) through the run's own noise-conditional classifier.
+    const { classifier } = decodeNoiseClassifier(new Uint8Array(fs.readFileSync(run.guidanceClassifier)), run.guidanceClassifier)
+    const classes = classifier.config.classes
+    if (condition.label >= classes) {
+      classifier.dispose()
+      throw new Error(`The guidance classifier has ${classes} classes (0–${classes - 1}); there is no class ${condition.label}.`)
+    }
+    return { reference: null, score: conditionalScore(run.scoreFn, classifier.classifierFn(), condition.label, condition.scale ?? condition.guidance ?? 1), dispose: () => classifier.dispose() }
+  }
   if (condition.kind === 'class') {
     if (config.dataset !== 'toy-gmm') {
-      throw new Error(`Class-conditional sampling needs a class-conditional run (train with --conditional, or Conditional in the run form) or a noise-conditional classifier, which exists here only for toy-gmm (exact); this ${config.dataset} run is unconditional.`)
+      throw new Error(`Sampling one class needs a class-conditional run (train with --conditional, or Class-conditional in the run form) or this run's guidance classifier (score-lab train-classifier --for RUN); this ${config.dataset} run has neither.`)
     }
     const toy = createToy('toy-gmm')
     const k = ((toy.config as { means?: unknown[] }).means ?? []).length

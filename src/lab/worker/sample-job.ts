@@ -11,6 +11,7 @@ import type { Condition, SampleRecord, SampleRequest, ToySampleMetrics, TrainCon
 import { sdeSamplerDefaults } from '../catalog'
 import type { CompareJobSpec, JobControl, SampleJobSpec } from '../jobs/protocol'
 import { SampleStore } from '../runs/sample-store'
+import { runPaths } from '../runs/run-layout'
 import { loadRunModel, type LoadedModel } from './model-loader'
 import { conditioned } from './condition'
 import { cancellable, openRun, selectJobBackend, type Post } from './job-runtime'
@@ -71,7 +72,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   const { config, dataDir, store } = to
   const r = job.request
   const centered = config.centered
-  const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, r.count, r.seed, loaded.model) : null
+  const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, r.count, r.seed, { model: loaded.model, scoreFn: loaded.scoreFn, guidanceClassifier: runPaths(dataDir, to.runId).guidanceClassifier }) : null
   // Classifier-free guidance is a score any sampler takes; the others bring their own PC loop.
   if (r.condition && cond?.run && r.sampler !== 'pc') {
     throw new Error(`Controllable generation (${r.condition.kind}) runs on the predictor–corrector sampler: choose "pc", not "${r.sampler}".`)
@@ -105,7 +106,12 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
       }
     }
   }
-  const result = cond?.run ? await cond.run(loaded.scoreFn, loaded.sde, settings, runtime) : await runSampler(r.sampler, cond?.score ?? loaded.scoreFn, loaded.sde, settings, runtime)
+  let result
+  try {
+    result = cond?.run ? await cond.run(loaded.scoreFn, loaded.sde, settings, runtime) : await runSampler(r.sampler, cond?.score ?? loaded.scoreFn, loaded.sde, settings, runtime)
+  } finally {
+    cond?.dispose?.()
+  }
   const samples = await result.samples.data() as Float32Array
   result.samples.dispose()
   const id = store.newId(r.sampler)
