@@ -77,6 +77,7 @@ describe('class-conditional sampling in the Sample panel', () => {
     await canvas.waitFor()
     expect(await lab.page.getByTestId('mask-count').innerText()).toMatch(/^0 of 784 pixels/)
     // A stroke across the middle with the default brush, then Invert: the sampler fills all but the stroke.
+    await canvas.scrollIntoViewIfNeeded()
     const box = (await canvas.boundingBox())!
     await lab.page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5)
     await lab.page.mouse.down()
@@ -106,6 +107,7 @@ describe('class-conditional sampling in the Sample panel', () => {
     expect(bits.length).toBe(784)
     expect(bits.filter((b) => b === 0).length).toBe(stroke)
     expect(record.reference).toBeTruthy()
+    await lab.page.getByTestId('sample-result').scrollIntoViewIfNeeded()
     await screenshot(lab.page, 'sample-inpaint-result')
     // The exported PNG carries the condition (the drawn mask) in its settings.
     const [download] = await Promise.all([lab.page.waitForEvent('download'), lab.page.getByTestId('export-png').click()])
