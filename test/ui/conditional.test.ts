@@ -108,6 +108,10 @@ describe('class-conditional sampling in the Sample panel', () => {
     expect(bits.filter((b) => b === 0).length).toBe(stroke)
     expect(record.reference).toBeTruthy()
     await lab.page.getByTestId('sample-result').scrollIntoViewIfNeeded()
+    // Observed beside the result, and the condition in the caption.
+    await lab.page.getByTestId('sample-observed').waitFor()
+    await expect.poll(() => lab.page.getByTestId('sample-truth').getAttribute('src'), { timeout: 10_000 }).toMatch(/^data:image\/png/)
+    expect(await lab.page.getByTestId('sample-condition').innerText()).toMatch(/inpaint: drawn mask · test set/)
     await screenshot(lab.page, 'sample-inpaint-result')
     // The exported PNG carries the condition (the drawn mask) in its settings.
     const [download] = await Promise.all([lab.page.waitForEvent('download'), lab.page.getByTestId('export-png').click()])
