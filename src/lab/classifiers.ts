@@ -27,9 +27,8 @@ export function classifierPath(dataDir: string, dataset: string): string {
   return path.join(dataDir, CLASSIFIERS_DIR, `${dataset}.safetensors`)
 }
 
-/** What a stored classifier says about itself; null when there is none (a damaged file is an error naming it). */
-export function classifierInfo(dataDir: string, dataset: string): ClassifierInfo | null {
-  const file = classifierPath(dataDir, dataset)
+/** A classifier file's size and string metadata; null when there is none (a damaged file is an error naming it). */
+function storedMetadata(file: string): { bytes: number; md: Record<string, string> } | null {
   let bytes: Buffer
   try {
     bytes = fs.readFileSync(file)
@@ -37,15 +36,24 @@ export function classifierInfo(dataDir: string, dataset: string): ClassifierInfo
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
   }
-  const md = decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).metadata
-  const num = (v: string | undefined) => (v === undefined || !Number.isFinite(Number(v)) ? null : Number(v))
+  return { bytes: bytes.length, md: decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).metadata }
+}
+
+const num = (v: string | undefined) => (v === undefined || !Number.isFinite(Number(v)) ? null : Number(v))
+
+/** What a stored classifier says about itself; null when there is none (a damaged file is an error naming it). */
+export function classifierInfo(dataDir: string, dataset: string): ClassifierInfo | null {
+  const file = classifierPath(dataDir, dataset)
+  const stored = storedMetadata(file)
+  if (!stored) return null
+  const { bytes, md } = stored
   return {
     dataset,
     testAccuracy: num(md.testAccuracy),
     steps: num(md.steps),
     seed: num(md.seed),
     trainSeconds: num(md.trainSeconds),
-    bytes: bytes.length,
+    bytes,
     createdAt: fs.statSync(file).mtimeMs
   }
 }
@@ -78,15 +86,9 @@ export function listClassifiers(dataDir: string): ClassifierInfo[] {
  */
 export function guidanceClassifierInfo(dataDir: string, runId: string): ClassifierInfo | null {
   const file = runPaths(dataDir, runId).guidanceClassifier
-  let bytes: Buffer
-  try {
-    bytes = fs.readFileSync(file)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
-  const md = decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file).metadata
-  const num = (v: string | undefined) => (v === undefined || !Number.isFinite(Number(v)) ? null : Number(v))
+  const stored = storedMetadata(file)
+  if (!stored) return null
+  const { bytes, md } = stored
   let accuracyByTime: { t: number; accuracy: number }[] = []
   try {
     accuracyByTime = JSON.parse(md.accuracyByTime ?? '[]') as { t: number; accuracy: number }[]
@@ -99,7 +101,7 @@ export function guidanceClassifierInfo(dataDir: string, runId: string): Classifi
     steps: num(md.steps),
     seed: num(md.seed),
     trainSeconds: num(md.trainSeconds),
-    bytes: bytes.length,
+    bytes,
     createdAt: fs.statSync(file).mtimeMs,
     guidance: { runId, accuracyByTime }
   }

@@ -17,6 +17,7 @@
 // torch is NCHW with conv weights [out, in, kh, kw]; here NHWC with tfjs filters [kh, kw, in, out].
 // Channel order is the same (RGB in; torch.cat's order out), so the 2048 features line up with
 // pytorch-fid's index for index.
+import { halfToFloat } from '../io/half'
 import { tf } from '../tf'
 import { decodeSafetensors, type SafeTensor } from '../io/safetensors'
 import { imageCount, toNetInput, type ImageArray } from './image-array'
@@ -432,14 +433,6 @@ function halfTable(): Float32Array {
   return halfValues
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1
-  const e = (h >> 10) & 0x1f
-  const f = h & 0x3ff
-  if (e === 0) return s * f * 2 ** -24
-  if (e === 31) return f ? NaN : s * Infinity
-  return s * (1 + f / 1024) * 2 ** (e - 15)
-}
 
 /**
  * One BasicConv2d as a tfjs filter and bias: scale = γ / √(var + 0.001), filter = W·scale per

@@ -5,6 +5,7 @@
 //
 // Layout mapping (layers.ts): Linear [out,in] ↔ [in,out]; Conv2d [out,in,kh,kw] ↔ [kh,kw,in,out];
 // ConvTranspose2d [in,out,kh,kw] ↔ [kh,kw,out,in]; vectors unchanged. No spatial flips.
+import { halfToFloat } from '../io/half'
 import { tf } from '../tf'
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors'
 import type { Sde } from '../sde/types'
@@ -49,14 +50,6 @@ function toFloat32(t: SafeTensor, name: string, source: string): Float32Array {
   }
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1
-  const e = (h >> 10) & 0x1f
-  const f = h & 0x3ff
-  if (e === 0) return s * f * 2 ** -24
-  if (e === 31) return f ? NaN : s * Infinity
-  return s * (1 + f / 1024) * 2 ** (e - 15)
-}
 
 /**
  * Loads a PyTorch state_dict into `model`, converting layouts. All names and shapes are checked

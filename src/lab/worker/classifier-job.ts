@@ -8,7 +8,7 @@ import { writeFileAtomicSync } from '../../engine/io/atomic-write'
 import { DatasetStore } from '../datasets/store'
 import { classifierInfo, classifierPath } from '../classifiers'
 import type { ClassifierJobSpec, JobControl } from '../jobs/protocol'
-import { cancellable, selectJobBackend, type Post } from './job-runtime'
+import { cancellable, selectJobBackend, stepProgress, type Post } from './job-runtime'
 import { runGuidanceClassifierJob } from './guidance-classifier-job'
 
 /** Steps when the request names none: ≥ 85 % on FashionMNIST in a few minutes on two cores. */
@@ -23,18 +23,11 @@ export function runClassifierJob(spec: ClassifierJobSpec, post: Post, control: J
     const asImages = (s: typeof train) => ({ data: s.images, shape: [s.count, s.height, s.width, s.channels] as [number, number, number, number] })
     const steps = spec.steps ?? CLASSIFIER_STEPS
     const seed = spec.seed ?? 0
-    let lastPost = 0
     const trained = await trainFeatureNet(asImages(train), train.labels, {
       steps,
       seed,
       signal,
-      onProgress: (p) => {
-        const now = performance.now()
-        if (now - lastPost < 250 && p.step < p.steps) return
-        lastPost = now
-        const f = p.step / p.steps
-        post({ type: 'progress', fraction: 0.95 * f, etaSeconds: f > 0 ? (p.seconds * (1 - f)) / f : null, rate: p.step / Math.max(1e-9, p.seconds), unit: 'steps/s' })
-      }
+      onProgress: stepProgress(post, 0.95)
     })
     try {
       const testAccuracy = accuracy(trained.net, asImages(test), test.labels)

@@ -9,7 +9,7 @@ import { DatasetStore } from '../datasets/store'
 import { RunStore } from '../runs/store'
 import { guidanceClassifierInfo } from '../classifiers'
 import type { ClassifierJobSpec, JobControl } from '../jobs/protocol'
-import { cancellable, selectJobBackend, type Post } from './job-runtime'
+import { cancellable, selectJobBackend, stepProgress, type Post } from './job-runtime'
 
 /** Steps when the request names none: FashionMNIST ≈ 65 % at t = 0.05 with the small net in well under a minute. */
 export const GUIDANCE_CLASSIFIER_STEPS = 1000
@@ -28,7 +28,6 @@ export function runGuidanceClassifierJob(spec: ClassifierJobSpec & { guidanceFor
     const asImages = (s: typeof train) => ({ data: s.images, shape: [s.count, s.height, s.width, s.channels] as [number, number, number, number] })
     const steps = spec.steps ?? GUIDANCE_CLASSIFIER_STEPS
     const seed = spec.seed ?? 0
-    let lastPost = 0
     const trained = await trainNoiseClassifier({
       images: asImages(train),
       labels: train.labels,
@@ -37,13 +36,7 @@ export function runGuidanceClassifierJob(spec: ClassifierJobSpec & { guidanceFor
       seed,
       signal,
       net: { classes: train.classNames.length, range: config.centered ? 'centered' : 'unit' },
-      onProgress: (p) => {
-        const now = performance.now()
-        if (now - lastPost < 250 && p.step < p.steps) return
-        lastPost = now
-        const f = p.step / p.steps
-        post({ type: 'progress', fraction: 0.9 * f, etaSeconds: f > 0 ? (p.seconds * (1 - f)) / f : null, rate: p.step / Math.max(1e-9, p.seconds), unit: 'steps/s' })
-      }
+      onProgress: stepProgress(post, 0.9)
     })
     try {
       // 2,000 test images are enough to read accuracy to ±1 %.

@@ -36,3 +36,18 @@ export async function cancellable(post: Post, control: JobControl, body: (signal
     ;(loaded as LoadedModel | null)?.dispose()
   }
 }
+
+/**
+ * A training loop's progress as job progress (its steps filling `share` of the bar), with ETA and
+ * rate, at most every 250 ms (and always at the last step).
+ */
+export function stepProgress(post: Post, share: number): (p: { step: number; steps: number; seconds: number }) => void {
+  let lastPost = 0
+  return (p) => {
+    const now = performance.now()
+    if (now - lastPost < 250 && p.step < p.steps) return
+    lastPost = now
+    const f = p.step / p.steps
+    post({ type: 'progress', fraction: share * f, etaSeconds: f > 0 ? (p.seconds * (1 - f)) / f : null, rate: p.step / Math.max(1e-9, p.seconds), unit: 'steps/s' })
+  }
+}
