@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { LIMITS, TrainConfigSchema, procedures, rangeText } from '../../src/shared/contract'
+import { LIMITS, SampleRequestSchema, TrainConfigSchema, procedures, rangeText } from '../../src/shared/contract'
 import { PRESETS } from '../../src/lab/catalog'
 import { listSamplers } from '../../src/engine/samplers'
 import { tempDir } from '../helpers/service'
@@ -134,7 +134,10 @@ describe('junk budgets for sweep and metric, junk guidance for sample', () => {
     [['metric', '--n', '-3'], /\bn\b/],
     [['sample', '--guidance', '2', '--out-file'], /--guidance goes with --class/],
     [['sample', '--class', 'sneaker', '--out-file'], /--class takes a class number for toy-gmm/],
-    [['sample', '--class', '1', '--guidance', '-1', '--out-file'], /guidance/]
+    [['sample', '--class', '1', '--guidance', '-1', '--out-file'], /guidance/],
+    [['sample', '--mask', '/etc/hostname', '--out-file'], /--mask \/etc\/hostname: not a readable PNG/],
+    [['sample', '--mask', '/nonexistent/mask.png', '--out-file'], /--mask \/nonexistent\/mask.png: not a readable PNG \(ENOENT/],
+    [['sample', '--mask', '/etc/hostname', '--inpaint', 'left', '--out-file'], /give one of --inpaint, --mask/]
   ])('%j is refused with one clear line naming the flag, and nothing is sampled', (args, message) => {
     const dir = out()
     const argv = (args as string[]).filter((a) => a !== '--out-file')
@@ -145,6 +148,26 @@ describe('junk budgets for sweep and metric, junk guidance for sample', () => {
     expect(r.lastError).toMatch(message)
     expect(r.stderr).not.toMatch(STACK_FRAME)
     expect(fs.readdirSync(dir)).toEqual([])
+  })
+})
+
+describe('drawn inpainting masks at the contract', () => {
+  const base = { kind: 'inpaint', split: 'test' }
+  const mask = (m: object) => SampleRequestSchema.safeParse(sample({ condition: { ...base, mask: m } }))
+  it('accept width × height bytes of 0/1 in base64, and refuse anything else with the reason', () => {
+    expect(mask({ width: 2, height: 2, data: Buffer.from([1, 0, 0, 1]).toString('base64') }).success).toBe(true)
+    for (const bad of [
+      { width: 2, height: 2, data: Buffer.from([1, 0, 0]).toString('base64') },
+      { width: 2, height: 2, data: Buffer.from([1, 0, 2, 1]).toString('base64') },
+      { width: 2, height: 2, data: '!!not base64!!' },
+      { width: 0, height: 2, data: '' },
+      { width: 65, height: 1, data: Buffer.alloc(65).toString('base64') },
+      { width: 2, height: 2, data: Buffer.from([1, 0, 0, 1]).toString('base64'), extra: 1 }
+    ]) {
+      const r = mask(bad)
+      expect(r.success, JSON.stringify(bad)).toBe(false)
+    }
+    expect(problems(mask({ width: 2, height: 2, data: Buffer.from([1, 0, 2, 1]).toString('base64') }) as never)).toMatch(/width × height bytes of 0 or 1/)
   })
 })
 
