@@ -26,16 +26,23 @@ Commands:
                                                                  labels dropped to ∅ with probability P, default 0.1)
   train --resume RUN                                             Continue a run from its last checkpoint
   train-classifier --dataset NAME [--steps N] [--seed S]         The data set's feature classifier, for quality numbers
-  train-classifier --for RUN [--steps N] [--seed S]              That run's noise-conditional classifier, for
-                                                                 sample --class K --guidance W (classifier guidance)
                                                                  (FD, KID, precision/recall) of image samples
+  train-classifier --for RUN [--steps N] [--seed S] [--fresh]    That run's noise-conditional classifier, for
+                                                                 sample --class K --guidance W (classifier guidance);
+                                                                 resumes an unfinished one of the same steps and seed
+                                                                 (--fresh: start over)
   sample --checkpoint RUN|PATH --sampler em|rd|ancestral|pc|ald|ode [--corrector langevin|none]
          [--steps N] [--snr X] [--rtol X --atol X] [--n N] [--seed S] [--eps X] [--no-ema]
          --out FILE.png [--gif FILE.gif] [--force]               Sample a grid (PNG with its settings inside;
                                                                  --force replaces existing files)
-         [--inpaint left|right|top|bottom|center|checker | --mask FILE.png | --colorize | --class K|NAME [--guidance W]]
-         [--split test|train]                                    (--mask: light pixels kept, dark ones filled in)
-                                                                 Controllable generation (pc sampler)
+         [--inpaint left|right|top|bottom|center|checker | --mask FILE.png | --colorize]
+         [--split test|train] [--start I | --image FILE.png]     Inpainting / colorisation (pc sampler) of images
+                                                                 I… of the split, or of one PNG of the run's size
+                                                                 (--mask: light pixels kept, dark ones filled in)
+         [--class K|NAME|all [--per-class N] [--guidance W] [--classifier RUN]]
+                                                                 One class, or a grid of every class (one row each):
+                                                                 classifier-free guidance on a conditional run, else
+                                                                 classifier guidance (this run's or RUN's classifier)
   compare --checkpoint RUN|PATH --samplers em,pc,ode --seed S --out DIR   Several samplers on the same noise
           [--metric fd,kid,pr]                                   (image runs: each measured through the data set's classifier)
   metric --checkpoint RUN|PATH [--sampler NAME] [--nfe K | --tolerances T] [--n N] [--seed S] [--fid]

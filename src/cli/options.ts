@@ -20,6 +20,8 @@ export const TRAIN_OPTIONS = {
   'label-dropout': { type: 'string' },
   /** train-classifier --for RUN: that run's guidance (noise-conditional) classifier. */
   for: { type: 'string' },
+  /** train-classifier --for RUN --fresh: start over instead of resuming an unfinished training. */
+  fresh: { type: 'boolean' },
   name: { type: 'string' },
   resume: { type: 'string' }
 } as const

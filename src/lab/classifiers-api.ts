@@ -1,13 +1,14 @@
-// The feature classifiers' procedures: list the stored ones, train one as a job.
+// The classifiers' procedures: list the feature classifiers, train one as a job; train a run's
+// guidance classifier (resuming an unfinished training unless `fresh`) and read its state.
 import { isLiveJobState } from '../shared/contract'
 import { HandlerError, type Handlers } from './dispatch'
 import type { JobManager } from './jobs/manager'
 import type { DatasetStore } from './datasets/store'
 import { isImageDatasetName } from './datasets/registry'
-import { listClassifiers } from './classifiers'
+import { deleteGuidanceTrainingState, guidanceState, listClassifiers } from './classifiers'
 import type { RunStore } from './runs/store'
 
-type ClassifierHandlers = Pick<Handlers, 'classifiers.list' | 'classifiers.train' | 'classifiers.trainGuidance'>
+type ClassifierHandlers = Pick<Handlers, 'classifiers.list' | 'classifiers.train' | 'classifiers.trainGuidance' | 'classifiers.guidance'>
 
 export function classifierHandlers(datasets: DatasetStore, jobs: JobManager, dataDir: string, backend: string | undefined, runs: RunStore): ClassifierHandlers {
   const requireSet = async (dataset: string) => {
@@ -19,13 +20,19 @@ export function classifierHandlers(datasets: DatasetStore, jobs: JobManager, dat
     if (running) throw new HandlerError({ code: 'conflict', message: `A classifier is already training (job ${running.id}); wait for it or cancel it.` })
   }
   return {
-    'classifiers.trainGuidance': async ({ runId, steps, seed }) => {
+    'classifiers.trainGuidance': async ({ runId, steps, seed, fresh }) => {
       const { config } = runs.get(runId) // not_found for an unknown run
       if (!isImageDatasetName(config.dataset)) throw new HandlerError({ code: 'bad_request', message: `Run ${runId} is a 2-D toy run: toy-gmm's classes are guided by its exact classifier, with nothing to train.` })
       if (config.conditional) throw new HandlerError({ code: 'bad_request', message: `Run ${runId} is class-conditional: it samples a class by classifier-free guidance, with no classifier.` })
       await requireSet(config.dataset)
       oneAtATime()
+      // The job resumes whatever unfinished state it finds (same steps and seed): fresh means none.
+      if (fresh) deleteGuidanceTrainingState(dataDir, runId)
       return { jobId: jobs.submit({ kind: 'classifier', runId: null, dataDir, dataset: config.dataset, steps, seed, backend, guidanceFor: runId }).id }
+    },
+    'classifiers.guidance': async ({ runId }) => {
+      runs.get(runId) // not_found for an unknown run
+      return guidanceState(dataDir, runId)
     },
     'classifiers.list': async () => listClassifiers(dataDir),
     'classifiers.train': async ({ dataset, steps, seed }) => {

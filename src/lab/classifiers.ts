@@ -1,11 +1,14 @@
 // The feature classifiers of the data folder: one per image data set, at
 // <dataDir>/classifiers/<dataset>.safetensors (the one owner of that layout), trained by a
 // 'classifier' job and read by the quality measure. Listing reads only the files' metadata, and
-// nothing here loads tfjs.
+// nothing here loads tfjs. Also a run's guidance classifier: its file, its training curve
+// (metrics.jsonl) and an unfinished training's resume state (paths: run-layout.ts).
 import fs from 'node:fs'
 import path from 'node:path'
 import { decodeSafetensors } from '../engine/io/safetensors'
-import type { ClassifierInfo } from '../shared/contract'
+import { writeFileAtomicSync } from '../engine/io/atomic-write'
+import { decodeNoiseClassifierState, type NoiseClassifierTrainingState } from '../engine/classifier/noise-classifier-state'
+import { GuidanceMetricPointSchema, type ClassifierInfo, type GuidanceMetricPoint, type GuidanceState } from '../shared/contract'
 import { runPaths } from './runs/run-layout'
 
 export const CLASSIFIERS_DIR = 'classifiers'
@@ -105,4 +108,80 @@ export function guidanceClassifierInfo(dataDir: string, runId: string): Classifi
     createdAt: fs.statSync(file).mtimeMs,
     guidance: { runId, accuracyByTime }
   }
+}
+
+// ------------------------------------------------------------- guidance classifier training
+
+/** The run's guidance classifier, its training curve and any unfinished training (classifiers.guidance). */
+export function guidanceState(dataDir: string, runId: string): GuidanceState {
+  let classifier: ClassifierInfo | null = null
+  try {
+    classifier = guidanceClassifierInfo(dataDir, runId)
+  } catch {
+    // A damaged file guides nothing: shown as none, and the next training replaces it.
+  }
+  const state = readGuidanceTrainingState(dataDir, runId)
+  const partial = state ? { step: state.step, steps: state.settings.steps, seed: state.settings.seed } : null
+  return { classifier, metrics: readGuidanceMetrics(runPaths(dataDir, runId).guidanceMetrics), partial }
+}
+
+/** An unfinished training's saved state; null when there is none or it is unreadable (then it cannot resume anything). */
+export function readGuidanceTrainingState(dataDir: string, runId: string): NoiseClassifierTrainingState | null {
+  const file = runPaths(dataDir, runId).guidanceState
+  try {
+    const bytes = fs.readFileSync(file)
+    return decodeNoiseClassifierState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file)
+  } catch {
+    return null
+  }
+}
+
+/** Saves an unfinished training's state atomically (bytes from encodeNoiseClassifierState). */
+export function writeGuidanceTrainingState(dataDir: string, runId: string, bytes: Uint8Array): void {
+  const { guidanceClassifierDir, guidanceState: file } = runPaths(dataDir, runId)
+  fs.mkdirSync(guidanceClassifierDir, { recursive: true })
+  writeFileAtomicSync(file, bytes)
+}
+
+/** Forgets an unfinished training (it finished, or the user asked for a fresh one); the curve stays. */
+export function deleteGuidanceTrainingState(dataDir: string, runId: string): void {
+  fs.rmSync(runPaths(dataDir, runId).guidanceState, { force: true })
+}
+
+/** The curve's points in file order; a torn or invalid line (a crash mid-append) is skipped. */
+export function readGuidanceMetrics(file: string): GuidanceMetricPoint[] {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const out: GuidanceMetricPoint[] = []
+  for (const line of text.split('\n')) {
+    if (!line) continue
+    try {
+      const p = GuidanceMetricPointSchema.safeParse(JSON.parse(line))
+      if (p.success) out.push(p.data)
+    } catch {
+      // torn write
+    }
+  }
+  return out
+}
+
+/**
+ * Starts a training's curve: keeps the points up to `step` (0: a fresh training keeps none) and
+ * rewrites the file atomically, which also drops a torn last line, so appends start clean.
+ */
+export function restartGuidanceMetrics(dataDir: string, runId: string, step: number): void {
+  const { guidanceClassifierDir, guidanceMetrics: file } = runPaths(dataDir, runId)
+  fs.mkdirSync(guidanceClassifierDir, { recursive: true })
+  const kept = step > 0 ? readGuidanceMetrics(file).filter((p) => p.step <= step) : []
+  writeFileAtomicSync(file, kept.map((p) => JSON.stringify(p) + '\n').join(''))
+}
+
+/** Appends one point (one write call, so a crash tears at most this line). */
+export function appendGuidanceMetric(dataDir: string, runId: string, point: GuidanceMetricPoint): void {
+  fs.appendFileSync(runPaths(dataDir, runId).guidanceMetrics, JSON.stringify(point) + '\n')
 }

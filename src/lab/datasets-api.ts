@@ -11,7 +11,7 @@ import { HandlerError, type Handlers } from './dispatch'
 import type { JobManager } from './jobs/manager'
 import type { DatasetListing } from '../shared/contract'
 
-type DatasetHandlers = Pick<Handlers, 'datasets.list' | 'datasets.get' | 'datasets.import' | 'datasets.verify' | 'datasets.delete' | 'datasets.stats' | 'datasets.preview'>
+type DatasetHandlers = Pick<Handlers, 'datasets.list' | 'datasets.get' | 'datasets.import' | 'datasets.verify' | 'datasets.delete' | 'datasets.stats' | 'datasets.preview' | 'datasets.image'>
 
 export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetHandlers {
   const live = new Map<string, string>() // data set → job id
@@ -82,6 +82,15 @@ export function datasetHandlers(store: DatasetStore, jobs: JobManager): DatasetH
       const s = await store.stats(name)
       return { ...s, shape: [...s.shape], classNames: [...s.classNames] }
     }),
+    'datasets.image': ({ name, split, index }) =>
+      wrap(async () => {
+        if (store.info(name).kind === 'toy') throw new HandlerError({ code: 'bad_request', message: `${name} is 2-D points, not images.` })
+        const set = await store.load(name, split)
+        if (index >= set.count) throw new HandlerError({ code: 'bad_request', message: `The ${split} split of ${name} has ${set.count} images (0–${set.count - 1}); there is no image ${index}.` })
+        const per = set.height * set.width * set.channels
+        const bytes = set.images.subarray(index * per, (index + 1) * per)
+        return { width: set.width, height: set.height, channels: set.channels, data: Buffer.from(bytes).toString('base64'), label: set.labels[index] ?? null, count: set.count }
+      }),
     'datasets.preview': ({ name, perClass, seed }) =>
       wrap(async () => {
         if (store.info(name).kind === 'toy') return await toyPreview(name, seed ?? 0)

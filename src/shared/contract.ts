@@ -74,6 +74,10 @@ export const LIMITS = {
   maskSide: { min: 1, max: 64, int: true, what: 'mask side' },
   /** Classifier-free guidance weight w: (1 + w)·s(x, t, y) − w·s(x, t, ∅). */
   guidance: { min: 0, max: 100, what: 'guidance weight' },
+  /** A per-class grid: samples of each class (one row per class). */
+  perClass: { min: 1, max: 16, int: true, what: 'samples per class' },
+  /** An image's index in a data set's split. */
+  imageIndex: { min: 0, max: 10_000_000, int: true, what: 'image index' },
   compareEntries: { min: 1, max: 8, int: true, what: 'samplers in a comparison' },
   /** Samples measured for a quality number: the same N for every point of a sweep (FD is biased at small N). */
   qualityCount: { min: 16, max: 10_000, int: true, what: 'samples measured (N)' },
@@ -467,17 +471,47 @@ export function base64Bytes(s: string): Uint8Array | null {
   return Uint8Array.from(bin, (ch) => ch.charCodeAt(0))
 }
 
+/**
+ * An image the user brought (a file dropped on the window), already at the run's size:
+ * width × height × channels bytes (0–255, row-major, channels last), base64-encoded.
+ */
+export const PixelImageSchema = z
+  .object({
+    width: z.number().int().min(1).max(LIMITS.maskSide.max),
+    height: z.number().int().min(1).max(LIMITS.maskSide.max),
+    channels: z.union([z.literal(1), z.literal(3)]),
+    data: z.string().max(4 * Math.ceil((LIMITS.maskSide.max * LIMITS.maskSide.max * 3) / 3))
+  })
+  .strict()
+  .refine((m) => base64Bytes(m.data)?.length === m.width * m.height * m.channels, 'the image must be width × height × channels bytes, base64-encoded')
+export type PixelImage = z.infer<typeof PixelImageSchema>
+
+/**
+ * Which images a condition starts from: `count` images of `split` from index `start` (default 0),
+ * in the split's own order, or, when `image` is given, that one image for every sample.
+ */
+const ConditionSource = { split: z.enum(['train', 'test']), start: ranged(LIMITS.imageIndex).optional(), image: PixelImageSchema.optional() }
+
+/** Classifier guidance through another run's guidance classifier (same data set and SDE); default: the sampled run's own. */
+const ClassifierRun = z.string().min(1).max(128).optional()
+
 export const ConditionSchema = z.discriminatedUnion('kind', [
-  /** Fill in the masked part of data-set images (the rest is held to the image): a preset region or a drawn mask. */
-  z.object({ kind: z.literal('inpaint'), mask: z.union([z.enum(INPAINT_PRESETS), DrawnMaskSchema]), split: z.enum(['train', 'test']) }).strict(),
-  /** Colour grey versions of data-set images (3-channel data sets). */
-  z.object({ kind: z.literal('colorize'), split: z.enum(['train', 'test']) }).strict(),
+  /** Fill in the masked part of images (the rest is held to the image): a preset region or a drawn mask. */
+  z.object({ kind: z.literal('inpaint'), mask: z.union([z.enum(INPAINT_PRESETS), DrawnMaskSchema]), ...ConditionSource }).strict(),
+  /** Colour grey versions of images (3-channel data sets). */
+  z.object({ kind: z.literal('colorize'), ...ConditionSource }).strict(),
   /**
    * Sample one class: on a class-conditional run by classifier-free guidance with weight
    * `guidance` (default 1; 0 is the plain conditional score), with any sampler; otherwise through
-   * a noise-conditional classifier scaled by `scale` (exact for toy-gmm, with pc).
+   * a noise-conditional classifier (the run's own guidance classifier, or `classifierRun`'s;
+   * exact for toy-gmm, with pc) scaled by `guidance` (or `scale`).
    */
-  z.object({ kind: z.literal('class'), label: ranged(LIMITS.classLabel), scale: ranged(LIMITS.classifierScale).optional(), guidance: ranged(LIMITS.guidance).optional() }).strict()
+  z.object({ kind: z.literal('class'), label: ranged(LIMITS.classLabel), scale: ranged(LIMITS.classifierScale).optional(), guidance: ranged(LIMITS.guidance).optional(), classifierRun: ClassifierRun }).strict(),
+  /**
+   * Every class at once: `perClass` samples of each, one row per class in class order (the
+   * request's count is replaced by perClass × classes); guided as for 'class'.
+   */
+  z.object({ kind: z.literal('classes'), perClass: ranged(LIMITS.perClass), scale: ranged(LIMITS.classifierScale).optional(), guidance: ranged(LIMITS.guidance).optional(), classifierRun: ClassifierRun }).strict()
 ])
 export type Condition = z.infer<typeof ConditionSchema>
 
@@ -571,7 +605,12 @@ export const SampleRecordSchema = z.object({
   /** Toy runs: the samples measured against the true distribution. */
   toyMetrics: ToySampleMetricsSchema.nullable().optional(),
   /** Image runs, when a comparison asked for it: the samples' quality through the data set's classifier. */
-  quality: SampleQualitySchema.nullable().optional()
+  quality: SampleQualitySchema.nullable().optional(),
+  /**
+   * Class samples of an image run, when the data set has a feature classifier: the share of
+   * samples it labels as the class they were asked for, overall and per class (null: none asked).
+   */
+  classAgreement: z.object({ rate: z.number(), perClass: z.array(z.number().nullable()), count: z.number().int() }).nullable().optional()
 })
 export type SampleRecord = z.infer<typeof SampleRecordSchema>
 
@@ -660,6 +699,41 @@ export const ClassifierInfoSchema = z.object({
   guidance: z.object({ runId: z.string(), accuracyByTime: z.array(z.object({ t: z.number(), accuracy: z.number() })) }).optional()
 })
 export type ClassifierInfo = z.infer<typeof ClassifierInfoSchema>
+
+/** One logged step of a guidance classifier's training (runs/<id>/guidance-classifier/metrics.jsonl). */
+export const GuidanceMetricPointSchema = z.object({
+  step: z.number().int(),
+  /** Wall-clock ms since the epoch. */
+  time: z.number(),
+  /** Mean cross-entropy over the steps since the last point. */
+  loss: z.number(),
+  /** Mean batch accuracy over the same steps (times drawn over the whole range). */
+  accuracy: z.number(),
+  /** The same accuracy per equal-width bucket of t over [ε, T] (null where a bucket drew no sample). */
+  accuracyByBucket: z.array(z.number().nullable())
+})
+export type GuidanceMetricPoint = z.infer<typeof GuidanceMetricPointSchema>
+
+/** A run's guidance classifier: the finished one (if any), its training curve, and an unfinished training to resume. */
+export const GuidanceStateSchema = z.object({
+  classifier: ClassifierInfoSchema.nullable(),
+  metrics: z.array(GuidanceMetricPointSchema),
+  /** A training stopped before its last step (cancelled or crashed): training again resumes it. */
+  partial: z.object({ step: z.number().int(), steps: z.number().int(), seed: z.number().int() }).nullable()
+})
+export type GuidanceState = z.infer<typeof GuidanceStateSchema>
+
+/** One data-set image, as bytes (0–255, row-major, channels last, base64), for the Control panel's canvas. */
+export const DatasetImageSchema = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  channels: z.number().int(),
+  data: z.string(),
+  label: z.number().int().nullable(),
+  /** Images in the split. */
+  count: z.number().int()
+})
+export type DatasetImage = z.infer<typeof DatasetImageSchema>
 
 /** A likelihood job's answer: bits/dim of images (null for 2-D toy data, which report nats only). */
 export const LikelihoodResultSchema = z.object({
@@ -783,6 +857,11 @@ export const procedures = {
     input: z.object({ name: Name, perClass: z.number().int().min(1).max(32).optional(), seed: ranged(LIMITS.seed).optional() }).strict(),
     output: z.object({ rows: z.number(), cols: z.number(), width: z.number(), height: z.number(), pngDataUrl: z.string() })
   },
+  /** One image of a data set's split (the Control panel draws masks on it). */
+  'datasets.image': {
+    input: z.object({ name: Name, split: z.enum(['train', 'test']), index: ranged(LIMITS.imageIndex) }).strict(),
+    output: DatasetImageSchema
+  },
   'runs.list': { input: Empty, output: z.array(RunSummarySchema) },
   'runs.get': { input: RunRef, output: z.object({ run: RunSummarySchema, checkpoints: z.array(CheckpointInfoSchema) }) },
   'runs.metrics': {
@@ -893,9 +972,12 @@ export const procedures = {
    * run's SDE (a job; kept in the run's folder), for classifier guidance of its class samples.
    */
   'classifiers.trainGuidance': {
-    input: z.object({ runId: z.string().min(1).max(128), steps: ranged(LIMITS.classifierSteps).optional(), seed: ranged(LIMITS.seed).optional() }).strict(),
+    /** An unfinished training of the same steps and seed resumes from its last checkpoint unless `fresh`. */
+    input: z.object({ runId: z.string().min(1).max(128), steps: ranged(LIMITS.classifierSteps).optional(), seed: ranged(LIMITS.seed).optional(), fresh: z.boolean().optional() }).strict(),
     output: z.object({ jobId: z.string() })
   },
+  /** A run's guidance classifier, its training curve and any unfinished training. */
+  'classifiers.guidance': { input: z.object({ runId: z.string().min(1).max(128) }).strict(), output: GuidanceStateSchema },
   'jobs.list': { input: Empty, output: z.array(JobInfoSchema) },
   'jobs.pause': { input: JobRef, output: JobInfoSchema },
   'jobs.resume': { input: JobRef, output: JobInfoSchema },

@@ -1,6 +1,7 @@
 // The noise-conditional classifier p_t(y | x(t)): shapes and parameter count, no tensor left
-// behind, same seed → same weights, a bit-exact safetensors round trip, cancellation, a guided
-// score through conditionalScore, and (on real FashionMNIST, under the tutorial's VE SDE) that a
+// behind, same seed → same weights, a bit-exact safetensors round trip, cancellation, the
+// training curve (per time bucket), a stopped-and-resumed training equal to the bit to an
+// uninterrupted one, a guided score through conditionalScore, and (on real FashionMNIST, under the tutorial's VE SDE) that a
 // short training classifies lightly noised test images well above chance and buried ones worse.
 // The learning run is sized for ~20–25 s on 2 busy cores (the whole file ~30 s).
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -11,7 +12,8 @@ import { Rng } from '../../src/engine/rng'
 import { conditionalScore } from '../../src/engine/samplers/controllable/conditional'
 import type { ScoreFn } from '../../src/engine/sde/types'
 import type { ImageArray } from '../../src/engine/metrics/image-array'
-import { NoiseClassifier, accuracyByTime, decodeNoiseClassifier, encodeNoiseClassifier, trainNoiseClassifier } from '../../src/engine/classifier'
+import { NoiseClassifier, accuracyByTime, decodeNoiseClassifier, decodeNoiseClassifierState, encodeNoiseClassifier, encodeNoiseClassifierState, trainNoiseClassifier, type NoiseClassifierLogPoint, type NoiseClassifierTrainingState } from '../../src/engine/classifier'
+import { DEFAULT_BUCKETS } from '../../src/engine/loss'
 import { FASHION_DIR, HAVE_FASHION, loadIdxSplit } from '../metrics/data'
 
 const sde = createSde({ name: 'vesde_tutorial' })
@@ -109,6 +111,65 @@ describe('NoiseClassifier', () => {
     const run = trainNoiseClassifier({ images, labels, sde, steps: 1000, batchSize: 8, net: TINY, signal: ctl.signal, onProgress: (p) => (seen.push(p.step), p.step === 2 && ctl.abort()) })
     await expect(run).rejects.toThrow(/abort/i)
     expect(seen).toEqual([1, 2])
+    expect(tf.memory().numTensors).toBe(before)
+  })
+
+  it('logs its curve every logEvery steps, with the accuracy per time bucket from the same batches', async () => {
+    const { images, labels } = synthetic(16, [4, 4, 1], 2)
+    const points: NoiseClassifierLogPoint[] = []
+    const accs: number[] = []
+    await trainNoiseClassifier({ images, labels, sde, steps: 12, batchSize: 8, seed: 1, net: { ...TINY, classes: 2 }, logEvery: 5, onLog: (p) => points.push(p), onProgress: (p) => accs.push(p.batchAccuracy) }).then((r) => r.classifier.dispose())
+    expect(points.map((p) => p.step)).toEqual([5, 10, 12]) // the last step closes a short window
+    const mean = (xs: number[]) => xs.reduce((a, v) => a + v, 0) / xs.length
+    expect(points[0]!.accuracy).toBeCloseTo(mean(accs.slice(0, 5)), 12)
+    expect(points[2]!.accuracy).toBeCloseTo(mean(accs.slice(10)), 12)
+    for (const p of points) {
+      expect(p.accuracyByBucket).toHaveLength(DEFAULT_BUCKETS)
+      expect(Number.isFinite(p.loss)).toBe(true)
+      for (const a of p.accuracyByBucket) if (a !== null) expect(a >= 0 && a <= 1).toBe(true)
+    }
+    // Buckets that drew samples have an accuracy; with this seed the last 16-sample window leaves one empty (null).
+    expect(points.flatMap((p) => p.accuracyByBucket).some((a) => a !== null)).toBe(true)
+    expect(points[2]!.accuracyByBucket.some((a) => a === null)).toBe(true)
+  })
+
+  it('resumes a stopped training from its saved state to the same weights, curve and means, bit for bit', async () => {
+    const before = tf.memory().numTensors
+    // 2 classes of 4×4 images; batch 6 of 16 images, so the stops fall mid-epoch.
+    const { images, labels } = synthetic(16, [4, 4, 1], 2)
+    const base = { images, labels, sde, steps: 24, batchSize: 6, seed: 3, net: { ...TINY, classes: 2 }, logEvery: 4 }
+    const straightLog: NoiseClassifierLogPoint[] = []
+    const straight = await trainNoiseClassifier({ ...base, onLog: (p) => straightLog.push(p) })
+
+    // Cancelled after step 10 (the state at cancel), and a periodic state at step 7 (mid log window).
+    const saved = new Map<number, Uint8Array>()
+    const ctl = new AbortController()
+    const firstLog: NoiseClassifierLogPoint[] = []
+    const stopped = trainNoiseClassifier({ ...base, checkpointEvery: 7, signal: ctl.signal, onLog: (p) => firstLog.push(p), onCheckpoint: (s) => saved.set(s.step, encodeNoiseClassifierState(s)), onProgress: (p) => p.step === 10 && ctl.abort() })
+    await expect(stopped).rejects.toThrow(/abort/i)
+    expect([...saved.keys()]).toEqual([7, 10])
+
+    const snap = snapshot(straight.classifier)
+    for (const at of [10, 7]) {
+      const state: NoiseClassifierTrainingState = decodeNoiseClassifierState(saved.get(at)!, `state-${at}`) // through the file format
+      expect(state.step).toBe(at)
+      const log: NoiseClassifierLogPoint[] = []
+      const resumed = await trainNoiseClassifier({ ...base, resume: state, onLog: (p) => log.push(p) })
+      expect(resumed.resumedFrom).toBe(at)
+      const got = snapshot(resumed.classifier)
+      for (const [k, v] of snap) expect(Array.from(got.get(k)!), `${k} after resuming at ${at}`).toEqual(Array.from(v))
+      expect([...firstLog.filter((p) => p.step <= at), ...log]).toEqual(straightLog)
+      expect([resumed.finalLoss, resumed.finalAccuracy]).toEqual([straight.finalLoss, straight.finalAccuracy])
+      resumed.classifier.dispose()
+    }
+
+    const state = decodeNoiseClassifierState(saved.get(10)!)
+    await expect(trainNoiseClassifier({ ...base, steps: 30, resume: state })).rejects.toThrow(/saved with steps 24, not 30/)
+    await expect(trainNoiseClassifier({ ...base, net: { ...TINY, classes: 2, embedDim: 8 }, resume: state })).rejects.toThrow(/another classifier architecture/)
+    const damaged = saved.get(10)!.slice()
+    damaged[damaged.length - 1] ^= 1
+    expect(() => decodeNoiseClassifierState(damaged, 'bad.safetensors')).toThrow(/bad\.safetensors: .*checksum/)
+    straight.classifier.dispose()
     expect(tf.memory().numTensors).toBe(before)
   })
 

@@ -137,7 +137,15 @@ describe('junk budgets for sweep and metric, junk guidance for sample', () => {
     [['sample', '--class', '1', '--guidance', '-1', '--out-file'], /guidance/],
     [['sample', '--mask', '/etc/hostname', '--out-file'], /--mask \/etc\/hostname: not a readable PNG/],
     [['sample', '--mask', '/nonexistent/mask.png', '--out-file'], /--mask \/nonexistent\/mask.png: not a readable PNG \(ENOENT/],
-    [['sample', '--mask', '/etc/hostname', '--inpaint', 'left', '--out-file'], /give one of --inpaint, --mask/]
+    [['sample', '--mask', '/etc/hostname', '--inpaint', 'left', '--out-file'], /give one of --inpaint, --mask/],
+    [['sample', '--per-class', '4', '--out-file'], /--per-class goes with --class/],
+    [['sample', '--class', '1', '--per-class', '4', '--out-file'], /--per-class goes with --class all/],
+    [['sample', '--class', 'all', '--per-class', '0', '--out-file'], /per-class|samples per class/],
+    [['sample', '--class', '1', '--classifier', 'no-such-run', '--out-file'], /no-such-run/],
+    [['sample', '--start', '3', '--out-file'], /--start and --image go with --inpaint, --mask or --colorize/],
+    [['sample', '--inpaint', 'left', '--start', '3', '--image', '/etc/hostname', '--out-file'], /--start I .* or --image FILE.png, not both/],
+    [['sample', '--inpaint', 'left', '--image', '/etc/hostname', '--out-file'], /--image \/etc\/hostname: not a readable PNG/],
+    [['sample', '--inpaint', 'left', '--start', '-2', '--out-file'], /start/]
   ])('%j is refused with one clear line naming the flag, and nothing is sampled', (args, message) => {
     const dir = out()
     const argv = (args as string[]).filter((a) => a !== '--out-file')
@@ -168,6 +176,27 @@ describe('drawn inpainting masks at the contract', () => {
       expect(r.success, JSON.stringify(bad)).toBe(false)
     }
     expect(problems(mask({ width: 2, height: 2, data: Buffer.from([1, 0, 2, 1]).toString('base64') }) as never)).toMatch(/width × height bytes of 0 or 1/)
+  })
+})
+
+describe('brought images at the contract', () => {
+  const image = (m: object) => SampleRequestSchema.safeParse(sample({ condition: { kind: 'inpaint', split: 'test', mask: 'left', image: m } }))
+  it('accept width × height × channels bytes in base64, and refuse anything else', () => {
+    expect(image({ width: 2, height: 2, channels: 1, data: Buffer.from([0, 9, 200, 255]).toString('base64') }).success).toBe(true)
+    expect(image({ width: 1, height: 2, channels: 3, data: Buffer.from([0, 9, 200, 255, 1, 2]).toString('base64') }).success).toBe(true)
+    for (const bad of [
+      { width: 2, height: 2, channels: 1, data: Buffer.from([0, 9, 200]).toString('base64') },
+      { width: 2, height: 2, channels: 2, data: Buffer.alloc(8).toString('base64') },
+      { width: 2, height: 2, channels: 1, data: '!!not base64!!' },
+      { width: 65, height: 1, channels: 1, data: Buffer.alloc(65).toString('base64') },
+      { width: 2, height: 2, channels: 1, data: Buffer.alloc(4).toString('base64'), extra: 1 }
+    ]) expect(image(bad).success, JSON.stringify(bad)).toBe(false)
+    expect(problems(image({ width: 2, height: 2, channels: 1, data: Buffer.from([1]).toString('base64') }) as never)).toMatch(/width × height × channels bytes/)
+  })
+  it('refuse a per-class grid of 0 or more than 16 per class, and a negative start', () => {
+    const cond = (c: object) => SampleRequestSchema.safeParse(sample({ condition: c }))
+    expect(cond({ kind: 'classes', perClass: 4 }).success).toBe(true)
+    for (const bad of [{ kind: 'classes', perClass: 0 }, { kind: 'classes', perClass: 17 }, { kind: 'classes' }, { kind: 'colorize', split: 'test', start: -1 }, { kind: 'colorize', split: 'test', start: 1.5 }]) expect(cond(bad).success, JSON.stringify(bad)).toBe(false)
   })
 })
 

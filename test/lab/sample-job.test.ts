@@ -66,7 +66,10 @@ describe('sampling jobs', () => {
       const end = await rec.waitFor((e) => e.type === 'job' && e.job.id === jobId && e.job.state === 'failed')
       expect(end.type === 'job' && end.job.error).toMatch(pattern)
     }
-    await fail({ sampler: 'ode', condition: { kind: 'class', label: 0 } }, /predictor–corrector sampler/)
+    // The exact classifier's gradient guides any sampler, the ODE's included.
+    const ode = (await finished((await ok<{ jobId: string }>('samples.start', { runId: toyRun, sampler: 'ode', seed: 1, count: 300, useEma: true, condition: { kind: 'class', label: 5 } })).jobId)) as { samples: SampleRecord[] }
+    expect(ode.samples[0]!.toyMetrics).toMatchObject({ target: 'toy-gmm, class 5' })
+    await fail({ sampler: 'ode', condition: { kind: 'inpaint', mask: 'left', split: 'test' } }, /needs an image run/)
     await fail({ sampler: 'pc', condition: { kind: 'class', label: 99 } }, /no class 99/)
     await fail({ sampler: 'pc', condition: { kind: 'inpaint', mask: 'left', split: 'test' } }, /needs an image run/)
   })

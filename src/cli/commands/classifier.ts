@@ -1,10 +1,12 @@
-// score-lab train-classifier: a data set's feature classifier, for quality numbers of image samples.
+// score-lab train-classifier: a data set's feature classifier, for quality numbers of image samples,
+// or (--for RUN) a run's guidance classifier, which resumes an unfinished training unless --fresh.
 import { resultOf } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, int, waitForJob, type Cli } from '../context'
 import { resolveRunRef } from '../../lab/runs/run-ref'
 
-export async function trainClassifierCommand(cli: Cli, f: { dataset?: string; steps?: string; seed?: string; for?: string }): Promise<number> {
+export async function trainClassifierCommand(cli: Cli, f: { dataset?: string; steps?: string; seed?: string; for?: string; fresh?: boolean }): Promise<number> {
+  if (f.fresh && f.for === undefined) throw new UsageError('--fresh goes with --for RUN (a guidance classifier\'s training resumes; a feature classifier\'s always starts afresh)')
   if (f.for !== undefined && f.dataset !== undefined) throw new UsageError('give --dataset (the feature classifier for quality numbers) or --for RUN (that run\'s guidance classifier), not both')
   if (f.for !== undefined) return guidanceClassifier(cli, f.for, f)
   if (!f.dataset) throw new UsageError('--dataset NAME is required (mnist, fashion-mnist or cifar10), or --for RUN for a run\'s guidance classifier')
@@ -14,10 +16,14 @@ export async function trainClassifierCommand(cli: Cli, f: { dataset?: string; st
   return 0
 }
 
-/** --for RUN: the run's noise-conditional classifier, for sample --class K --guidance W on that run. */
-async function guidanceClassifier(cli: Cli, ref: string, f: { steps?: string; seed?: string }): Promise<number> {
+/**
+ * --for RUN: the run's noise-conditional classifier, for sample --class K --guidance W on that run.
+ * An unfinished training of the same steps and seed resumes (the job says "Resuming … at step
+ * K of N"), unless --fresh.
+ */
+async function guidanceClassifier(cli: Cli, ref: string, f: { steps?: string; seed?: string; fresh?: boolean }): Promise<number> {
   const run = cli.service.runs.get(resolveRunRef(cli.service.runs, ref).runId)
-  const { jobId } = await cli.call('classifiers.trainGuidance', { runId: run.id, steps: int('steps', f.steps), seed: int('seed', f.seed) })
+  const { jobId } = await cli.call('classifiers.trainGuidance', { runId: run.id, steps: int('steps', f.steps), seed: int('seed', f.seed), ...(f.fresh ? { fresh: true } : {}) })
   const { info, out } = await classifierTrained(cli, jobId, 'guidance classifier')
   const byTime = info.guidance?.accuracyByTime.map((a) => `${(a.accuracy * 100).toFixed(1)} % at t = ${a.t}`).join(', ') ?? '—'
   cli.result(out, `guidance classifier of ${run.name}: test accuracy ${byTime} after ${info.steps} steps (${info.trainSeconds?.toFixed(0) ?? '—'} s); sample a class with --class K --guidance W`)

@@ -3,7 +3,7 @@
 // samplers.ts.
 import fs from 'node:fs'
 import path from 'node:path'
-import { INPAINT_PRESETS, LIMITS, resultOf, type Condition, type DrawnMask, type JobResult, type JobResultOf } from '../../shared/contract'
+import { INPAINT_PRESETS, LIMITS, resultOf, type Condition, type DrawnMask, type JobResult, type JobResultOf, type PixelImage } from '../../shared/contract'
 import { decodePng } from '../../engine/images/png'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
@@ -31,6 +31,10 @@ export const SAMPLE_OPTIONS = {
   class: { type: 'string' },
   guidance: { type: 'string' },
   mask: { type: 'string' },
+  'per-class': { type: 'string' },
+  classifier: { type: 'string' },
+  start: { type: 'string' },
+  image: { type: 'string' },
   'no-ema': { type: 'boolean' },
   fid: { type: 'boolean' },
   force: { type: 'boolean' },
@@ -136,20 +140,65 @@ function maskFromPng(file: string): DrawnMask {
   return { width: image.width, height: image.height, data: Buffer.from(bits).toString('base64') }
 }
 
-/** --inpaint MASK | --mask FILE.png | --colorize | --class K|NAME [--guidance W] → the request's condition (controllable generation). */
-function conditionFrom(f: Flags, datasetOf: () => string): Condition | undefined {
+/**
+ * --image FILE.png: the one image every sample of an inpainting or colorisation starts from; a
+ * PNG the size of the run's images (grey for 1-channel sets: its luminance is taken).
+ */
+function imageFromPng(file: string, dataset: string): PixelImage {
+  let image
+  try {
+    image = decodePng(new Uint8Array(fs.readFileSync(file)))
+  } catch (err) {
+    throw new UsageError(`--image ${file}: not a readable PNG (${(err as Error).message})`)
+  }
+  const info = DATASETS.find((d) => d.name === dataset)
+  if (info?.kind !== 'image') throw new UsageError(`--image needs an image run; ${dataset} is 2-D points`)
+  const [h, w, c] = info.shape
+  if (image.width !== w || image.height !== h) throw new UsageError(`--image ${file} is ${image.width}×${image.height}; this ${dataset} run's images are ${w}×${h} (resize it first)`)
+  const bytes = new Uint8Array(h * w * c)
+  for (let p = 0; p < h * w; p++) {
+    const [r, g, b] = [image.data[4 * p]!, image.data[4 * p + 1]!, image.data[4 * p + 2]!]
+    if (c === 1) bytes[p] = Math.round(0.299 * r + 0.587 * g + 0.114 * b)
+    else bytes.set([r, g, b], 3 * p)
+  }
+  return { width: w, height: h, channels: c as 1 | 3, data: Buffer.from(bytes).toString('base64') }
+}
+
+/** What the CLI needs of the sampled run to build a condition (read only when a flag needs it). */
+interface RunLookup {
+  dataset: () => string
+  /** --classifier's run, as its id. */
+  runId: (ref: string) => string
+}
+
+/**
+ * --inpaint MASK | --mask FILE.png | --colorize [--split S] [--start I | --image FILE.png] |
+ * --class K|NAME|all [--per-class N] [--guidance W] [--classifier RUN] → the request's condition.
+ */
+function conditionFrom(f: Flags, run: RunLookup): Condition | undefined {
   const given = [f.inpaint !== undefined, f.mask !== undefined, f.colorize === true, f.class !== undefined].filter(Boolean).length
   if (given > 1) throw new UsageError('give one of --inpaint, --mask, --colorize and --class')
   const split = f.split ?? 'test'
   if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`)
+  const pixels = f.inpaint !== undefined || f.mask !== undefined || f.colorize === true
+  if (!pixels && (f.start !== undefined || f.image !== undefined)) throw new UsageError('--start and --image go with --inpaint, --mask or --colorize (the images to start from)')
+  if (f.start !== undefined && f.image !== undefined) throw new UsageError('give --start I (data-set images from index I) or --image FILE.png, not both')
+  if (f.class === undefined) {
+    for (const flag of ['guidance', 'per-class', 'classifier'] as const) if (f[flag] !== undefined) throw new UsageError(`--${flag} goes with --class (the class to guide towards)`)
+  }
+  const source = () => ({ split, ...(f.start !== undefined ? { start: int('start', f.start)! } : {}), ...(f.image !== undefined ? { image: imageFromPng(f.image, run.dataset()) } : {}) }) as { split: 'test' | 'train'; start?: number; image?: PixelImage }
   if (f.inpaint !== undefined) {
     if (!(INPAINT_PRESETS as readonly string[]).includes(f.inpaint)) throw new UsageError(`--inpaint takes the region to fill in: ${INPAINT_PRESETS.join(', ')} (or --mask FILE.png for your own)`)
-    return { kind: 'inpaint', mask: f.inpaint as (typeof INPAINT_PRESETS)[number], split }
+    return { kind: 'inpaint', mask: f.inpaint as (typeof INPAINT_PRESETS)[number], ...source() }
   }
-  if (f.mask !== undefined) return { kind: 'inpaint', mask: maskFromPng(f.mask), split }
-  if (f.colorize) return { kind: 'colorize', split }
-  if (f.class !== undefined) return { kind: 'class', label: classLabel(f.class, datasetOf), guidance: num('guidance', f.guidance) }
-  if (f.guidance !== undefined) throw new UsageError('--guidance goes with --class (the class to guide towards)')
+  if (f.mask !== undefined) return { kind: 'inpaint', mask: maskFromPng(f.mask), ...source() }
+  if (f.colorize) return { kind: 'colorize', ...source() }
+  if (f.class !== undefined) {
+    const guide = { guidance: num('guidance', f.guidance), ...(f.classifier !== undefined ? { classifierRun: run.runId(f.classifier) } : {}) }
+    if (f.class.toLowerCase() === 'all') return { kind: 'classes', perClass: int('per-class', f['per-class']) ?? 8, ...guide }
+    if (f['per-class'] !== undefined) throw new UsageError('--per-class goes with --class all (a grid of every class)')
+    return { kind: 'class', label: classLabel(f.class, run.dataset), ...guide }
+  }
   return undefined
 }
 
@@ -158,7 +207,7 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   if (!f.out) throw new UsageError('--out FILE.png is required')
   const { sampler, settings } = (await samplersWithSettings(cli, [f.sampler ?? 'pc'], f))[0]!
   // Flags first (a typo is cheaper to hear about); a class given by name needs the run's data set.
-  const condition = conditionFrom(f, () => cli.service.runs.get(resolveCheckpoint(cli, ref).runId).config.dataset)
+  const condition = conditionFrom(f, { dataset: () => cli.service.runs.get(resolveCheckpoint(cli, ref).runId).config.dataset, runId: (other) => resolveRunRef(cli.service.runs, other).runId })
   const force = f.force === true
   // The run is checked after the flags and before the output paths.
   const { runId, checkpoint } = resolveCheckpoint(cli, ref)
@@ -182,7 +231,9 @@ export async function sampleCommand(cli: Cli, f: Flags): Promise<number> {
   const out = copyOut(cli, runId, r.png, f.out, force)
   const gif = f.gif && r.gif ? copyOut(cli, runId, r.gif, f.gif, force) : null
   const reference = r.reference ? copyOut(cli, runId, r.reference, out.replace(/\.png$/i, '') + '.reference.png', force) : null
-  cli.result({ out, gif, reference, nfe: r.nfe, seconds: r.seconds, sampler: r.sampler, checkpoint: r.checkpoint }, `${out} (${r.sampler}, NFE ${r.nfe}, ${r.seconds.toFixed(2)} s)`)
+  const agree = r.classAgreement
+  const judged = agree ? `; the feature classifier labels ${(agree.rate * 100).toFixed(1)} % as asked (per class ${agree.perClass.map((p) => (p === null ? '–' : (p * 100).toFixed(0))).join(' / ')} %)` : ''
+  cli.result({ out, gif, reference, nfe: r.nfe, seconds: r.seconds, sampler: r.sampler, checkpoint: r.checkpoint, count: r.count, classAgreement: agree ?? null }, `${out} (${r.sampler}, NFE ${r.nfe}, ${r.seconds.toFixed(2)} s${judged})`)
   return 0
 }
 

@@ -11,6 +11,9 @@ export const CHECKPOINTS_DIR = 'checkpoints'
 export const SAMPLES_DIR = 'samples'
 export const SWEEP_BATCHES_DIR = 'sweep-batches'
 export const GUIDANCE_CLASSIFIER_FILE = 'guidance-classifier.safetensors'
+/** The guidance classifier's training: its curve and, while unfinished, its resume state. */
+export const GUIDANCE_CLASSIFIER_DIR = 'guidance-classifier'
+export const GUIDANCE_STATE_FILE = 'state.safetensors'
 
 /** What a run id may be: it becomes a folder name, so no separators, dots or spaces. */
 export const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/
@@ -30,6 +33,12 @@ export interface RunPaths {
   sweepBatches: string
   /** runs/<id>/guidance-classifier.safetensors: the run's noise-conditional classifier (classifier guidance) */
   guidanceClassifier: string
+  /** runs/<id>/guidance-classifier: that classifier's training (curve and resume state) */
+  guidanceClassifierDir: string
+  /** runs/<id>/guidance-classifier/metrics.jsonl: its training curve (GuidanceMetricPoint per line) */
+  guidanceMetrics: string
+  /** runs/<id>/guidance-classifier/state.safetensors: an unfinished training's resume state (deleted when it finishes) */
+  guidanceState: string
 }
 
 export function runsRoot(dataDir: string): string {
@@ -47,7 +56,10 @@ export function runPathsIn(root: string, id: string): RunPaths {
     checkpoints: path.join(dir, CHECKPOINTS_DIR),
     samples: path.join(dir, SAMPLES_DIR),
     sweepBatches: path.join(dir, SWEEP_BATCHES_DIR),
-    guidanceClassifier: path.join(dir, GUIDANCE_CLASSIFIER_FILE)
+    guidanceClassifier: path.join(dir, GUIDANCE_CLASSIFIER_FILE),
+    guidanceClassifierDir: path.join(dir, GUIDANCE_CLASSIFIER_DIR),
+    guidanceMetrics: path.join(dir, GUIDANCE_CLASSIFIER_DIR, METRICS_FILE),
+    guidanceState: path.join(dir, GUIDANCE_CLASSIFIER_DIR, GUIDANCE_STATE_FILE)
   }
 }
 

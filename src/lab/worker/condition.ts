@@ -5,12 +5,13 @@ import { Batcher } from '../../engine/data/batcher'
 import { createToy } from '../../engine/toy'
 import fs from 'node:fs'
 import { decodeNoiseClassifier } from '../../engine/classifier'
-import { cfgScore, conditionalScore, gmmClassifier, runColorize, runConditional, runInpaint } from '../../engine/samplers/controllable'
+import { cfgScore, conditionalScore, gmmClassifier, runColorize, runInpaint } from '../../engine/samplers/controllable'
 import type { ScoreModel } from '../../engine/nets/types'
 import type { SampleResult, SamplerOptions } from '../../engine/samplers'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
-import { base64Bytes, type Condition, type TrainConfig } from '../../shared/contract'
+import { base64Bytes, type Condition, type PixelImage, type TrainConfig } from '../../shared/contract'
 import { DatasetStore } from '../datasets/store'
+import { RunStore } from '../runs/store'
 
 type Runtime = Pick<SamplerOptions, 'shape' | 'onStep' | 'signal'>
 
@@ -49,48 +50,118 @@ export function maskFor(kind: Extract<Condition, { kind: 'inpaint' }>['mask'], h
   return m
 }
 
-/** The sampled run's network and score, and where its guidance classifier would be. */
+/** The sampled run's network and score, its id (whose guidance classifier is used unless the condition names another run's). */
 export interface ConditionedModel {
   model: ScoreModel
   scoreFn: ScoreFn
-  guidanceClassifier: string
+  sde: Sde
+  runId: string
+}
+
+type ClassCondition = Extract<Condition, { kind: 'class' | 'classes' }>
+
+/** How many classes the condition's guide knows: the conditional model's, the guidance classifier's, or toy-gmm's components. */
+export async function guideClasses(condition: ClassCondition, config: TrainConfig, dataDir: string, run: Pick<ConditionedModel, 'model' | 'runId'>): Promise<number> {
+  if (run.model.classes > 0) return run.model.classes
+  const file = guidanceClassifierFile(condition, config, dataDir, run.runId)
+  if (file) {
+    const { classifier } = decodeNoiseClassifier(new Uint8Array(fs.readFileSync(file)), file)
+    const k = classifier.config.classes
+    classifier.dispose()
+    return k
+  }
+  return toyGmmClasses(config)
+}
+
+/** Sample i's class: one label for the batch, or for 'classes' row by row (perClass samples of class 0, then of class 1, …). */
+function labelsOf(condition: ClassCondition, count: number): number | number[] {
+  if (condition.kind === 'class') return condition.label
+  return Array.from({ length: count }, (_, i) => Math.floor(i / condition.perClass))
+}
+
+/**
+ * The guidance classifier a class condition uses: `classifierRun`'s (which must share the
+ * sampled run's data set, data range and SDE, the space its classifier was trained in) or the
+ * sampled run's own; null when there is none.
+ */
+function guidanceClassifierFile(condition: ClassCondition, config: TrainConfig, dataDir: string, runId: string): string | null {
+  const runs = new RunStore(dataDir)
+  const from = condition.classifierRun ?? runId
+  if (condition.classifierRun && condition.classifierRun !== runId) {
+    const other = runs.get(condition.classifierRun).config
+    const same = other.dataset === config.dataset && other.centered === config.centered && other.sde.name === config.sde.name && JSON.stringify(other.sde.params) === JSON.stringify(config.sde.params)
+    if (!same) {
+      throw new Error(`Run ${condition.classifierRun}'s guidance classifier was trained on ${other.dataset} under ${other.sde.name} ${JSON.stringify(other.sde.params)}${other.centered ? ' (centred)' : ''}; this run is ${config.dataset} under ${config.sde.name} ${JSON.stringify(config.sde.params)}${config.centered ? ' (centred)' : ''}. Guide with a classifier trained on the same data and SDE.`)
+    }
+  }
+  const file = runs.paths(from).guidanceClassifier
+  if (fs.existsSync(file)) return file
+  if (condition.classifierRun) throw new Error(`Run ${condition.classifierRun} has no guidance classifier yet; train one with score-lab train-classifier --for ${condition.classifierRun}.`)
+  return null
+}
+
+function toyGmmClasses(config: TrainConfig): number {
+  if (config.dataset !== 'toy-gmm') {
+    throw new Error(`Sampling by class needs a class-conditional run (train with --conditional, or Class-conditional in the run form) or a guidance classifier (score-lab train-classifier --for RUN); this ${config.dataset} run has neither.`)
+  }
+  return ((createToy('toy-gmm').config as { means?: unknown[] }).means ?? []).length
+}
+
+async function classConditioned(condition: ClassCondition, config: TrainConfig, dataDir: string, count: number, run: ConditionedModel): Promise<Conditioned> {
+  const { model } = run
+  const weight = condition.scale ?? condition.guidance ?? 1
+  const labels = labelsOf(condition, count)
+  const top = typeof labels === 'number' ? labels : Math.max(...labels)
+  const tooMany = (who: string, k: number) => new Error(`${who} has ${k} classes (0–${k - 1}); there is no class ${top}.`)
+  if (model.classes > 0) {
+    if (condition.classifierRun) throw new Error('This run is class-conditional: it samples a class by classifier-free guidance, with no classifier to name.')
+    if (top >= model.classes) throw tooMany('This run', model.classes)
+    return { reference: null, score: cfgScore(model, labels, condition.guidance ?? 1) }
+  }
+  const file = guidanceClassifierFile(condition, config, dataDir, run.runId)
+  if (file) {
+    // Classifier guidance: s(x, t) + w·∇ₓ log p_t(y | x) through a noise-conditional classifier.
+    const { classifier } = decodeNoiseClassifier(new Uint8Array(fs.readFileSync(file)), file)
+    const classes = classifier.config.classes
+    if (top >= classes) {
+      classifier.dispose()
+      throw tooMany('The guidance classifier', classes)
+    }
+    return { reference: null, score: conditionalScore(run.scoreFn, classifier.classifierFn(), labels, weight), dispose: () => classifier.dispose() }
+  }
+  // toy-gmm: the mixture's exact noise-conditional classifier, so w = 1 samples the class exactly.
+  const k = toyGmmClasses(config)
+  if (top >= k) throw tooMany('toy-gmm', k)
+  return { reference: null, score: conditionalScore(run.scoreFn, gmmClassifier(createToy('toy-gmm'), run.sde), labels, weight) }
+}
+
+/** A brought image's pixels in the data's scaling, repeated for every sample. */
+function broughtImages(image: PixelImage, h: number, w: number, c: number, count: number, centered: boolean): Float32Array {
+  if (image.width !== w || image.height !== h || image.channels !== c) {
+    throw new Error(`The image is ${image.width}×${image.height}×${image.channels}, but this run's images are ${w}×${h}×${c}.`)
+  }
+  const bytes = base64Bytes(image.data)!
+  const per = h * w * c
+  const out = new Float32Array(count * per)
+  for (let i = 0; i < per; i++) out[i] = centered ? (bytes[i]! / 255) * 2 - 1 : bytes[i]! / 255
+  for (let k = 1; k < count; k++) out.copyWithin(k * per, 0, per)
+  return out
+}
+
+/** Images start..start+count−1 of the split, in its own order, in the data's scaling. */
+async function splitImages(dataDir: string, config: TrainConfig, split: 'train' | 'test', start: number, count: number, seed: number): Promise<Float32Array> {
+  const set = await new DatasetStore(dataDir).load(config.dataset, split)
+  if (start + count > set.count) throw new Error(`The ${split} split of ${config.dataset} has ${set.count} images; images ${start}–${start + count - 1} are past its end.`)
+  const batcher = new Batcher(set, { batchSize: count, seed, centered: config.centered })
+  return batcher.fill(Int32Array.from({ length: count }, (_, i) => start + i))
 }
 
 export async function conditioned(condition: Condition, config: TrainConfig, dataDir: string, shape: number[], count: number, seed: number, run: ConditionedModel): Promise<Conditioned> {
-  const { model } = run
-  if (condition.kind === 'class' && model.classes > 0) {
-    if (condition.label >= model.classes) throw new Error(`This run has ${model.classes} classes (0–${model.classes - 1}); there is no class ${condition.label}.`)
-    return { reference: null, score: cfgScore(model, condition.label, condition.guidance ?? 1) }
-  }
-  if (condition.kind === 'class' && fs.existsSync(run.guidanceClassifier)) {
-    // Classifier guidance: s(x, t) + w·∇ₓ log p_t(y | x) through the run's own noise-conditional classifier.
-    const { classifier } = decodeNoiseClassifier(new Uint8Array(fs.readFileSync(run.guidanceClassifier)), run.guidanceClassifier)
-    const classes = classifier.config.classes
-    if (condition.label >= classes) {
-      classifier.dispose()
-      throw new Error(`The guidance classifier has ${classes} classes (0–${classes - 1}); there is no class ${condition.label}.`)
-    }
-    return { reference: null, score: conditionalScore(run.scoreFn, classifier.classifierFn(), condition.label, condition.scale ?? condition.guidance ?? 1), dispose: () => classifier.dispose() }
-  }
-  if (condition.kind === 'class') {
-    if (config.dataset !== 'toy-gmm') {
-      throw new Error(`Sampling one class needs a class-conditional run (train with --conditional, or Class-conditional in the run form) or this run's guidance classifier (score-lab train-classifier --for RUN); this ${config.dataset} run has neither.`)
-    }
-    const toy = createToy('toy-gmm')
-    const k = ((toy.config as { means?: unknown[] }).means ?? []).length
-    if (condition.label >= k) throw new Error(`toy-gmm has ${k} classes (0–${k - 1}); there is no class ${condition.label}.`)
-    return {
-      reference: null,
-      run: (scoreFn, sde, settings, runtime) =>
-        runConditional(scoreFn, sde, { ...settings, label: condition.label, classifierScale: condition.scale ?? 1 }, { ...runtime, classifier: gmmClassifier(toy, sde) })
-    }
-  }
+  if (condition.kind === 'class' || condition.kind === 'classes') return classConditioned(condition, config, dataDir, count, run)
   if (shape.length !== 3) throw new Error(`${condition.kind === 'inpaint' ? 'Inpainting' : 'Colorisation'} needs an image run; ${config.dataset} is 2-D points.`)
   const [h, w, c] = shape as [number, number, number]
   if (condition.kind === 'colorize' && c !== 3) throw new Error(`Colorisation needs colour images; ${config.dataset} has ${c} channel${c === 1 ? '' : 's'}.`)
-  const set = await new DatasetStore(dataDir).load(config.dataset, condition.split)
-  const batcher = new Batcher(set, { batchSize: count, seed, centered: config.centered })
-  const images = batcher.fill(batcher.order(0).subarray(0, count))
+  const images = condition.image ? broughtImages(condition.image, h, w, c, count, config.centered) : await splitImages(dataDir, config, condition.split, condition.start ?? 0, count, seed)
   const per = h * w * c
   if (condition.kind === 'inpaint') {
     const one = maskFor(condition.mask, h, w, c)

@@ -3,9 +3,10 @@
 import { makeGrid, type RgbaImage } from '../../engine/images/grid'
 import { scatterImage } from '../../engine/images/scatter'
 
-export function samplesPicture(data: Float32Array, shape: number[], centered: boolean, limit = Infinity): RgbaImage {
+/** `cols`: images per grid row (default: a square grid). */
+export function samplesPicture(data: Float32Array, shape: number[], centered: boolean, limit = Infinity, cols?: number): RgbaImage {
   if (shape.length === 1) return scatterImage(data)
   const [h, w, c] = shape as [number, number, number]
   const count = Math.min(limit, data.length / (h * w * c))
-  return makeGrid(data.subarray(0, count * h * w * c), [count, h, w, c], { range: centered ? [-1, 1] : [0, 1] })
+  return makeGrid(data.subarray(0, count * h * w * c), [count, h, w, c], { range: centered ? [-1, 1] : [0, 1], ...(cols ? { cols } : {}) })
 }

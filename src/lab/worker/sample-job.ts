@@ -7,13 +7,13 @@ import { encodePng } from '../../engine/images/png'
 import { encodeGif } from '../../engine/images/gif'
 import { createToy, GmmToy, TOYS, type ToyDataset } from '../../engine/toy'
 import { freshTrueSamples, toySampleMetrics } from '../../engine/metrics'
-import type { Condition, SampleRecord, SampleRequest, ToySampleMetrics, TrainConfig } from '../../shared/contract'
+import { LIMITS, type Condition, type SampleRecord, type SampleRequest, type ToySampleMetrics, type TrainConfig } from '../../shared/contract'
 import { sdeSamplerDefaults } from '../catalog'
 import type { CompareJobSpec, JobControl, SampleJobSpec } from '../jobs/protocol'
 import { SampleStore } from '../runs/sample-store'
-import { runPaths } from '../runs/run-layout'
 import { loadRunModel, type LoadedModel } from './model-loader'
-import { conditioned } from './condition'
+import { conditioned, guideClasses } from './condition'
+import { askedClasses, classAgreement } from './class-agreement'
 import { cancellable, openRun, selectJobBackend, type Post } from './job-runtime'
 import { qualityMeasure, type QualityMeasure } from './quality-measure'
 
@@ -72,7 +72,12 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   const { config, dataDir, store } = to
   const r = job.request
   const centered = config.centered
-  const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, r.count, r.seed, { model: loaded.model, scoreFn: loaded.scoreFn, guidanceClassifier: runPaths(dataDir, to.runId).guidanceClassifier }) : null
+  const guide = { model: loaded.model, scoreFn: loaded.scoreFn, sde: loaded.sde, runId: to.runId }
+  // Every class at once: perClass samples of each, one grid row per class.
+  const perRow = r.condition?.kind === 'classes' ? r.condition.perClass : undefined
+  const count = r.condition?.kind === 'classes' ? r.condition.perClass * (await guideClasses(r.condition, config, dataDir, guide)) : r.count
+  if (count > LIMITS.count.max) throw new Error(`${count} samples (${perRow} per class) is more than the ${LIMITS.count.max} one grid holds; ask for fewer per class.`)
+  const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, count, r.seed, guide) : null
   // Classifier-free guidance is a score any sampler takes; the others bring their own PC loop.
   if (r.condition && cond?.run && r.sampler !== 'pc') {
     throw new Error(`Controllable generation (${r.condition.kind}) runs on the predictor–corrector sampler: choose "pc", not "${r.sampler}".`)
@@ -83,7 +88,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
     // Defaults that depend on the SDE (pc's snr on VP vs VE) unless the request sets them.
     ...sdeSamplerDefaults(r.sampler, config.sde.name, config.centered),
     ...(r.settings ?? {}),
-    batchSize: r.count,
+    batchSize: count,
     seed: r.seed,
     ...(r.eps !== undefined ? { eps: r.eps } : {}),
     ...(r.steps !== undefined ? { n: r.steps } : {}),
@@ -115,13 +120,13 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   const samples = await result.samples.data() as Float32Array
   result.samples.dispose()
   const id = store.newId(r.sampler)
-  const img = samplesPicture(samples, loaded.shape, centered)
+  const img = samplesPicture(samples, loaded.shape, centered, Infinity, perRow)
   let reference: string | null = null
   let referenceKind: SampleRecord['referenceKind']
   if (cond?.reference) {
     reference = store.referenceName(id)
     referenceKind = 'condition'
-    store.writeFile(reference, encodePng(samplesPicture(cond.reference, loaded.shape, centered), { condition: r.condition }))
+    store.writeFile(reference, encodePng(samplesPicture(cond.reference, loaded.shape, centered, Infinity, perRow), { condition: r.condition }))
   }
   // Toy runs: the samples against the true distribution, and a picture of as many fresh true
   // samples (the set the metrics compare with) drawn the same way, to show beside them.
@@ -133,7 +138,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
     if (!reference) {
       reference = store.referenceName(id)
       referenceKind = 'truth'
-      store.writeFile(reference, encodePng(samplesPicture(freshTrueSamples(target.toy, r.count, r.seed), loaded.shape, centered), { truth: target.name, count: r.count, seed: r.seed }))
+      store.writeFile(reference, encodePng(samplesPicture(freshTrueSamples(target.toy, count, r.seed), loaded.shape, centered), { truth: target.name, count, seed: r.seed }))
     }
   }
   const ran = ranSettings(r.sampler, settings, loaded.sde.N)
@@ -155,7 +160,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
     sampler: r.sampler,
     settings: ran,
     seed: r.seed,
-    count: r.count,
+    count,
     nfe: result.nfe,
     seconds: result.seconds,
     stepsPerSecond: result.stepsPerSecond,
@@ -169,10 +174,18 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
     reference,
     ...(referenceKind ? { referenceKind } : {}),
     ...(target ? { toyMetrics } : {}),
-    ...(to.measure ? { quality: measured(to.measure, samples) } : {})
+    ...(to.measure ? { quality: measured(to.measure, samples) } : {}),
+    ...classAgreementOf(to, loaded, samples, r.condition, count)
   }
   store.writeRecord(record)
   return record
+}
+
+/** Class samples of an image run, judged by the data set's feature classifier (when it has one). */
+function classAgreementOf(to: SampleTarget, loaded: LoadedModel, samples: Float32Array, condition: Condition | undefined, count: number): Pick<SampleRecord, 'classAgreement'> {
+  const asked = askedClasses(condition, count)
+  if (!asked || loaded.shape.length !== 3) return {}
+  return { classAgreement: classAgreement(to.dataDir, to.config.dataset, samples, loaded.shape, to.config.centered, asked) }
 }
 
 function measured(m: QualityMeasure, samples: Float32Array): SampleRecord['quality'] {

@@ -8,13 +8,13 @@ import type { ScoreFn, Sde } from '../../sde/types'
 import { PcSettingsSchema } from '..'
 import type { SampleResult, SamplerOptions } from '../types'
 import { sampleColorize, type ColorizeInputs } from './colorize'
-import { sampleConditional, type ConditionalInputs } from './conditional'
+import { sampleConditional, type ClassLabels, type ConditionalInputs } from './conditional'
 import { sampleInpaint, type InpaintInputs } from './inpaint'
 
 export const InpaintSettingsSchema = PcSettingsSchema.describe('Inpainting: known entries (mask 1) held to the reference')
 export const ColorizeSettingsSchema = PcSettingsSchema.describe('Colorisation: grey level known, colour generated')
 export const ConditionalSettingsSchema = PcSettingsSchema.extend({
-  label: z.number().int().nonnegative().default(0).describe('Class to sample'),
+  label: z.union([z.number().int().nonnegative(), z.array(z.number().int().nonnegative())]).default(0).describe('Class to sample: one for the batch or one per sample'),
   classifierScale: z.number().nonnegative().default(1).describe('Multiplies ∇ log p_t(y | x) (1: exact Bayes)')
 }).describe('Class-conditional: score + ∇ log p_t(y | x) of a noise-conditional classifier')
 
@@ -40,7 +40,7 @@ export async function runColorize(scoreFn: ScoreFn, sde: Sde, settings: Record<s
 export async function runConditional(
   scoreFn: ScoreFn, sde: Sde, settings: Record<string, unknown>, runtime: Runtime & Pick<ConditionalInputs, 'classifier'>
 ): Promise<SampleResult> {
-  const s = parse('conditional', ConditionalSettingsSchema, settings) as ReturnType<typeof parse> & { label: number; classifierScale: number }
+  const s = parse('conditional', ConditionalSettingsSchema, settings) as ReturnType<typeof parse> & { label: ClassLabels; classifierScale: number }
   return sampleConditional(scoreFn, sde, { ...s, ...runtime })
 }
 
