@@ -44,7 +44,7 @@ describe.skipIf(!fs.existsSync(FASHION))('controllable generation: sources, clas
     }
     plain = await start(tiny)
     conditional = await start({ ...tiny, conditional: true })
-    vp = await start({ ...tiny, sde: { name: 'vp', params: {} } })
+    vp = await start({ ...tiny, sde: { name: 'vpsde', params: {} } })
   }, 300_000)
 
   it('serves one data-set image by index, with its label, and refuses an index past the end or a 2-D set', async () => {
@@ -78,8 +78,8 @@ describe.skipIf(!fs.existsSync(FASHION))('controllable generation: sources, clas
       for (let p = 14 * 28; p < 784; p++) expect(got[p]).toBe(bytes[p])
     }
     const small = { width: 14, height: 14, channels: 1, data: Buffer.from(new Uint8Array(196)).toString('base64') }
-    const bad = await ended((await ok<{ jobId: string }>('samples.start', { runId: plain, sampler: 'pc', steps: 2, count: 2, seed: 0, useEma: false, condition: { kind: 'colorize', split: 'test', image: small } })).jobId)
-    expect(bad.error).toMatch(/[Cc]olou?ri[sz]ation needs colour images|is 14×14×1, but this run's images are 28×28×1/)
+    const bad = await ended((await ok<{ jobId: string }>('samples.start', { runId: plain, sampler: 'pc', steps: 2, count: 2, seed: 0, useEma: false, condition: { kind: 'inpaint', mask: 'top', split: 'test', image: small } })).jobId)
+    expect(bad.error).toMatch(/The image is 14×14×1, but this run's images are 28×28×1/)
     // A mismatched byte count is refused at the boundary.
     await expect(ok('samples.start', { runId: plain, sampler: 'pc', steps: 2, count: 2, seed: 0, useEma: false, condition: { kind: 'inpaint', mask: 'top', split: 'test', image: { ...image, data: Buffer.from(new Uint8Array(100)).toString('base64') } } })).rejects.toThrow(/width × height × channels bytes/)
   }, 120_000)
@@ -104,7 +104,7 @@ describe.skipIf(!fs.existsSync(FASHION))('controllable generation: sources, clas
 
   it("guides with another run's classifier only when it was trained on the same data and SDE", async () => {
     const other = await ended((await ok<{ jobId: string }>('samples.start', { runId: plain, sampler: 'euler_maruyama', steps: 2, count: 2, seed: 0, useEma: false, condition: { kind: 'class', label: 1, classifierRun: vp } })).jobId)
-    expect(other.error).toMatch(/trained on fashion-mnist under vp .*this run is fashion-mnist under vesde_tutorial.*same data and SDE/)
+    expect(other.error).toMatch(/trained on fashion-mnist under vpsde .*this run is fashion-mnist under vesde_tutorial.*same data and SDE/)
     const none = await ended((await ok<{ jobId: string }>('samples.start', { runId: vp, sampler: 'euler_maruyama', steps: 2, count: 2, seed: 0, useEma: false, condition: { kind: 'classes', perClass: 1, classifierRun: vp } })).jobId)
     expect(none.error).toMatch(/has no guidance classifier yet; train one with score-lab train-classifier --for/)
     const cfg = await ended((await ok<{ jobId: string }>('samples.start', { runId: conditional, sampler: 'euler_maruyama', steps: 2, count: 2, seed: 0, useEma: false, condition: { kind: 'class', label: 1, classifierRun: plain } })).jobId)
