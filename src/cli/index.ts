@@ -24,7 +24,9 @@ Commands:
         [--checkpoint-every N] [--sigma-max X] [--name RUN]      Train a model (Ctrl-C stops with a checkpoint)
         [--conditional] [--label-dropout P]                      Class-conditional (for classifier-free guidance;
                                                                  labels dropped to ∅ with probability P, default 0.1)
-  train --resume RUN                                             Continue a run from its last checkpoint
+  train --resume RUN [--steps N] [--here]                        Continue a run from its last checkpoint (--steps: to N
+                                                                 steps in all; --here: take back a run that trains
+                                                                 elsewhere, exported with runs export-torch)
   train-classifier --dataset NAME [--steps N] [--seed S]         The data set's feature classifier, for quality numbers
                                                                  (FD, KID, precision/recall) of image samples
   train-classifier --for RUN [--steps N] [--seed S] [--fresh]    That run's noise-conditional classifier, for
@@ -55,6 +57,13 @@ Commands:
                                                                  --fid: also FID through the Inception weights you
                                                                  supply (<data>/fid/; see the README; ~0.4 s per image)
   likelihood --checkpoint RUN|PATH [--n N] [--split test|train] [--rtol X --atol X]   Exact bits/dim (probability-flow ODE)
+             [--estimator rademacher|gaussian] [--probes K]      Hutchinson trace probes (K averaged: 1/K the variance)
+             [--all-checkpoints]                                 Every kept checkpoint: the likelihood over training
+  interpolate --checkpoint RUN|PATH --images I,J [--split test|train] [--frames N] --out FILE.gif [--strip FILE.png]
+              [--rtol X --atol X]                                Encode two images through the probability-flow ODE,
+                                                                 decode N frames between their latents (slerp); reports
+                                                                 the round trip's error and the NFE each way (I or J
+                                                                 may be a PNG of the run's image size)
   samplers [--json]             Each sampler, its NFE and its settings with their flags and ranges (--eta 1, --s-churn 0.5,
                                 --schedule karras…), which sample, compare and sweep take (compare/sweep: to the samplers that take each)
   ${DATASETS_USAGE}
@@ -196,6 +205,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands/sample')).metricCommand(cli, values)
       case 'likelihood':
         return await (await import('./commands/sample')).likelihoodCommand(cli, values)
+      case 'interpolate':
+        return await (await import('./commands/sample')).interpolateCommand(cli, values)
       case 'samplers':
         return await (await import('./commands/samplers')).samplersCommand(cli)
       case 'datasets':

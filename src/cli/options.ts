@@ -23,9 +23,13 @@ export const TRAIN_OPTIONS = {
   /** train-classifier --for RUN --fresh: start over instead of resuming an unfinished training. */
   fresh: { type: 'boolean' },
   name: { type: 'string' },
-  resume: { type: 'string' }
+  resume: { type: 'string' },
+  /** train --resume RUN --here: take back a run that trains elsewhere (exported to PyTorch). */
+  here: { type: 'boolean' }
 } as const
 
 export const DATASETS_USAGE = 'score-lab datasets list | get NAME | import NAME PATH | verify NAME | delete NAME'
 
-export const RUNS_USAGE = 'score-lab runs list | show RUN | delete RUN (RUN: id, name or folder) | import-torch FILE.safetensors --dataset NAME [--name RUN]'
+export const RUNS_USAGE =
+  'score-lab runs list | show RUN | delete RUN (RUN: id, name or folder) | import-torch FILE.safetensors --dataset NAME [--name RUN]\n' +
+  '  | export-torch RUN --out DIR (a PyTorch DDP training package) | attach DIR (a run folder trained elsewhere; delete detaches it)'

@@ -1,6 +1,7 @@
 // Sampling procedures: each sampling, comparison or likelihood request is a job in a worker
 // (like training); finished samples live in the run's samples/ folder as PNG (+ GIF) with a
 // JSON record of the settings that made them.
+import { readLikelihoods } from './runs/likelihood-log'
 import fs from 'node:fs'
 import { writeOutputFile } from '../engine/io/output-file'
 import { HandlerError, type Handlers } from './dispatch'
@@ -11,7 +12,7 @@ import { outputError } from './output-errors'
 import { isImageDatasetName } from './datasets/registry'
 import { classifierInfo, fidWeightsHelp, fidWeightsPath } from './classifiers'
 
-type SampleHandlers = Pick<Handlers, 'samples.start' | 'samples.compare' | 'samples.sweep' | 'samples.list' | 'samples.image' | 'samples.export' | 'likelihood.start'>
+type SampleHandlers = Pick<Handlers, 'samples.start' | 'samples.compare' | 'samples.sweep' | 'samples.list' | 'samples.image' | 'samples.export' | 'likelihood.start' | 'samples.interpolate' | 'runs.likelihoods'>
 
 export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks, dataDir: string, backend: string | undefined): SampleHandlers {
   const requireCheckpoint = (runId: string, file?: string) => {
@@ -87,6 +88,15 @@ export function sampleHandlers(runs: RunStore, jobs: JobManager, locks: RunLocks
       } catch (err) {
         throw outputError(err, target)
       }
+    },
+    'samples.interpolate': async (request) => {
+      requireCheckpoint(request.runId, request.checkpoint)
+      if (!isImageDatasetName(runs.get(request.runId).config.dataset)) throw new HandlerError({ code: 'bad_request', message: 'Interpolation is between two images; this run samples 2-D points.' })
+      return { jobId: jobs.submit({ kind: 'interpolate', runId: request.runId, dataDir, request, backend }, { lease: await useLease(request.runId) }).id }
+    },
+    'runs.likelihoods': async ({ runId }) => {
+      runs.get(runId) // not_found for an unknown run
+      return readLikelihoods(runs.paths(runId).likelihoods)
     },
     'likelihood.start': async (request) => {
       requireCheckpoint(request.runId, request.checkpoint)

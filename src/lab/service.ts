@@ -1,5 +1,6 @@
 // The lab service: implements every procedure of the contract on top of the engine. It
 // knows nothing of Electron, Vue or transports; shells hand its handlers to createDispatch.
+import { groupMembers, groupTag, memberName } from './run-groups'
 import os from 'node:os'
 import { createRequire } from 'node:module'
 import type { BackendInfo } from '../engine/backend/types'
@@ -11,6 +12,7 @@ import { EventBus } from './events'
 import { RunStore } from './runs/store'
 import { RunLocks, lockOrRefuse } from './runs/run-lock'
 import { RunLifecycle } from './runs/run-lifecycle'
+import { AttachedRunWatch } from './runs/attached-watch'
 import { JobManager } from './jobs/manager'
 import { tsxWorkerFactory, type WorkerFactory } from './jobs/worker-factory'
 import { DatasetStore } from './datasets/store'
@@ -91,6 +93,9 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const lifecycle = new RunLifecycle(runs, jobs, locks, events, opts.jobBackend)
   // A run left "running" by a process that died (SIGKILL, power loss) is interrupted, not running.
   lifecycle.recoverInterrupted()
+  // Attached runs that train elsewhere change on disk: their new points, checkpoints and state become events.
+  const attachedWatch = new AttachedRunWatch(runs, events)
+  for (const id of runs.attached().keys()) attachedWatch.watch(id)
   let backendPromise: Promise<BackendInfo> | null = null
   const backend = () => (backendPromise ??= (opts.backend ?? (async () => (await import('../engine/backend/select')).selectBackend()))())
 
@@ -137,7 +142,38 @@ export function createLabService(opts: LabServiceOptions): LabService {
       if (isImageDatasetName(config.dataset)) await estimator.checkFits(config)
       return lifecycle.create(config, name)
     },
-    'runs.resume': async ({ runId }) => lifecycle.train(runId, true),
+    'runs.startGroup': async ({ config, name, vary }) => {
+      let members
+      try {
+        members = groupMembers(config, vary.setting, vary.values)
+      } catch (err) {
+        throw new HandlerError({ code: 'bad_request', message: (err as Error).message })
+      }
+      // Every recipe is checked (names, memory) before the first run exists: all or nothing.
+      for (const m of members) {
+        await checkTrainConfig(m.config)
+        if (isImageDatasetName(m.config.dataset)) await estimator.checkFits(m.config)
+      }
+      const started = []
+      for (const m of members) {
+        const { runId, jobId } = await lifecycle.create(m.config, memberName(name, vary.setting, m.value))
+        events.emit({ type: 'run', run: runs.update(runId, { tags: [groupTag(name), `${vary.setting}=${m.value}`] }) })
+        started.push({ runId, jobId, value: m.value })
+      }
+      return { group: name, runs: started }
+    },
+    'runs.resume': async ({ runId, here, steps }) => lifecycle.train(runId, true, { here: here ?? false, steps }),
+    'runs.exportTorch': async ({ runId, path }) => {
+      const { exportTorchPackage } = await import('./torch-export/export')
+      return exportTorchPackage(runs, runId, path, (name) => datasets.dir(name))
+    },
+    'runs.attach': async ({ path }) => {
+      const { attachRun } = await import('./runs/attached')
+      const run = attachRun(runs, path)
+      attachedWatch.watch(run.id)
+      events.emit({ type: 'run', run })
+      return run
+    },
     'runs.update': async ({ runId, ...patch }) => {
       const run = runs.update(runId, patch)
       events.emit({ type: 'run', run })
@@ -178,7 +214,11 @@ export function createLabService(opts: LabServiceOptions): LabService {
     'jobs.move': async ({ jobId, direction }) => jobs.move(jobId, direction)
   }
 
-  return { handlers, events, dataDir, runs, locks, jobs, lifecycle, datasets, close: () => jobs.shutdown() }
+  const close = async () => {
+    attachedWatch.close()
+    await jobs.shutdown()
+  }
+  return { handlers, events, dataDir, runs, locks, jobs, lifecycle, datasets, close }
 }
 
 function processLabel(shell: SystemInfo['shell']): string {

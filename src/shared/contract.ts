@@ -78,6 +78,14 @@ export const LIMITS = {
   perClass: { min: 1, max: 16, int: true, what: 'samples per class' },
   /** An image's index in a data set's split. */
   imageIndex: { min: 0, max: 10_000_000, int: true, what: 'image index' },
+  /** Prior scaling of the ODE sampler's x(T): < 1 samples from a narrower prior. */
+  temperature: { min: 0.05, max: 2, what: 'temperature' },
+  /** Hutchinson probes averaged per evaluation of the likelihood's divergence. */
+  probes: { min: 1, max: 16, int: true, what: 'trace probes' },
+  /** Runs in one run group (one per value of the varied setting). */
+  groupRuns: { min: 2, max: 8, int: true, what: 'runs in a group' },
+  /** Frames of a latent interpolation, the two ends included. */
+  interpolationFrames: { min: 2, max: 64, int: true, what: 'interpolation frames' },
   compareEntries: { min: 1, max: 8, int: true, what: 'samplers in a comparison' },
   /** Samples measured for a quality number: the same N for every point of a sweep (FD is biased at small N). */
   qualityCount: { min: 16, max: 10_000, int: true, what: 'samples measured (N)' },
@@ -279,6 +287,9 @@ function trainConfigSchema(bounded: boolean) {
   })
 }
 
+/** The settings a run group may vary, one run per value (lab/run-groups.ts applies them). */
+export const GROUP_SETTINGS = ['weighting', 'sde', 'sigmaMax', 'lr', 'model', 'batchSize', 'seed'] as const
+
 /** A conditional run's label dropout when its config leaves it out (Ho & Salimans: 0.1–0.2; the engine's own default agrees, tested). */
 export const DEFAULT_LABEL_DROPOUT = 0.1
 
@@ -304,6 +315,19 @@ export const RunEstimateSchema = z.object({
   waitsBehind: z.number().int()
 })
 export type RunEstimate = z.infer<typeof RunEstimateSchema>
+
+/** Where a run exported to PyTorch trains (written by the package's train.py into run.json). */
+export const TrainsElsewhereSchema = z.object({
+  /** In words: "torchrun on node7: 8 processes (nccl, cuda)". */
+  where: z.string(),
+  host: z.string(),
+  worldSize: z.number().int(),
+  /** Images per process and step; times worldSize it is the run's batch. */
+  perRankBatch: z.number().int(),
+  effectiveBatch: z.number().int(),
+  since: z.number()
+})
+export type TrainsElsewhere = z.infer<typeof TrainsElsewhereSchema>
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'paused', 'finished', 'failed', 'stopped', 'interrupted'])
 export type RunStatus = z.infer<typeof RunStatusSchema>
@@ -332,7 +356,14 @@ export const RunSummarySchema = z.object({
   error: z.string().nullable(),
   jobId: z.string().nullable(),
   /** The process training it (so another lab process on the same data folder leaves it alone). */
-  owner: z.object({ pid: z.number().int(), host: z.string() }).nullable().optional()
+  owner: z.object({ pid: z.number().int(), host: z.string() }).nullable().optional(),
+  /**
+   * Set by the PyTorch package (runs export-torch) while the run is its to train: the lab shows
+   * the run live but refuses to train it until it is resumed here deliberately (runs.resume with here).
+   */
+  trainsElsewhere: TrainsElsewhereSchema.nullable().optional(),
+  /** The folder of a run attached from outside the data folder (runs.attach); absent for the lab's own runs. */
+  attachedDir: z.string().optional()
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>
 
@@ -415,7 +446,8 @@ export const SAMPLER_SETTING_LIMITS: Readonly<Record<string, NumRange>> = {
   rtol: LIMITS.odeTolerance,
   atol: LIMITS.odeTolerance,
   label: LIMITS.classLabel,
-  classifierScale: LIMITS.classifierScale
+  classifierScale: LIMITS.classifierScale,
+  temperature: LIMITS.temperature
 }
 
 /**
@@ -601,7 +633,7 @@ export const SampleRecordSchema = z.object({
   condition: ConditionSchema.nullable().optional(),
   reference: z.string().nullable().optional(),
   /** What `reference` shows: the condition (controllable generation) or fresh true samples of a toy set. */
-  referenceKind: z.enum(['condition', 'truth']).optional(),
+  referenceKind: z.enum(['condition', 'truth', 'originals']).optional(),
   /** Toy runs: the samples measured against the true distribution. */
   toyMetrics: ToySampleMetricsSchema.nullable().optional(),
   /** Image runs, when a comparison asked for it: the samples' quality through the data set's classifier. */
@@ -610,7 +642,22 @@ export const SampleRecordSchema = z.object({
    * Class samples of an image run, when the data set has a feature classifier: the share of
    * samples it labels as the class they were asked for, overall and per class (null: none asked).
    */
-  classAgreement: z.object({ rate: z.number(), perClass: z.array(z.number().nullable()), count: z.number().int() }).nullable().optional()
+  classAgreement: z.object({ rate: z.number(), perClass: z.array(z.number().nullable()), count: z.number().int() }).nullable().optional(),
+  /**
+   * A latent interpolation (samples.interpolate): the two images encoded to x(T) through the
+   * probability-flow ODE, `frames` latents between them decoded; the round trip's error (the
+   * decoded ends against the originals, in pixel units of [0, 1]) and the NFE each way.
+   */
+  interpolation: z
+    .object({
+      images: z.array(z.union([z.number().int(), z.literal('file')])),
+      split: z.enum(['train', 'test']),
+      frames: z.number().int(),
+      reconstruction: z.object({ maxAbs: z.number(), rms: z.number() }),
+      nfeEncode: z.number().int(),
+      nfeDecode: z.number().int()
+    })
+    .optional()
 })
 export type SampleRecord = z.infer<typeof SampleRecordSchema>
 
@@ -735,7 +782,45 @@ export const DatasetImageSchema = z.object({
 })
 export type DatasetImage = z.infer<typeof DatasetImageSchema>
 
+/** Two images (data-set indices, or two brought images) to interpolate between through the flow. */
+export const InterpolateRequestSchema = z
+  .object({
+    runId: z.string().min(1).max(128),
+    checkpoint: z.string().min(1).max(200).optional(),
+    useEma: z.boolean().optional(),
+    split: z.enum(['train', 'test']),
+    images: z.tuple([ranged(LIMITS.imageIndex), ranged(LIMITS.imageIndex)]).optional(),
+    /** Brought images (dropped files) in place of the split's; either may be null to use `images`' entry. */
+    files: z.tuple([PixelImageSchema.nullable(), PixelImageSchema.nullable()]).optional(),
+    frames: ranged(LIMITS.interpolationFrames),
+    rtol: ranged(LIMITS.odeTolerance).optional(),
+    atol: ranged(LIMITS.odeTolerance).optional()
+  })
+  .strict()
+  .refine((r) => r.images !== undefined || (r.files?.[0] && r.files[1]), 'give the two images: images [i, j] of the split, or files')
+export type InterpolateRequest = z.infer<typeof InterpolateRequestSchema>
+
 /** A likelihood job's answer: bits/dim of images (null for 2-D toy data, which report nats only). */
+/** The likelihood's Hutchinson trace estimator: the probe's distribution and how many are averaged. */
+export const LIKELIHOOD_ESTIMATORS = ['rademacher', 'gaussian'] as const
+
+/** One checkpoint's likelihood, as kept in runs/<id>/likelihood.jsonl (the curve beside the loss). */
+export const LikelihoodPointSchema = z.object({
+  checkpoint: z.string(),
+  step: z.number().int(),
+  split: z.enum(['train', 'test']),
+  count: z.number().int(),
+  seed: z.number().int(),
+  estimator: z.enum(LIKELIHOOD_ESTIMATORS),
+  probes: z.number().int(),
+  bitsPerDim: z.number().nullable(),
+  bitsPerDimStdErr: z.number().nullable(),
+  nllNats: z.number(),
+  nfe: z.number().int(),
+  time: z.number()
+})
+export type LikelihoodPoint = z.infer<typeof LikelihoodPointSchema>
+
 export const LikelihoodResultSchema = z.object({
   count: z.number().int(),
   split: z.enum(['train', 'test']),
@@ -745,7 +830,13 @@ export const LikelihoodResultSchema = z.object({
   nllNats: z.number(),
   nfe: z.number().int(),
   nfePerBatch: z.number(),
-  seconds: z.number()
+  seconds: z.number(),
+  estimator: z.enum(LIKELIHOOD_ESTIMATORS).optional(),
+  probes: z.number().int().optional(),
+  /** Each image's bits/dim (2-D toy data: each point's NLL in nats), in the order evaluated: the histogram. */
+  perImage: z.array(z.number()).optional(),
+  /** With allCheckpoints: one point per kept checkpoint, oldest first (the one above is the newest). */
+  curve: z.array(LikelihoodPointSchema).optional()
 })
 export type LikelihoodResult = z.infer<typeof LikelihoodResultSchema>
 
@@ -754,6 +845,7 @@ export const JobResultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('train'), outcome: z.enum(['finished', 'stopped', 'cancelled']), step: z.number().int(), trainMs: z.number() }),
   z.object({ kind: z.literal('sample'), samples: z.array(SampleRecordSchema) }),
   z.object({ kind: z.literal('compare'), samples: z.array(SampleRecordSchema) }),
+  z.object({ kind: z.literal('interpolate'), samples: z.array(SampleRecordSchema) }),
   LikelihoodResultSchema.extend({ kind: z.literal('likelihood') }),
   SweepResultSchema.extend({ kind: z.literal('sweep') }),
   ClassifierInfoSchema.extend({ kind: z.literal('classifier') })
@@ -761,7 +853,7 @@ export const JobResultSchema = z.discriminatedUnion('kind', [
 export type JobResult = z.infer<typeof JobResultSchema>
 export type JobResultOf<K extends JobResult['kind']> = Extract<JobResult, { kind: K }>
 
-export const JobKindSchema = z.enum(['train', 'sample', 'compare', 'likelihood', 'sweep', 'classifier', 'download'])
+export const JobKindSchema = z.enum(['train', 'sample', 'compare', 'likelihood', 'sweep', 'classifier', 'download', 'interpolate'])
 export const JobInfoSchema = z.object({
   id: z.string(),
   kind: JobKindSchema,
@@ -894,7 +986,23 @@ export const procedures = {
     input: z.object({ config: TrainConfigSchema, name: RunName.optional() }).strict(),
     output: TrainingStartedSchema
   },
-  'runs.resume': { input: RunRef, output: TrainingStartedSchema },
+  /**
+   * A run group: the recipe trained once per value of one setting, queued one after another;
+   * its runs share the tag group:<name> and each carries <setting>=<value>.
+   */
+  'runs.startGroup': {
+    input: z
+      .object({
+        config: TrainConfigSchema,
+        name: cleanText('group name', 64, true),
+        vary: z.object({ setting: z.enum(GROUP_SETTINGS), values: z.array(z.union([z.number(), z.string().min(1).max(64)])).min(2).max(LIMITS.groupRuns.max) }).strict()
+      })
+      .strict(),
+    output: z.object({ group: z.string(), runs: z.array(z.object({ runId: z.string(), jobId: z.string(), value: z.union([z.number(), z.string()]) })) })
+  },
+  /** `here`: take back a run that trains elsewhere (exported to PyTorch) and train it in this lab from its newest checkpoint. */
+  /** `steps`: train until this many steps in all (a run brought back finished can go on). */
+  'runs.resume': { input: z.object({ runId: z.string().min(1).max(128), here: z.boolean().optional(), steps: ranged(LIMITS.steps).optional() }).strict(), output: TrainingStartedSchema },
   /** What a run with these settings will cost here, before it starts (measured; cached per model and data shape). */
   'runs.estimate': { input: z.object({ config: TrainConfigSchema }).strict(), output: RunEstimateSchema },
   'runs.update': {
@@ -914,6 +1022,16 @@ export const procedures = {
     input: z.object({ path: z.string().min(1).max(4096), dataset: Name, name: RunName.optional() }).strict(),
     output: RunSummarySchema
   },
+  /**
+   * Writes a PyTorch training package of the run (model.py, train.py, recipe.json, its latest
+   * checkpoint; resources/torch-package) into `path`, a new or empty folder.
+   */
+  'runs.exportTorch': {
+    input: z.object({ runId: z.string().min(1).max(128), path: z.string().min(1).max(4096) }).strict(),
+    output: z.object({ path: z.string(), runDir: z.string(), startStep: z.number().int(), files: z.array(z.string()), commands: z.array(z.string()) })
+  },
+  /** Makes a run folder outside the data folder (one the PyTorch package writes) a run of this lab, read live. */
+  'runs.attach': { input: z.object({ path: z.string().min(1).max(4096) }).strict(), output: RunSummarySchema },
   'samples.start': { input: SampleRequestSchema, output: z.object({ jobId: z.string() }) },
   'samples.compare': {
     input: SampleCommonSchema.extend({
@@ -925,6 +1043,11 @@ export const procedures = {
   },
   /** Quality against cost (a job): every sampler at every budget, N samples each, one quality number per point. */
   'samples.sweep': { input: SweepRequestSchema, output: z.object({ jobId: z.string() }) },
+  /**
+   * Encodes two images to latents through the probability-flow ODE (adaptive RK45), interpolates
+   * spherically and decodes `frames` latents (a job): a strip, a GIF and the round-trip error.
+   */
+  'samples.interpolate': { input: InterpolateRequestSchema, output: z.object({ jobId: z.string() }) },
   'samples.list': { input: RunRef, output: z.array(SampleRecordSchema) },
   'samples.image': {
     input: z.object({ runId: z.string().min(1).max(128), id: z.string().min(1).max(128) }).strict(),
@@ -944,11 +1067,17 @@ export const procedures = {
         seed: ranged(LIMITS.seed).optional(),
         useEma: z.boolean().optional(),
         rtol: ranged(LIMITS.odeTolerance).optional(),
-        atol: ranged(LIMITS.odeTolerance).optional()
+        atol: ranged(LIMITS.odeTolerance).optional(),
+        estimator: z.enum(LIKELIHOOD_ESTIMATORS).optional(),
+        probes: ranged(LIMITS.probes).optional(),
+        /** Every kept checkpoint in turn (same images, seed and probes): the likelihood over training. */
+        allCheckpoints: z.boolean().optional()
       })
       .strict(),
     output: z.object({ jobId: z.string() })
   },
+  /** The likelihoods measured of a run's checkpoints (runs/<id>/likelihood.jsonl), oldest first. */
+  'runs.likelihoods': { input: RunRef, output: z.array(LikelihoodPointSchema) },
   'checkpoints.delete': {
     input: z.object({ runId: z.string().min(1).max(128), file: z.string().min(1).max(200) }).strict(),
     output: z.array(CheckpointInfoSchema)

@@ -9,7 +9,8 @@ import { createSde } from '../../src/engine/sde'
 import type { Sde } from '../../src/engine/sde/types'
 import { Rng } from '../../src/engine/rng'
 import { decodeFlow, encodeFlow, interpolateLatents, slerp } from '../../src/engine/samplers/flow-codec'
-import { MU, S, fastScore, gaussianToy } from './helpers'
+import { MU, S, fastScore, gaussianToy, moments } from './helpers'
+import { sampleOde } from '../../src/engine/samplers/ode'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -70,6 +71,22 @@ describe('probability-flow encode / decode', () => {
     const mid = z.subarray(4, 6)
     const want = Array.from(mid, (v, i) => e.m * MU[i]! + (se / sT) * (v - T.m * MU[i]!))
     expect(maxAbs(dec.values.subarray(4, 6), want)).toBeLessThan(1e-3)
+  })
+
+  it('the ODE sampler at temperature τ maps a τ-scaled prior: Gaussian data comes out with its std scaled by τ', async () => {
+    const sde = createSde({ name: 'vpsde' })
+    const toy = gaussianToy()
+    for (const tau of [1, 0.5]) {
+      const res = await sampleOde(fastScore(toy, sde), sde, { shape: [2], batchSize: 2000, seed: 2, denoise: false, temperature: tau, rtol: 1e-4, atol: 1e-4 })
+      const x = new Float32Array(await res.samples.data())
+      res.samples.dispose()
+      const { mean, cov } = moments(x)
+      const std = Math.sqrt((cov[0]![0]! + cov[1]![1]!) / 2)
+      console.log(`[ode temperature ${tau}] mean ${mean.map((m) => m.toFixed(3)).join(', ')}, std ${std.toFixed(4)} (τ·s = ${(tau * S).toFixed(4)})`)
+      // The prior of VP at T is N(0, 1) while the data's marginal there is N(m(T)μ, ≈1): exact up to m(T) ≈ 0.006.
+      expect(Math.abs(std / (tau * S) - 1)).toBeLessThan(0.05)
+      expect(Math.abs(mean[0]! - MU[0]!)).toBeLessThan(0.05)
+    }
   })
 
   it('slerp walks the great circle with the norm linear, and falls back to a line for parallel latents', () => {

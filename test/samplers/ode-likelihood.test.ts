@@ -91,6 +91,26 @@ describe('ODE likelihood', () => {
     expect(sd).toBeGreaterThan(0.01) // it really is a stochastic estimate
   })
 
+  it('averaging K Gaussian probes cuts the per-sample spread of the estimate by about √K, without bias', async () => {
+    const sde = createSde({ name: 'vpsde' })
+    const x = tf.tensor(xs, [300, 2])
+    const before = tf.memory().numTensors
+    const spread = async (probes: number) => {
+      const r = await logLikelihood(toy.scoreFn(sde), sde, x, { hutchinson: 'gaussian', probes, seed: 11, rtol: 1e-4, atol: 1e-4 })
+      const err = Array.from(r.logp, (l, i) => l - truth[i])
+      const m = mean(err)
+      return { m, sd: Math.sqrt(mean(err.map((e) => (e - m) ** 2))) }
+    }
+    const [one, eight] = [await spread(1), await spread(8)]
+    expect(tf.memory().numTensors).toBe(before)
+    x.dispose()
+    console.log(`[likelihood probes] per-sample sd ${one.sd.toFixed(4)} with 1 probe, ${eight.sd.toFixed(4)} with 8 (ratio ${(one.sd / eight.sd).toFixed(2)}, √8 = 2.83)`)
+    expect(one.sd / eight.sd).toBeGreaterThan(2)
+    expect(one.sd / eight.sd).toBeLessThan(4)
+    expect(Math.abs(eight.m)).toBeLessThan(4 * eight.sd / Math.sqrt(300) + 0.01)
+    await expect(logLikelihood(toy.scoreFn(sde), sde, tf.zeros([1, 2]), { probes: 0 })).rejects.toThrow(/probes must be a whole number/)
+  })
+
   it('gives the exact mixture log-density with the exact trace (non-diagonal Jacobian)', async () => {
     const gmm = mixtureToy()
     const sde = createSde({ name: 'vpsde' })

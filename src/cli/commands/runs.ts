@@ -7,7 +7,7 @@ import { RUNS_USAGE } from '../options'
 
 export { RUNS_USAGE }
 
-export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: string; name?: string } = {}): Promise<number> {
+export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: string; name?: string; out?: string } = {}): Promise<number> {
   const [sub, id] = args
   switch (sub) {
     case 'list': {
@@ -45,6 +45,25 @@ export async function runsCommand(cli: Cli, args: string[], flags: { dataset?: s
       if (!flags.dataset) throw new UsageError('--dataset mnist|fashion-mnist|cifar10 is required (it sets the image size and the run\'s data)')
       const run = await cli.call('runs.importTorch', { path: path.resolve(id), dataset: flags.dataset, name: flags.name })
       cli.result({ id: run.id, runDir: cli.service.runs.dir(run.id) }, `imported as run ${run.id}`)
+      return 0
+    }
+    case 'export-torch': {
+      if (!id) throw new UsageError(`missing RUN. Usage: ${RUNS_USAGE}`)
+      if (!flags.out) throw new UsageError('--out DIR is required (a new or empty folder for the package)')
+      const { runId } = resolveRunRef(cli.service.runs, id)
+      const pkg = await cli.call('runs.exportTorch', { runId, path: path.resolve(flags.out) })
+      cli.say(`PyTorch package of run ${runId} (from step ${pkg.startStep}) → ${pkg.path}`)
+      cli.say(`Train it (one machine; GPUS processes, nccl on GPUs, gloo on CPUs), then several nodes:`)
+      for (const c of pkg.commands) cli.say(`  ${c}`)
+      cli.say(`Watch it here: score-lab runs attach ${pkg.runDir}   (sync that folder back while it trains)`)
+      cli.result(pkg)
+      return 0
+    }
+    case 'attach': {
+      if (!id) throw new UsageError(`missing DIR. Usage: ${RUNS_USAGE}`)
+      const run = await cli.call('runs.attach', { path: path.resolve(id) })
+      const where = run.trainsElsewhere ? `; it trains elsewhere (${run.trainsElsewhere.where})` : ''
+      cli.result({ id: run.id, runDir: run.attachedDir, status: run.status, step: run.step }, `attached ${run.attachedDir} as run ${run.id} at step ${run.step}${where}`)
       return 0
     }
     default:

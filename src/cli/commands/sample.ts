@@ -3,7 +3,7 @@
 // samplers.ts.
 import fs from 'node:fs'
 import path from 'node:path'
-import { INPAINT_PRESETS, LIMITS, resultOf, type Condition, type DrawnMask, type JobResult, type JobResultOf, type PixelImage } from '../../shared/contract'
+import { INPAINT_PRESETS, LIKELIHOOD_ESTIMATORS, LIMITS, resultOf, type Condition, type DrawnMask, type JobResult, type JobResultOf, type PixelImage } from '../../shared/contract'
 import { decodePng } from '../../engine/images/png'
 import { ProgressLine } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
@@ -35,6 +35,12 @@ export const SAMPLE_OPTIONS = {
   classifier: { type: 'string' },
   start: { type: 'string' },
   image: { type: 'string' },
+  images: { type: 'string' },
+  frames: { type: 'string' },
+  strip: { type: 'string' },
+  estimator: { type: 'string' },
+  probes: { type: 'string' },
+  'all-checkpoints': { type: 'boolean' },
   'no-ema': { type: 'boolean' },
   fid: { type: 'boolean' },
   force: { type: 'boolean' },
@@ -144,17 +150,17 @@ function maskFromPng(file: string): DrawnMask {
  * --image FILE.png: the one image every sample of an inpainting or colorisation starts from; a
  * PNG the size of the run's images (grey for 1-channel sets: its luminance is taken).
  */
-function imageFromPng(file: string, dataset: string): PixelImage {
+function imageFromPng(file: string, dataset: string, flag = '--image'): PixelImage {
   let image
   try {
     image = decodePng(new Uint8Array(fs.readFileSync(file)))
   } catch (err) {
-    throw new UsageError(`--image ${file}: not a readable PNG (${(err as Error).message})`)
+    throw new UsageError(`${flag} ${file}: not a readable PNG (${(err as Error).message})`)
   }
   const info = DATASETS.find((d) => d.name === dataset)
-  if (info?.kind !== 'image') throw new UsageError(`--image needs an image run; ${dataset} is 2-D points`)
+  if (info?.kind !== 'image') throw new UsageError(`${flag} needs an image run; ${dataset} is 2-D points`)
   const [h, w, c] = info.shape
-  if (image.width !== w || image.height !== h) throw new UsageError(`--image ${file} is ${image.width}×${image.height}; this ${dataset} run's images are ${w}×${h} (resize it first)`)
+  if (image.width !== w || image.height !== h) throw new UsageError(`${flag} ${file} is ${image.width}×${image.height}; this ${dataset} run's images are ${w}×${h} (resize it first)`)
   const bytes = new Uint8Array(h * w * c)
   for (let p = 0; p < h * w; p++) {
     const [r, g, b] = [image.data[4 * p]!, image.data[4 * p + 1]!, image.data[4 * p + 2]!]
@@ -270,11 +276,69 @@ export async function likelihoodCommand(cli: Cli, f: Flags): Promise<number> {
     seed: int('seed', f.seed),
     useEma: !f['no-ema'],
     rtol: num('rtol', f.rtol),
-    atol: num('atol', f.atol)
+    atol: num('atol', f.atol),
+    estimator: estimatorFlag(f.estimator),
+    probes: int('probes', f.probes),
+    allCheckpoints: f['all-checkpoints'] === true
   })
   const { kind: _kind, ...r } = await runJob(cli, jobId, 'likelihood', 'likelihood')
-  cli.result(r, r.bitsPerDim !== null ? `${r.bitsPerDim.toFixed(4)} ± ${r.bitsPerDimStdErr!.toFixed(4)} bits/dim over ${r.count} ${split} images (NFE ${r.nfe})` : `NLL ${r.nllNats.toFixed(4)} nats over ${r.count} points (NFE ${r.nfe})`)
+  const line = (p: { bitsPerDim: number | null; bitsPerDimStdErr: number | null; nllNats: number }) => (p.bitsPerDim !== null ? `${p.bitsPerDim.toFixed(4)} ± ${p.bitsPerDimStdErr!.toFixed(4)} bits/dim` : `NLL ${p.nllNats.toFixed(4)} nats`)
+  for (const p of r.curve ?? []) cli.say(`step ${String(p.step).padStart(8)}  ${line(p)}  (NFE ${p.nfe})`)
+  cli.result(r, `${line(r)} over ${r.count} ${r.bitsPerDim !== null ? `${split} images` : 'points'} (NFE ${r.nfe}, ${r.probes} ${r.estimator} probe${r.probes === 1 ? '' : 's'})`)
   return 0
+}
+
+/**
+ * score-lab interpolate: two images (--images I,J of --split, either may be a PNG of the run's
+ * size instead) encoded through the probability-flow ODE, --frames latents between them decoded:
+ * the GIF to --out, the strip to --strip (default: --out with .png), the round trip's error and
+ * the NFE each way in the result.
+ */
+export async function interpolateCommand(cli: Cli, f: Flags): Promise<number> {
+  const ref = checkpointFlag(f)
+  if (!f.out) throw new UsageError('--out FILE.gif is required')
+  if (!f.images) throw new UsageError('--images I,J is required: two test-set indices (or PNG files of the run\'s image size), e.g. --images 0,1')
+  const parts = f.images.split(',').map((p) => p.trim())
+  if (parts.length !== 2 || parts.some((p) => !p)) throw new UsageError(`--images takes two images, I,J, got "${f.images}"`)
+  const split = f.split ?? 'test'
+  if (split !== 'test' && split !== 'train') throw new UsageError(`--split must be test or train, got "${split}"`)
+  const frames = int('frames', f.frames) ?? 8
+  const { runId, checkpoint } = resolveCheckpoint(cli, ref)
+  const dataset = cli.service.runs.get(runId).config.dataset
+  const index = (p: string) => (/^\d+$/.test(p) ? Number(p) : 0)
+  const file = (p: string) => (/^\d+$/.test(p) ? null : imageFromPng(p, dataset, '--images'))
+  const files = [file(parts[0]!), file(parts[1]!)] as [PixelImage | null, PixelImage | null]
+  const force = f.force === true
+  const strip = f.strip ?? f.out.replace(/\.gif$/i, '') + '.png'
+  checkOut(f.out, force)
+  checkOut(strip, force)
+  const { jobId } = await cli.call('samples.interpolate', {
+    runId,
+    checkpoint,
+    useEma: !f['no-ema'],
+    split,
+    images: [index(parts[0]!), index(parts[1]!)],
+    ...(files[0] || files[1] ? { files } : {}),
+    frames,
+    rtol: num('rtol', f.rtol),
+    atol: num('atol', f.atol)
+  })
+  const r = (await runJob(cli, jobId, 'interpolate', 'interpolate')).samples[0]!
+  const i = r.interpolation!
+  const out = copyOut(cli, runId, r.gif!, f.out, force)
+  const stripOut = copyOut(cli, runId, r.png, strip, force)
+  cli.result(
+    { out, strip: stripOut, frames: i.frames, images: i.images, split: i.split, reconstruction: i.reconstruction, nfe: { encode: i.nfeEncode, decode: i.nfeDecode }, seconds: r.seconds, checkpoint: r.checkpoint },
+    `${out} and ${stripOut}: ${i.frames} frames between ${i.images.join(' and ')}; round trip max |Δ| ${i.reconstruction.maxAbs.toExponential(2)}, rms ${i.reconstruction.rms.toExponential(2)} (pixels in [0, 1]); NFE ${i.nfeEncode} to encode, ${i.nfeDecode} to decode; ${r.seconds.toFixed(1)} s`
+  )
+  return 0
+}
+
+/** --estimator's value: the Hutchinson probe's distribution. */
+function estimatorFlag(value: string | undefined): (typeof LIKELIHOOD_ESTIMATORS)[number] | undefined {
+  if (value === undefined) return undefined
+  if (!(LIKELIHOOD_ESTIMATORS as readonly string[]).includes(value)) throw new UsageError(`--estimator takes ${LIKELIHOOD_ESTIMATORS.join(' or ')}, got "${value}"`)
+  return value as (typeof LIKELIHOOD_ESTIMATORS)[number]
 }
 
 /** --metric's value: a list of fd, kid, pr (all are computed together; the list says which the user wants to read). */

@@ -93,8 +93,10 @@ export async function trainCommand(cli: Cli, flags: TrainFlags): Promise<number>
   let runId: string
   let jobId: string
   if (flags.resume) {
-    ;({ runId, jobId } = await cli.call('runs.resume', { runId: resumeTarget(cli, flags.resume) }))
+    const steps = int('steps', flags.steps)
+    ;({ runId, jobId } = await cli.call('runs.resume', { runId: resumeTarget(cli, flags.resume), ...(flags.here ? { here: true } : {}), ...(steps === undefined ? {} : { steps }) }))
   } else {
+    if (flags.here) throw new UsageError('--here goes with --resume RUN (it takes back a run that trains elsewhere)')
     const sizes = Object.fromEntries((await cli.call('engine.catalog', {})).datasets.map((d) => [d.name, d.size]))
     const config = configFromFlags(flags, sizes)
     await importSystemCopy(cli, config.dataset)

@@ -2,9 +2,11 @@
 // tutorial's ode_likelihood): integrate, from eps to T,
 //   dx/dt = F(x, t) = f − ½g²s,   d(Δlogp)/dt = div F(x, t)   (divergence of the FULL drift, f included)
 // then log p_eps(x) = log p_T(x(T)) + Δlogp(T) (instantaneous change of variables).
-// div F is the Skilling–Hutchinson estimate εᵀ(∂F/∂x)ε with ONE probe ε (Gaussian or Rademacher)
-// drawn per call and held fixed for the whole solve (score_sde #10: resampling it would make
-// the adaptive solver chase noise), or, for low-D data, the exact trace from D backward passes.
+// div F is the Skilling–Hutchinson estimate εᵀ(∂F/∂x)ε with probes ε (Gaussian or Rademacher;
+// one by default, as score_sde; K probes average K estimates for 1/K of the variance at K
+// backward passes per evaluation) drawn per call and held fixed for the whole solve (score_sde
+// #10: resampling them would make the adaptive solver chase noise), or, for low-D data, the
+// exact trace from D backward passes.
 //
 // Bits/dim convention: bpd = −log p(x)/(D·ln 2) + offset, with offset = log₂(number of 8-bit
 // bins per unit) = 8 for data in [0, 1] (the tutorial) and 7 for data in [−1, 1] (score_sde's
@@ -27,6 +29,8 @@ export interface LikelihoodOptions {
   n: number
   /** Trace estimator: 'rademacher' (score_sde default), 'gaussian' (tutorial), or 'exact'. */
   hutchinson: 'rademacher' | 'gaussian' | 'exact'
+  /** Hutchinson probes averaged per evaluation (ignored by 'exact'). */
+  probes: number
   /** Seeds the probe and the dequantisation noise. */
   seed: number
   /** Range of the data: sets the bits/dim offset (8 for 'unit' [0,1], 7 for 'centered' [−1,1]). */
@@ -38,7 +42,7 @@ export interface LikelihoodOptions {
 }
 
 export const LIKELIHOOD_DEFAULTS = {
-  eps: 1e-5, rtol: 1e-5, atol: 1e-5, method: 'rk45', n: 100, hutchinson: 'rademacher', seed: 0, dataRange: 'unit', dequantize: false
+  eps: 1e-5, rtol: 1e-5, atol: 1e-5, method: 'rk45', n: 100, hutchinson: 'rademacher', probes: 1, seed: 0, dataRange: 'unit', dequantize: false
 } as const
 
 export interface LikelihoodResult {
@@ -66,19 +70,23 @@ export function dequantize(x: tf.Tensor, noise: NoiseSource, dataRange: 'unit' |
 
 /** Drift F and its (estimated) divergence, [B], at (x, t). */
 function driftAndDivergence(
-  drift: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, probe: tf.Tensor | null
+  drift: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, probes: tf.Tensor[] | null
 ): { F: tf.Tensor; div: tf.Tensor1D } {
   const B = x.shape[0]
   const D = x.size / B
-  if (probe) {
+  if (probes) {
     let F: tf.Tensor | null = null
-    const g = tf.grad((xx: tf.Tensor) => {
-      const d = drift(xx)
-      F = tf.keep(d) // tf.grad tidies the forward pass; keep the drift itself
-      return tf.sum(tf.mul(d, probe))
-    })(x)
-    const div = tf.tidy(() => tf.sum(tf.reshape(tf.mul(g, probe), [B, D]), 1) as tf.Tensor1D)
-    g.dispose()
+    let div = tf.zeros([B]) as tf.Tensor1D
+    for (const probe of probes) {
+      const g = tf.grad((xx: tf.Tensor) => {
+        const d = drift(xx)
+        if (!F) F = tf.keep(d) // tf.grad tidies the forward pass; keep the drift itself (once)
+        return tf.sum(tf.mul(d, probe))
+      })(x)
+      const next = tf.tidy(() => tf.add(div, tf.div(tf.sum(tf.reshape(tf.mul(g, probe), [B, D]), 1), probes.length)) as tf.Tensor1D)
+      tf.dispose([g, div])
+      div = next
+    }
     return { F: F!, div }
   }
   // Exact trace: one backward pass per dimension, picking ∂F_j/∂x_j.
@@ -103,7 +111,8 @@ export async function logLikelihood(scoreFn: ScoreFn, sde: Sde, x: tf.Tensor, op
   const D = x.size / B
   const noise = new NoiseSource(o.seed)
   const rsde = sde.reverse(scoreFn, true)
-  const probe = o.hutchinson === 'exact' ? null : o.hutchinson === 'gaussian' ? noise.normal(shape) : noise.rademacher(shape)
+  if (!(Number.isInteger(o.probes) && o.probes >= 1)) throw new Error(`likelihood: probes must be a whole number ≥ 1, got ${o.probes}`)
+  const probes = o.hutchinson === 'exact' ? null : Array.from({ length: o.probes }, () => (o.hutchinson === 'gaussian' ? noise.normal(shape) : noise.rademacher(shape)))
   let nfe = 0
   try {
     const x0 = o.dequantize ? dequantize(x, noise, o.dataRange) : tf.clone(x)
@@ -115,7 +124,7 @@ export async function logLikelihood(scoreFn: ScoreFn, sde: Sde, x: tf.Tensor, op
       nfe++
       const xt = tf.tensor(Float32Array.from(y.subarray(0, B * D)), shape)
       const tv = tf.fill([B], t) as tf.Tensor1D
-      const { F, div } = driftAndDivergence((xx) => rsde.sde(xx, tv).drift, xt, probe)
+      const { F, div } = driftAndDivergence((xx) => rsde.sde(xx, tv).drift, xt, probes)
       try {
         const out = new Float64Array(B * D + B)
         out.set(await F.data())
@@ -140,6 +149,6 @@ export async function logLikelihood(scoreFn: ScoreFn, sde: Sde, x: tf.Tensor, op
     const bpd = logp.map((l) => -l / (D * Math.LN2) + offset)
     return { logp, bpd, priorLogp, deltaLogp, z, nfe, seconds: (performance.now() - started) / 1000 }
   } finally {
-    probe?.dispose()
+    if (probes) tf.dispose(probes)
   }
 }

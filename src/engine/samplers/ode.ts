@@ -21,9 +21,11 @@ export interface OdeSettings {
   method: OdeMethod
   rtol: number
   atol: number
+  /** x(T) = temperature · (a prior sample): the flow is deterministic, so this scales the prior it maps. */
+  temperature: number
 }
 
-export const ODE_DEFAULTS: OdeSettings = { method: 'rk45', rtol: 1e-5, atol: 1e-5 }
+export const ODE_DEFAULTS: OdeSettings = { method: 'rk45', rtol: 1e-5, atol: 1e-5, temperature: 1 }
 
 /** The probability-flow drift as a Float64Array → Float64Array function for the solvers. */
 export function flowRhs(scoreFn: ScoreFn, sde: Sde, fullShape: number[], count: () => void) {
@@ -49,6 +51,7 @@ export async function sampleOde(scoreFn: ScoreFn, sde: Sde, opts: SamplerOptions
   try {
     await progress.report(0, sde.T, x0)
     y0 = Float64Array.from(await x0.data())
+    if (s.temperature !== 1 && !opts.x) for (let i = 0; i < y0.length; i++) y0[i]! *= s.temperature
   } finally {
     x0.dispose()
   }

@@ -52,7 +52,8 @@ export const AldSettingsSchema = CommonSettingsSchema.extend({
 export const OdeSettingsSchema = CommonSettingsSchema.extend({
   method: z.enum(['rk45', 'rk4', 'euler']).default(ODE_DEFAULTS.method).describe('rk45: adaptive Dormand–Prince; rk4/euler: n fixed steps'),
   rtol: tolerance(ODE_DEFAULTS.rtol, 'Relative tolerance of rk45: smaller is more accurate, costs more NFE', 'rtol'),
-  atol: tolerance(ODE_DEFAULTS.atol, 'Absolute tolerance of rk45', 'atol')
+  atol: tolerance(ODE_DEFAULTS.atol, 'Absolute tolerance of rk45', 'atol'),
+  temperature: z.number().positive().default(ODE_DEFAULTS.temperature).describe('Scales the prior sample x(T) before the flow maps it to data: below 1, smoother and less varied samples (Kingma & Dhariwal\'s temperature)').meta({ title: 'Temperature' })
 })
 
 const scheduleField = (d: SigmaSchedule) =>

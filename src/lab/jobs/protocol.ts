@@ -1,6 +1,6 @@
 // Messages between the lab (main thread) and a job's worker thread. Plain data only:
 // tensors never cross the boundary; images travel as data URLs or typed arrays.
-import type { CheckpointInfo, JobResult, MetricPoint, SampleRequest, SweepRequest, TrainConfig } from '../../shared/contract'
+import type { CheckpointInfo, InterpolateRequest, JobResult, MetricPoint, ProcInput, SampleRequest, SweepRequest, TrainConfig } from '../../shared/contract'
 
 /** What a job's body may ask of its worker's control channel (pause, stop, cancel between steps). */
 export interface JobControl {
@@ -64,9 +64,14 @@ export interface ClassifierJobSpec {
   guidanceFor?: string
 }
 
+export interface InterpolateJobSpec extends SampleBase {
+  kind: 'interpolate'
+  request: InterpolateRequest
+}
+
 export interface LikelihoodJobSpec extends SampleBase {
   kind: 'likelihood'
-  request: { runId: string; checkpoint?: string; count: number; split: 'train' | 'test'; seed?: number; useEma?: boolean; rtol?: number; atol?: number }
+  request: ProcInput<'likelihood.start'>
 }
 
 /** A few training steps at small batches, for the cost estimate before a run (not a listed job). */
@@ -90,7 +95,7 @@ export interface ProbeResult {
   limitBytes: number | null
 }
 
-export type JobSpec = TrainJobSpec | SampleJobSpec | CompareJobSpec | SweepJobSpec | LikelihoodJobSpec | ClassifierJobSpec
+export type JobSpec = TrainJobSpec | SampleJobSpec | CompareJobSpec | SweepJobSpec | LikelihoodJobSpec | ClassifierJobSpec | InterpolateJobSpec
 
 export type ToWorker = { type: 'start'; spec: JobSpec | ProbeJobSpec } | { type: 'pause' } | { type: 'resume' } | { type: 'stop' } | { type: 'cancel' }
 

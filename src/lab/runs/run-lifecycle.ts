@@ -46,10 +46,30 @@ export class RunLifecycle implements JobObserver {
     return this.train(run.id, false)
   }
 
-  /** Queues a run's training (from its last checkpoint with `resume`) under its exclusive lock. */
-  async train(runId: string, resume: boolean): Promise<TrainingStarted> {
-    const run = this.runs.get(runId)
+  /**
+   * Queues a run's training (from its last checkpoint with `resume`) under its exclusive lock.
+   * A run that trains elsewhere (exported to PyTorch) is refused unless `here` takes it back.
+   */
+  async train(runId: string, resume: boolean, opts: { here?: boolean; steps?: number } = {}): Promise<TrainingStarted> {
+    let run = this.runs.get(runId)
+    if (run.trainsElsewhere) {
+      const where = run.attachedDir ?? run.trainsElsewhere.where
+      if (!opts.here) {
+        throw new HandlerError({
+          code: 'conflict',
+          message: `this run trains elsewhere (${where}); to continue it in this lab from its newest checkpoint, resume it here (score-lab train --resume ${runId} --here).`
+        })
+      }
+      if (this.jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
+      // Deliberately taken back: from now on the lab trains it (in its own folder, attached or not).
+      run = this.runs.update(runId, { trainsElsewhere: null, status: 'stopped' })
+      this.events.emit({ type: 'run', run })
+    }
     if (this.jobs.activeJobForRun(runId)) throw new HandlerError({ code: 'conflict', message: `Run ${runId} is already training.` })
+    if (opts.steps !== undefined && opts.steps !== run.config.steps) {
+      if (opts.steps <= run.step) throw new HandlerError({ code: 'bad_request', message: `Run ${runId} is at step ${run.step}; train it to more steps than that (got ${opts.steps}).` })
+      run = this.runs.update(runId, { config: { ...run.config, steps: opts.steps } })
+    }
     if (resume && run.status === 'finished' && run.step >= run.config.steps) {
       throw new HandlerError({ code: 'conflict', message: `Run ${runId} already finished all ${run.config.steps} steps.` })
     }
@@ -68,7 +88,8 @@ export class RunLifecycle implements JobObserver {
     const live = this.jobs.liveRunIds()
     const changed: RunSummary[] = []
     for (const run of this.runs.list()) {
-      if (!isLiveRunStatus(run.status) || live.has(run.id)) continue
+      // A run that trains elsewhere says "running" in its own folder; it is that trainer's to change.
+      if (!isLiveRunStatus(run.status) || live.has(run.id) || run.trainsElsewhere) continue
       if (run.owner && run.owner.pid !== process.pid && run.owner.host === os.hostname() && processAlive(run.owner.pid)) continue
       changed.push(this.runs.update(run.id, { status: 'interrupted', jobId: null, owner: null }))
     }

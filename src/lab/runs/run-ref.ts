@@ -5,7 +5,8 @@
 //   - its folder, absolute or relative, with or without a trailing slash (it must be a run of
 //     this data folder; a run of another data folder is refused naming the --data-dir to use);
 //   - one of its checkpoint files (…/runs/<id>/checkpoints/ckpt-….safetensors), which also
-//     selects that checkpoint.
+//     selects that checkpoint;
+//   - the folder (or a checkpoint file) of a run attached from elsewhere (runs attach).
 // Messages always carry the whole reference and whole paths, never a cut-short copy.
 import fs from 'node:fs'
 import path from 'node:path'
@@ -22,7 +23,7 @@ export interface RunRef {
 export function resolveRunRef(runs: RunStore, ref: string, opts: { cwd?: string } = {}): RunRef {
   if (ref.trim() === '') throw new HandlerError({ code: 'bad_request', message: 'No run given: name it by id, name, folder or checkpoint file (score-lab runs list shows them).' })
   // 1. An id of this data folder.
-  if (RUN_ID.test(ref) && isFile(path.join(runs.root, ref, RUN_FILE))) return { runId: ref }
+  if (RUN_ID.test(ref) && isFile(runs.paths(ref).runFile)) return { runId: ref }
   // 2. A folder or file that exists.
   const looksLikePath = path.isAbsolute(ref) || ref.includes('/') || ref.includes(path.sep) || ref === '.' || ref === '..' || ref.endsWith('.safetensors')
   const abs = path.resolve(opts.cwd ?? process.cwd(), ref)
@@ -64,6 +65,9 @@ function fromPath(runs: RunStore, ref: string, abs: string): RunRef {
     }
     runDir = owner
     checkpoint = path.basename(real)
+  }
+  for (const [id, dir] of runs.attached()) {
+    if (realOr(dir) === runDir) return checkpoint ? { runId: id, checkpoint } : { runId: id }
   }
   const root = realOr(runs.root)
   const runId = path.basename(runDir)

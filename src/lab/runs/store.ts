@@ -1,7 +1,8 @@
 // Runs on disk: one folder per run under <dataDir>/runs/<id>/ (layout: run-layout.ts) with
 // run.json (settings and state), metrics.jsonl (every metric point), checkpoints/ (safetensors +
 // manifest.json) and samples/. run.json and the manifest are replaced atomically; nothing is
-// edited in place.
+// edited in place. Runs attached from elsewhere (run-layout.ts's attached list) have the same
+// layout in their own folder; they are listed with the others and carry `attachedDir`.
 import fs from 'node:fs'
 import path from 'node:path'
 import { newRunId } from '../../shared/ids'
@@ -12,8 +13,9 @@ import { lossLookup, readMetrics } from './metrics-log'
 import { readPngSettings } from '../../engine/images/png'
 import { viewCheckpoints } from './checkpoint-folder'
 import { LATEST_PREVIEW, listPreviewFiles } from './preview-files'
-import { RUN_ID, runPathsIn, runsRoot, type RunPaths } from './run-layout'
+import { attachedRunDirs, RUN_ID, runPaths, runsRoot, type RunPaths } from './run-layout'
 import { SampleStore } from './sample-store'
+import { detachRun } from './attached'
 
 export class RunStore {
   readonly root: string
@@ -26,7 +28,12 @@ export class RunStore {
   /** Every path of a run folder; an id that is not a folder name is a bad request. */
   paths(id: string): RunPaths {
     if (!RUN_ID.test(id)) throw new HandlerError({ code: 'bad_request', message: `Invalid run id "${id.slice(0, 40)}".` })
-    return runPathsIn(this.root, id)
+    return runPaths(this.dataDir, id)
+  }
+
+  /** Attached run ids → their folders. */
+  attached(): Map<string, string> {
+    return attachedRunDirs(this.dataDir)
   }
 
   dir(id: string): string {
@@ -74,7 +81,9 @@ export class RunStore {
   }
 
   write(run: RunSummary): void {
-    writeFileAtomicSync(this.paths(run.id).runFile, JSON.stringify(run, null, 2) + '\n')
+    // Where an attached run lives is the data folder's to say, not its run.json's.
+    const { attachedDir: _derived, ...stored } = run
+    writeFileAtomicSync(this.paths(run.id).runFile, JSON.stringify(stored, null, 2) + '\n')
   }
 
   get(id: string): RunSummary {
@@ -98,7 +107,8 @@ export class RunStore {
       const issue = parsed.error.issues[0]
       throw new Error(`${file} is not a valid run file (${issue ? `${issue.path.join('.') || 'top level'}: ${issue.code}` : 'bad shape'}).`)
     }
-    return parsed.data
+    const attachedDir = this.attached().get(id)
+    return attachedDir ? { ...parsed.data, id, attachedDir } : parsed.data
   }
 
   update(id: string, patch: Partial<RunSummary>): RunSummary {
@@ -109,7 +119,7 @@ export class RunStore {
 
   list(): RunSummary[] {
     const out: RunSummary[] = []
-    for (const name of fs.readdirSync(this.root)) {
+    for (const name of [...fs.readdirSync(this.root), ...this.attached().keys()]) {
       try {
         out.push(this.get(name))
       } catch {
@@ -121,6 +131,8 @@ export class RunStore {
 
   delete(id: string): void {
     const { dir, runFile } = this.paths(id)
+    // An attached folder is not the lab's to delete: it is only forgotten.
+    if (detachRun(this.dataDir, id)) return
     if (!fs.existsSync(runFile)) throw new HandlerError({ code: 'not_found', message: `No run "${id}".` })
     // Rename first so a half-deleted folder never looks like a run.
     const trash = path.join(this.root, `.deleting-${id}-${Date.now()}`)

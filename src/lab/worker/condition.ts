@@ -1,7 +1,6 @@
 // Controllable generation inside a sampling job: builds the inputs score_sde's controllable
 // samplers need from the run's data set (references and masks for inpainting, grey images for
 // colorisation, the exact classifier of toy-gmm for class-conditional sampling).
-import { Batcher } from '../../engine/data/batcher'
 import { createToy } from '../../engine/toy'
 import fs from 'node:fs'
 import { decodeNoiseClassifier } from '../../engine/classifier'
@@ -9,8 +8,8 @@ import { cfgScore, conditionalScore, gmmClassifier, runColorize, runInpaint } fr
 import type { ScoreModel } from '../../engine/nets/types'
 import type { SampleResult, SamplerOptions } from '../../engine/samplers'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
-import { base64Bytes, type Condition, type PixelImage, type TrainConfig } from '../../shared/contract'
-import { DatasetStore } from '../datasets/store'
+import { base64Bytes, type Condition, type TrainConfig } from '../../shared/contract'
+import { broughtImages, splitImages } from './source-images'
 import { RunStore } from '../runs/store'
 
 type Runtime = Pick<SamplerOptions, 'shape' | 'onStep' | 'signal'>
@@ -135,33 +134,13 @@ async function classConditioned(condition: ClassCondition, config: TrainConfig, 
   return { reference: null, score: conditionalScore(run.scoreFn, gmmClassifier(createToy('toy-gmm'), run.sde), labels, weight) }
 }
 
-/** A brought image's pixels in the data's scaling, repeated for every sample. */
-function broughtImages(image: PixelImage, h: number, w: number, c: number, count: number, centered: boolean): Float32Array {
-  if (image.width !== w || image.height !== h || image.channels !== c) {
-    throw new Error(`The image is ${image.width}×${image.height}×${image.channels}, but this run's images are ${w}×${h}×${c}.`)
-  }
-  const bytes = base64Bytes(image.data)!
-  const per = h * w * c
-  const out = new Float32Array(count * per)
-  for (let i = 0; i < per; i++) out[i] = centered ? (bytes[i]! / 255) * 2 - 1 : bytes[i]! / 255
-  for (let k = 1; k < count; k++) out.copyWithin(k * per, 0, per)
-  return out
-}
-
-/** Images start..start+count−1 of the split, in its own order, in the data's scaling. */
-async function splitImages(dataDir: string, config: TrainConfig, split: 'train' | 'test', start: number, count: number, seed: number): Promise<Float32Array> {
-  const set = await new DatasetStore(dataDir).load(config.dataset, split)
-  if (start + count > set.count) throw new Error(`The ${split} split of ${config.dataset} has ${set.count} images; images ${start}–${start + count - 1} are past its end.`)
-  const batcher = new Batcher(set, { batchSize: count, seed, centered: config.centered })
-  return batcher.fill(Int32Array.from({ length: count }, (_, i) => start + i))
-}
-
 export async function conditioned(condition: Condition, config: TrainConfig, dataDir: string, shape: number[], count: number, seed: number, run: ConditionedModel): Promise<Conditioned> {
   if (condition.kind === 'class' || condition.kind === 'classes') return classConditioned(condition, config, dataDir, count, run)
   if (shape.length !== 3) throw new Error(`${condition.kind === 'inpaint' ? 'Inpainting' : 'Colorisation'} needs an image run; ${config.dataset} is 2-D points.`)
   const [h, w, c] = shape as [number, number, number]
   if (condition.kind === 'colorize' && c !== 3) throw new Error(`Colorisation needs colour images; ${config.dataset} has ${c} channel${c === 1 ? '' : 's'}.`)
-  const images = condition.image ? broughtImages(condition.image, h, w, c, count, config.centered) : await splitImages(dataDir, config, condition.split, condition.start ?? 0, count, seed)
+  const start = condition.start ?? 0
+  const images = condition.image ? broughtImages(condition.image, [h, w, c], count, config.centered) : await splitImages(dataDir, config, condition.split, Int32Array.from({ length: count }, (_, i) => start + i), seed)
   const per = h * w * c
   if (condition.kind === 'inpaint') {
     const one = maskFor(condition.mask, h, w, c)

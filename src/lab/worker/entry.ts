@@ -8,6 +8,7 @@ import { runLikelihoodJob } from './likelihood-job'
 import { runSweepJob } from './sweep-job'
 import { runClassifierJob } from './classifier-job'
 import { runProbeJob } from './probe-job'
+import { runInterpolateJob } from './interpolate-job'
 
 const port = parentPort
 if (!port) throw new Error('lab/worker/entry.ts must run in a worker thread')
@@ -63,6 +64,7 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     else if (spec.kind === 'sweep') await runSweepJob(spec, post, control)
     else if (spec.kind === 'classifier') await runClassifierJob(spec, post, control)
     else if (spec.kind === 'probe') await runProbeJob(spec, post)
+    else if (spec.kind === 'interpolate') await runInterpolateJob(spec, post, control)
     else await runLikelihoodJob(spec, post, control)
   } catch (err) {
     post({ type: 'failed', error: (err as Error).message, step: null, trainMs: null })

@@ -20,11 +20,11 @@ export function usePrefsKey(section: MaybeRefOrGetter<string | null>): Readonly<
   })
 }
 
-/** Drops what was remembered about a deleted run (its chart, its Sample and Compare forms). */
+/** Drops what was remembered about a deleted run (its chart, its Sample, Control and Compare forms). */
 export function forgetRunPrefs(runId: string): void {
   const dataDir = useSystemStore().info?.dataDir
   if (!dataDir) return
-  for (const section of ['chart', 'sample', 'compare'] as const) {
+  for (const section of ['chart', 'sample', 'control', 'compare'] as const) {
     try {
       storage()?.removeItem(prefsKey(dataDir, runSection(runId, section)))
     } catch {

@@ -10,7 +10,7 @@ import { LIMITS, ranged } from '@shared/contract'
 export const PREFS_VERSION = 1
 
 /** The panels of App.vue, in their order (Alt+1…). */
-export const PANEL_IDS = ['system', 'runs', 'training', 'datasets', 'sample', 'compare'] as const
+export const PANEL_IDS = ['system', 'runs', 'training', 'datasets', 'sample', 'control', 'compare'] as const
 export type PanelId = (typeof PANEL_IDS)[number]
 
 /** Where one section of one data folder's state lives in localStorage. */
@@ -18,8 +18,8 @@ export function prefsKey(dataDir: string, section: string): string {
   return `score-lab/${encodeURIComponent(dataDir)}/${section}`
 }
 
-/** A run's own sections: its chart, its Sample form, its Compare form. */
-export function runSection(runId: string, section: 'chart' | 'sample' | 'compare'): string {
+/** A run's own sections: its chart, its Sample form, its Control form, its Compare form. */
+export function runSection(runId: string, section: 'chart' | 'sample' | 'control' | 'compare'): string {
   return `run/${encodeURIComponent(runId)}/${section}`
 }
 

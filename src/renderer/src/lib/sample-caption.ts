@@ -3,6 +3,7 @@
 // so they cannot disagree. A caption names the settings that ran and only those: the ode
 // method with its steps (euler, rk4) or tolerances (rk45), pc's predictor + corrector with
 // snr, ald's levels and Langevin steps. Settings that did not apply are left out.
+import type { Condition } from '@shared/contract'
 import { formatInt, formatNumber } from './format'
 import { SHORT, settingApplies } from './sampler-fields'
 
@@ -118,4 +119,34 @@ export function wrapCaption(caption: string, width = 22): string[] {
     else lines.push(part)
   }
   return lines
+}
+
+export interface ConditionCaptionOptions {
+  /** The record's sample count: the data-set images a condition used are start..start+count−1. */
+  count?: number
+  /** The data set's class names, to name a class beside its number. */
+  classNames?: readonly string[]
+}
+
+/**
+ * A condition in words, for a sample's caption and the Control history: "class 3 · w 2",
+ * "every class · 8 per class · w 2", "inpaint: drawn mask · test 100–163",
+ * "inpaint: center region · dropped image", "colorise · train 0–63".
+ */
+export function conditionCaption(c: Condition, opts: ConditionCaptionOptions = {}): string {
+  const weight = c.kind === 'class' || c.kind === 'classes' ? (c.guidance !== undefined ? ` · w ${formatSetting(c.guidance)}` : c.scale !== undefined ? ` · scale ${formatSetting(c.scale)}` : '') : ''
+  if (c.kind === 'class') {
+    const name = opts.classNames?.[c.label]
+    return `class ${c.label}${name && name !== String(c.label) ? ` · ${name}` : ''}${weight}`
+  }
+  if (c.kind === 'classes') return `every class · ${formatInt(c.perClass)} per class${weight}`
+  let source: string
+  if (c.image) source = 'dropped image'
+  else {
+    const start = c.start ?? 0
+    const n = opts.count
+    source = n === undefined ? `${c.split} set from ${formatInt(start)}` : n <= 1 ? `${c.split} ${formatInt(start)}` : `${c.split} ${formatInt(start)}–${formatInt(start + n - 1)}`
+  }
+  if (c.kind === 'inpaint') return `inpaint: ${typeof c.mask === 'string' ? `${c.mask} region` : 'drawn mask'} · ${source}`
+  return `colorise · ${source}`
 }

@@ -12,6 +12,7 @@ export type RunPatch = { name?: string; notes?: string; tags?: string[] }
 export type CheckpointFormat = 'safetensors' | 'torch'
 export type CheckpointExport = ProcOutput<'checkpoints.export'>
 export type ScoreField = ProcOutput<'runs.scoreField'>
+export type TorchPackage = ProcOutput<'runs.exportTorch'>
 type MetricsState = 'loading' | 'ready' | 'error'
 
 /** Live statuses: the run has a job that can be paused or stopped (the contract's isLiveRunStatus). */
@@ -197,8 +198,22 @@ export const useRunsStore = defineStore('runs', () => {
     return runId
   }
 
-  async function resume(runId: string): Promise<void> {
-    await lab.runs.resume({ runId })
+  /** `here`: take back a run that trains elsewhere (exported to PyTorch) and train it in this lab. */
+  async function resume(runId: string, here = false): Promise<void> {
+    await lab.runs.resume(here ? { runId, here } : { runId })
+  }
+
+  /** Writes the run as a PyTorch DDP training package into `path` (a new or empty folder on the lab's machine). */
+  function exportTorch(runId: string, path: string): Promise<TorchPackage> {
+    return lab.runs.exportTorch({ runId, path })
+  }
+
+  /** A run folder trained elsewhere becomes a run of this lab (shown live), which is selected. */
+  async function attach(path: string): Promise<RunSummary> {
+    const run = await lab.runs.attach({ path })
+    upsertRun(run)
+    await select(run.id)
+    return run
   }
 
   async function update(runId: string, patch: RunPatch): Promise<void> {
@@ -293,7 +308,7 @@ export const useRunsStore = defineStore('runs', () => {
     runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, checkpointLists, preview, metricsVersion, metricsState, metricsError,
     selected, chartRunIds, colors,
     load, select, selectWhenListed, colorOf, setColor, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent,
-    deleteCheckpoint, exportCheckpoint, importTorch, scoreField
+    deleteCheckpoint, exportCheckpoint, importTorch, exportTorch, attach, scoreField
   }
 })
 

@@ -61,35 +61,45 @@ export const useSamplesStore = defineStore('samples', () => {
   // Each run's Sample form and Compare form, kept per run (a toy run's 1000 points never become
   // an image run's count) and across reloads. Defaults follow the kind of run.
   const sampleKey = usePrefsKey(() => (runId.value ? runSection(runId.value, 'sample') : null))
+  const controlKey = usePrefsKey(() => (runId.value ? runSection(runId.value, 'control') : null))
   const compareKey = usePrefsKey(() => (runId.value ? runSection(runId.value, 'compare') : null))
   const sampleForm = usePersistentState(sampleKey, (d) => parseSampleForm(d, toy.value))
+  /** The Control panel's own sampler, seed, count… (pc by default; its condition lives in the control store). */
+  const controlForm = usePersistentState(controlKey, (d) => parseSampleForm(d, toy.value))
   const compareForm = usePersistentState(compareKey, (d) => parseCompareForm(d, toy.value))
   // Before the data folder is known nothing is read or kept: another run starts from its defaults.
   watch(runId, () => {
     if (!sampleKey.value) sampleForm.value = defaultSampleForm(toy.value)
+    if (!controlKey.value) controlForm.value = defaultSampleForm(toy.value)
     if (!compareKey.value) compareForm.value = defaultCompareForm(toy.value)
   })
-  /** Which panel's form `common` is (SampleCommonFields serves both): the panel on screen says. */
-  const formFor = ref<'sample' | 'compare'>('sample')
-  /** The Sample panel's sampler and its settings. */
-  const choice = computed<SamplerChoice>({ get: () => sampleForm.value.choice, set: (v) => (sampleForm.value.choice = v) })
-  const trajectoryFrames = computed<number>({ get: () => sampleForm.value.trajectoryFrames, set: (v) => (sampleForm.value.trajectoryFrames = v) })
+  /** Which panel's form `common` is (SampleCommonFields serves all three): the panel on screen says. */
+  const formFor = ref<'sample' | 'compare' | 'control'>('sample')
+  /** The Sample or the Control panel's form (Compare has entries instead of one choice). */
+  const ownForm = () => (formFor.value === 'control' ? controlForm : sampleForm)
+  /** The Sample (or Control) panel's sampler and its settings. */
+  const choice = computed<SamplerChoice>({ get: () => ownForm().value.choice, set: (v) => (ownForm().value.choice = v) })
+  const trajectoryFrames = computed<number>({ get: () => ownForm().value.trajectoryFrames, set: (v) => (ownForm().value.trajectoryFrames = v) })
   /** The Compare panel's entries. */
   const entries = computed<SamplerChoice[]>({ get: () => compareForm.value.entries, set: (v) => (compareForm.value.entries = v) })
   /** The sweep's budgets and N (its samplers are the Compare entries, its seed, ε and EMA the panel's). */
   const sweepForm = computed<SweepPrefs>({ get: () => compareForm.value.sweep, set: (v) => (compareForm.value.sweep = v) })
   /** Seed, count, ε and EMA of the panel on screen. */
   const common = computed<SampleCommon>({
-    get: () => (formFor.value === 'compare' ? compareForm.value.common : sampleForm.value.common),
+    get: () => (formFor.value === 'compare' ? compareForm.value.common : ownForm().value.common),
     set: (v) => {
       if (formFor.value === 'compare') compareForm.value.common = v
-      else sampleForm.value.common = v
+      else ownForm().value.common = v
     }
   })
 
   const sampleJobId = ref<string | null>(null)
   const sampleError = ref<string | null>(null)
   const current = ref<SampleRecord | null>(null)
+  /** The Control panel's sampling job (controllable generation) and its result: its own, beside Sample's. */
+  const controlJobId = ref<string | null>(null)
+  const controlError = ref<string | null>(null)
+  const controlCurrent = ref<SampleRecord | null>(null)
   const compareJobId = ref<string | null>(null)
   const compareError = ref<string | null>(null)
   const compared = ref<SampleRecord[]>([])
@@ -107,6 +117,8 @@ export const useSamplesStore = defineStore('samples', () => {
   const sampleJob = computed(() => jobs.job(sampleJobId.value))
   const compareJob = computed(() => jobs.job(compareJobId.value))
   const sampleState = computed<JobState>(() => stateOf(sampleJob.value?.state, sampleJobId.value))
+  const controlJob = computed(() => jobs.job(controlJobId.value))
+  const controlState = computed<JobState>(() => stateOf(controlJob.value?.state, controlJobId.value))
   const compareState = computed<JobState>(() => stateOf(compareJob.value?.state, compareJobId.value))
   const sweepJob = computed(() => jobs.job(sweepJobId.value))
   const sweepState = computed<JobState>(() => stateOf(sweepJob.value?.state, sweepJobId.value))
@@ -125,13 +137,16 @@ export const useSamplesStore = defineStore('samples', () => {
     checkpoints.value = []
     history.value = []
     current.value = null
+    controlCurrent.value = null
     compared.value = []
     sweepResult.value = null
     checkpointsError.value = null
     if (!id) return void (checkpointsState.value = 'idle')
     await refreshCheckpoints()
     await loadHistory()
-    current.value = history.value.find((s) => !s.compareId) ?? null
+    // Sample shows the newest plain sample, Control the newest conditioned one.
+    current.value = history.value.find((s) => !s.compareId && !s.condition) ?? null
+    controlCurrent.value = history.value.find((s) => !s.compareId && !!s.condition) ?? null
   }
 
   /** "Sample from" a checkpoint elsewhere (the training view): this run, this checkpoint. */
@@ -188,6 +203,17 @@ export const useSamplesStore = defineStore('samples', () => {
     }
   }
 
+  /** Controllable generation from the Control panel: its own form, job and result. */
+  async function control(c: SamplerChoice, frames: number, condition: Condition): Promise<void> {
+    controlError.value = null
+    try {
+      const { jobId } = await lab.samples.start({ ...request(controlForm.value.common), ...toRequest(c), trajectoryFrames: frames, condition })
+      controlJobId.value = jobId
+    } catch (err) {
+      controlError.value = `Could not start sampling: ${errorMessage(err)}`
+    }
+  }
+
   async function compare(list: SamplerChoice[]): Promise<void> {
     compareError.value = null
     try {
@@ -223,14 +249,15 @@ export const useSamplesStore = defineStore('samples', () => {
     }
   }
 
-  async function cancel(which: 'sample' | 'compare' | 'sweep'): Promise<void> {
-    const id = which === 'sample' ? sampleJobId.value : which === 'compare' ? compareJobId.value : sweepJobId.value
+  async function cancel(which: 'sample' | 'control' | 'compare' | 'sweep'): Promise<void> {
+    const id = { sample: sampleJobId, control: controlJobId, compare: compareJobId, sweep: sweepJobId }[which].value
     if (!id) return
     try {
       await jobs.cancel(id)
     } catch (err) {
       const msg = `Could not cancel: ${errorMessage(err)}`
       if (which === 'sample') sampleError.value = msg
+      else if (which === 'control') controlError.value = msg
       else if (which === 'compare') compareError.value = msg
       else sweepError.value = msg
     }
@@ -251,14 +278,17 @@ export const useSamplesStore = defineStore('samples', () => {
     return lab.samples.export({ runId: record.runId, id: record.id, path: path.trim(), what, overwrite })
   }
 
+  /** Shows a record in its panel: Control for a conditioned one, Sample for the rest. */
   function show(record: SampleRecord): void {
-    current.value = record
+    if (record.condition) controlCurrent.value = record
+    else current.value = record
     void loadImages(record)
   }
 
   /**
    * An earlier sample's settings back into the Sample form: its sampler, steps and settings, seed,
-   * count and ε (and its checkpoint, when that is not simply the newest).
+   * count and ε (and its checkpoint, when that is not simply the newest). A conditioned record
+   * goes back into the Control form, the others into the Sample form.
    */
   function restore(record: SampleRecord): void {
     if (record.runId !== runId.value) return
@@ -271,10 +301,12 @@ export const useSamplesStore = defineStore('samples', () => {
     }
     const n = record.settings.n
     const eps = record.settings.eps
-    const form = sampleForm.value
-    sampleForm.value = {
+    const target = record.condition ? controlForm : sampleForm
+    const form = target.value
+    target.value = {
       choice: { sampler: record.sampler, steps: typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : null, settings },
-      common: { ...form.common, seed: record.seed, count: record.count, eps: typeof eps === 'number' ? eps : null },
+      // A per-class grid's count follows from its condition: the form keeps its own.
+      common: { ...form.common, seed: record.seed, count: record.condition?.kind === 'classes' ? form.common.count : record.count, eps: typeof eps === 'number' ? eps : null },
       trajectoryFrames: record.gif ? form.trajectoryFrames || 20 : 0
     }
     const newest = checkpoints.value[0]?.file
@@ -293,6 +325,14 @@ export const useSamplesStore = defineStore('samples', () => {
     if (!state || isLiveJobState(state)) return
     sampleError.value = failure(state, sampleJob.value?.error, 'Sampling')
     const [record] = samplesOf(sampleJobId.value, 'sample')
+    if (record) show(record)
+    void loadHistory()
+  })
+
+  watch(() => controlJob.value?.state, (state) => {
+    if (!state || isLiveJobState(state)) return
+    controlError.value = failure(state, controlJob.value?.error, 'Sampling')
+    const [record] = samplesOf(controlJobId.value, 'sample')
     if (record) show(record)
     void loadHistory()
   })
@@ -346,7 +386,7 @@ export const useSamplesStore = defineStore('samples', () => {
 
   return {
     runId, checkpoint, checkpoints, checkpointsState, checkpointsError, common, choice, trajectoryFrames, entries, formFor,
-    sampleJobId, sampleError, current, compareJobId, compareError, compared, history, historyError, images, imageErrors,
+    sampleJobId, sampleError, current, controlJobId, controlError, controlCurrent, controlJob, controlState, control, compareJobId, compareError, compared, history, historyError, images, imageErrors,
     compareMetric, sweepForm, sweepJobId, sweepError, sweepResult, sweepState, sweep,
     run, sampleJob, compareJob, sampleState, compareState,
     selectRun, selectRunWhenListed, selectCheckpoint, refreshCheckpoints, loadHistory, sample, compare, cancel, loadImages, show, restore, saveOnLab
