@@ -27,6 +27,10 @@ Commands:
   train --resume RUN [--steps N] [--here]                        Continue a run from its last checkpoint (--steps: to N
                                                                  steps in all; --here: take back a run that trains
                                                                  elsewhere, exported with runs export-torch)
+  train-group --dataset NAME --vary SETTING=A,B,C --name GROUP [the train flags]
+                                                                 A run group: the recipe once per value (weighting,
+                                                                 sde, sigmaMax, lr, model, batchSize, seed), one run
+                                                                 after another; lists each run's final loss
   train-classifier --dataset NAME [--steps N] [--seed S]         The data set's feature classifier, for quality numbers
                                                                  (FD, KID, precision/recall) of image samples
   train-classifier --for RUN [--steps N] [--seed S] [--fresh]    That run's noise-conditional classifier, for
@@ -193,6 +197,8 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'train':
         return await (await import('./commands/train')).trainCommand(cli, values)
+      case 'train-group':
+        return await (await import('./commands/train-group')).trainGroupCommand(cli, values)
       case 'train-classifier':
         return await (await import('./commands/classifier')).trainClassifierCommand(cli, values)
       case 'sample':

@@ -23,6 +23,8 @@ export const TRAIN_OPTIONS = {
   /** train-classifier --for RUN --fresh: start over instead of resuming an unfinished training. */
   fresh: { type: 'boolean' },
   name: { type: 'string' },
+  /** train-group --vary SETTING=A,B,C: one run per value. */
+  vary: { type: 'string' },
   resume: { type: 'string' },
   /** train --resume RUN --here: take back a run that trains elsewhere (exported to PyTorch). */
   here: { type: 'boolean' }

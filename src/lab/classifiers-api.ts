@@ -28,7 +28,7 @@ export function classifierHandlers(datasets: DatasetStore, jobs: JobManager, dat
       oneAtATime()
       // The job resumes whatever unfinished state it finds (same steps and seed): fresh means none.
       if (fresh) deleteGuidanceTrainingState(dataDir, runId)
-      return { jobId: jobs.submit({ kind: 'classifier', runId: null, dataDir, dataset: config.dataset, steps, seed, backend, guidanceFor: runId }).id }
+      return { jobId: jobs.submit({ kind: 'classifier', runId, dataDir, dataset: config.dataset, steps, seed, backend, guidanceFor: runId }).id }
     },
     'classifiers.guidance': async ({ runId }) => {
       runs.get(runId) // not_found for an unknown run

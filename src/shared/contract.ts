@@ -244,6 +244,11 @@ const SdeParams = z
     }
   })
 
+/** Training objectives, the engine's OBJECTIVES keys (test/engine/ssm.test.ts ties the two). */
+export const TRAIN_OBJECTIVES = ['dsm', 'ssm'] as const
+/** Sliced score matching's projection distributions, the engine's PROJECTIONS (tied the same way). */
+export const SSM_PROJECTIONS = ['rademacher', 'gaussian'] as const
+
 /**
  * Every setting of a training run. Names (dataset, model, SDE, weighting) are checked against
  * the engine's registries by the lab. `bounded` false gives the same shape without the ranges,
@@ -283,7 +288,11 @@ function trainConfigSchema(bounded: boolean) {
      * 0.1), so it samples any class with classifier-free guidance. Absent: unconditional.
      */
     conditional: z.boolean().optional(),
-    labelDropout: n(LIMITS.labelDropout).optional()
+    labelDropout: n(LIMITS.labelDropout).optional(),
+    /** The loss: 'dsm' (denoising score matching) or 'ssm' (sliced score matching). Absent: dsm, as every run before it. */
+    objective: z.enum(TRAIN_OBJECTIVES).optional(),
+    /** ssm only: the projections' distribution. Absent: the engine's default (rademacher). */
+    projections: z.enum(SSM_PROJECTIONS).optional()
   })
 }
 

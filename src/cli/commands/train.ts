@@ -11,7 +11,7 @@ export { TRAIN_OPTIONS }
 /** Short SDE names of the CLI → registry keys. */
 const SDE_ALIASES: Record<string, string> = { ve: 'vesde', vp: 'vpsde', subvp: 'subvpsde', 've-tutorial': 'vesde_tutorial' }
 
-type TrainFlags = { [K in keyof typeof TRAIN_OPTIONS]?: (typeof TRAIN_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
+export type TrainFlags = { [K in keyof typeof TRAIN_OPTIONS]?: (typeof TRAIN_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
 
 export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, number>): TrainConfig {
   if (!flags.dataset) throw new UsageError('--dataset is required (mnist, fashion-mnist, cifar10, toy-gmm, toy-rings, toy-moons)')

@@ -50,11 +50,11 @@ export interface SweepJobSpec extends SampleBase {
   request: SweepRequest
 }
 
-/** Trains a data set's feature classifier (no run: the file lives in the data folder). */
+/** Trains a data set's feature classifier (no run: the file lives in the data folder), or a run's guidance classifier (that run). */
 export interface ClassifierJobSpec {
   kind: 'classifier'
   jobId: string
-  runId: null
+  runId: string | null
   dataDir: string
   dataset: string
   steps?: number
