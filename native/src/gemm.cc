@@ -1,7 +1,8 @@
 // Blocked SGEMM after the BLIS/GotoBLAS recipe: B is packed into KC×NR panels that stay in L1,
 // A into MC×KC blocks that stay in L2, and a 6×16 register-tiled micro-kernel does the FLOPs.
-// On x86 with AVX and FMA the micro-kernel holds 12 ymm accumulators (6 rows × 2×8 columns);
-// elsewhere a plain C++ version is left to the compiler's auto-vectoriser.
+// On x86 with AVX and FMA the micro-kernel holds 12 ymm accumulators (6 rows × 2×8 columns); on
+// AArch64 the NEON one holds 24 q-register accumulators (6 rows × 4×4 columns) — the same 6×16 tile,
+// so both read the one packing below; elsewhere a plain C++ version is left to the auto-vectoriser.
 #include "gemm.h"
 
 #include <algorithm>
@@ -13,6 +14,11 @@
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define SL_X86 1
 #include <immintrin.h>
+#endif
+// Advanced SIMD (NEON) is part of the AArch64 base ABI (Linux, macOS), so every aarch64 CPU has it.
+#if defined(__aarch64__) && defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
+#define SL_NEON 1
+#include <arm_neon.h>
 #endif
 
 namespace sl {
@@ -92,6 +98,61 @@ __attribute__((target("avx,fma"))) void microAvxFma(int kc, const float* Ap, con
 }
 #endif
 
+#ifdef SL_NEON
+// 24 accumulators + 4 B vectors + A in one q and one d register: 30 of AArch64's 32 v-registers.
+void microNeon(int kc, const float* Ap, const float* Bp, float* C, std::ptrdiff_t ldc, int mr, int nr, bool acc) {
+  float32x4_t c00 = vdupq_n_f32(0.f), c01 = c00, c02 = c00, c03 = c00;
+  float32x4_t c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  float32x4_t c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+  float32x4_t c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+  float32x4_t c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+  float32x4_t c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+  for (int p = 0; p < kc; p++) {
+    const float32x4_t b0 = vld1q_f32(Bp), b1 = vld1q_f32(Bp + 4), b2 = vld1q_f32(Bp + 8), b3 = vld1q_f32(Bp + 12);
+    const float32x4_t a03 = vld1q_f32(Ap);     // rows 0–3 of this k
+    const float32x2_t a45 = vld1_f32(Ap + 4);  // rows 4–5 (a panel is MR = 6 wide, so this stays inside it)
+#define SL_FMA4(x0, x1, x2, x3, av, lane, fma) \
+  x0 = fma(x0, b0, av, lane);                  \
+  x1 = fma(x1, b1, av, lane);                  \
+  x2 = fma(x2, b2, av, lane);                  \
+  x3 = fma(x3, b3, av, lane);
+    SL_FMA4(c00, c01, c02, c03, a03, 0, vfmaq_laneq_f32)
+    SL_FMA4(c10, c11, c12, c13, a03, 1, vfmaq_laneq_f32)
+    SL_FMA4(c20, c21, c22, c23, a03, 2, vfmaq_laneq_f32)
+    SL_FMA4(c30, c31, c32, c33, a03, 3, vfmaq_laneq_f32)
+    SL_FMA4(c40, c41, c42, c43, a45, 0, vfmaq_lane_f32)
+    SL_FMA4(c50, c51, c52, c53, a45, 1, vfmaq_lane_f32)
+#undef SL_FMA4
+    Ap += MR;
+    Bp += NR;
+  }
+  if (mr == MR && nr == NR) {
+    float* r = C;
+#define SL_ROW(x0, x1, x2, x3)                  \
+  if (acc) {                                    \
+    x0 = vaddq_f32(x0, vld1q_f32(r));           \
+    x1 = vaddq_f32(x1, vld1q_f32(r + 4));       \
+    x2 = vaddq_f32(x2, vld1q_f32(r + 8));       \
+    x3 = vaddq_f32(x3, vld1q_f32(r + 12));      \
+  }                                             \
+  vst1q_f32(r, x0);                             \
+  vst1q_f32(r + 4, x1);                         \
+  vst1q_f32(r + 8, x2);                         \
+  vst1q_f32(r + 12, x3);                        \
+  r += ldc;
+    SL_ROW(c00, c01, c02, c03) SL_ROW(c10, c11, c12, c13) SL_ROW(c20, c21, c22, c23)
+    SL_ROW(c30, c31, c32, c33) SL_ROW(c40, c41, c42, c43) SL_ROW(c50, c51, c52, c53)
+#undef SL_ROW
+    return;
+  }
+  alignas(16) float t[MR * NR];
+  const float32x4_t rows[MR * 4] = {c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23,
+                                    c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53};
+  for (int k = 0; k < MR * 4; k++) vst1q_f32(t + 4 * k, rows[k]);
+  storeTile(t, C, ldc, mr, nr, acc);
+}
+#endif
+
 struct Kernel {
   MicroKernel fn;
   const char* name;
@@ -101,6 +162,9 @@ Kernel pickKernel() {
 #ifdef SL_X86
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx") && __builtin_cpu_supports("fma")) return {microAvxFma, "avx+fma"};
+#endif
+#ifdef SL_NEON
+  return {microNeon, "neon"};
 #endif
   return {microGeneric, "generic"};
 }

@@ -9,7 +9,7 @@ namespace sl {
 void sgemm(int M, int N, int K, const float* A, std::ptrdiff_t rsa, std::ptrdiff_t csa, const float* B,
            std::ptrdiff_t rsb, std::ptrdiff_t csb, float* C, std::ptrdiff_t ldc, bool accumulate);
 
-/** Which micro-kernel sgemm uses on this CPU ("avx+fma" or "generic"). */
+/** Which micro-kernel sgemm uses on this CPU ("avx+fma", "neon" or "generic"). */
 const char* gemmKernelName();
 
 }  // namespace sl

@@ -13,7 +13,6 @@ the one the lab exported. --steps is the run's total: training stops when that m
 """
 import argparse
 import json
-import math
 import os
 import socket
 import sys
@@ -87,6 +86,8 @@ def main():
     args.out = args.out or os.path.join(package_dir, recipe['runDir'])
     cfg = recipe['run']['config']
     train_cfg = recipe['train']
+    if train_cfg.get('objective', 'dsm') != 'dsm':
+        raise SystemExit(f'objective "{train_cfg["objective"]}": this package trains denoising score matching (dsm) only')
     batch = cfg['batchSize']
     world = int(os.environ.get('WORLD_SIZE', '1'))  # checked before any process group waits for the others
     if batch % world:

@@ -22,6 +22,8 @@ Commands:
   train --dataset NAME [--model NAME] [--sde ve|vp|subvp|vesde_tutorial] [--steps N | --epochs N]
         [--batch N] [--lr X] [--weighting std2|likelihood|vp_exp|uniform] [--ema X] [--seed S]
         [--checkpoint-every N] [--sigma-max X] [--name RUN]      Train a model (Ctrl-C stops with a checkpoint)
+        [--objective dsm|ssm] [--projections rademacher|gaussian] The loss: denoising (default) or sliced score
+                                                                 matching (mlp only; projections: ssm's v, default rademacher)
         [--conditional] [--label-dropout P]                      Class-conditional (for classifier-free guidance;
                                                                  labels dropped to ∅ with probability P, default 0.1)
   train --resume RUN [--steps N] [--here]                        Continue a run from its last checkpoint (--steps: to N

@@ -12,6 +12,9 @@ export const TRAIN_OPTIONS = {
   batch: { type: 'string' },
   lr: { type: 'string' },
   weighting: { type: 'string' },
+  /** train --objective dsm|ssm [--projections rademacher|gaussian]: the loss (sliced score matching: mlp only). */
+  objective: { type: 'string' },
+  projections: { type: 'string' },
   ema: { type: 'string' },
   seed: { type: 'string' },
   'checkpoint-every': { type: 'string' },

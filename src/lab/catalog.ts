@@ -2,7 +2,7 @@
 // well, served to the UI pickers and the CLI. Names are checked here, at the boundary.
 import { MODELS } from '../engine/nets'
 import { listSdes, SDES } from '../engine/sde'
-import { WEIGHTINGS } from '../engine/loss'
+import { OBJECTIVES, WEIGHTINGS } from '../engine/loss'
 import { listSamplers, type SettingInfo, type SettingRange } from '../engine/samplers'
 import { createToy, GmmToy } from '../engine/toy'
 import { DATASETS, getDataset } from './datasets/registry'
@@ -211,6 +211,11 @@ export function checkTrainConfig(config: TrainConfig): void {
   choose('model', config.model, Object.keys(MODELS), 'model')
   choose('sde.name', config.sde.name, Object.keys(SDES), 'SDE')
   choose('weighting', config.weighting, Object.keys(WEIGHTINGS), 'weighting')
+  // The objective's own limits (ssm needs second-order gradients, which not every net has).
+  const objective = config.objective ?? 'dsm'
+  const objectiveProblem = Object.hasOwn(MODELS, config.model) ? OBJECTIVES[objective]?.problemWith(config.model) : null
+  if (objectiveProblem) problems.push({ path: 'objective', message: objectiveProblem })
+  if (config.projections && objective !== 'ssm') problems.push({ path: 'projections', message: 'projections apply only to objective "ssm" (sliced score matching)' })
   const sde = SDES[config.sde.name]
   if (sde) {
     for (const key of Object.keys(config.sde.params)) {

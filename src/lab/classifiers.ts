@@ -3,6 +3,7 @@
 // 'classifier' job and read by the quality measure. Listing reads only the files' metadata, and
 // nothing here loads tfjs. Also a run's guidance classifier: its file, its training curve
 // (metrics.jsonl) and an unfinished training's resume state (paths: run-layout.ts).
+import { readJsonLines } from './runs/jsonl'
 import fs from 'node:fs'
 import path from 'node:path'
 import { decodeSafetensors } from '../engine/io/safetensors'
@@ -150,24 +151,7 @@ export function deleteGuidanceTrainingState(dataDir: string, runId: string): voi
 
 /** The curve's points in file order; a torn or invalid line (a crash mid-append) is skipped. */
 export function readGuidanceMetrics(file: string): GuidanceMetricPoint[] {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  }
-  const out: GuidanceMetricPoint[] = []
-  for (const line of text.split('\n')) {
-    if (!line) continue
-    try {
-      const p = GuidanceMetricPointSchema.safeParse(JSON.parse(line))
-      if (p.success) out.push(p.data)
-    } catch {
-      // torn write
-    }
-  }
-  return out
+  return readJsonLines(file, GuidanceMetricPointSchema)
 }
 
 /**

@@ -28,7 +28,7 @@ export function createEstimator(opts: { jobs: JobManager; runs: RunStore; dataDi
   const probes = new Map<string, Promise<ProbeResult>>()
   const probe = (config: TrainConfig): Promise<ProbeResult> => {
     // What the cost depends on (not lr, seed or steps).
-    const key = JSON.stringify([config.model, config.dataset, config.sde.name, config.weighting, config.reduction, config.ema > 0])
+    const key = JSON.stringify([config.model, config.dataset, config.sde.name, config.weighting, config.reduction, config.ema > 0, config.objective ?? 'dsm', config.projections ?? null])
     let p = probes.get(key)
     if (!p) {
       p = opts.jobs.probe({ dataDir: opts.dataDir, config: { ...config, batchSize: 16 }, shape: dataShape(config.dataset), backend: opts.backend })
@@ -43,6 +43,7 @@ export function createEstimator(opts: { jobs: JobManager; runs: RunStore; dataDi
     for (const run of opts.runs.list()) {
       const c = run.config
       if (c.model !== config.model || c.dataset !== config.dataset || c.batchSize !== config.batchSize || !run.backend?.startsWith(`${backend} `)) continue
+      if ((c.objective ?? 'dsm') !== (config.objective ?? 'dsm')) continue // ssm's extra backward pass costs time
       const rates = opts.runs.metrics(run.id).slice(-200).map((m) => m.imagesPerSec).filter((r): r is number => r !== null && r > 0)
       if (rates.length < 20) continue
       const median = [...rates].sort((a, b) => a - b)[Math.floor(rates.length / 2)]!

@@ -32,10 +32,10 @@ beforeAll(async () => {
 afterAll(() => addon.setThreads(nativeStatus().threads ?? 1))
 
 describe('native addon', () => {
-  test('uses the AVX+FMA micro-kernel where the CPU has both, and names it in the backend device', async () => {
+  test('uses the AVX+FMA micro-kernel where the CPU has both (NEON on arm64), and names it in the backend device', async () => {
     const flags = process.arch === 'x64' ? readFileSync('/proc/cpuinfo', 'utf8') : ''
     const hasFma = /\bavx\b/.test(flags) && /\bfma\b/.test(flags)
-    expect(addon.info().kernel).toBe(hasFma ? 'avx+fma' : 'generic')
+    expect(addon.info().kernel).toBe(process.arch === 'arm64' ? 'neon' : hasFma ? 'avx+fma' : 'generic')
     const info = await selectBackend({ force: 'native' })
     expect(info.device).toContain(`native ${addon.info().kernel} kernels`)
   })

@@ -261,3 +261,27 @@ describe('a reader that closes the pipe', () => {
     expect(r.status).toBe(0)
   })
 })
+
+describe('the training objective on the command line', () => {
+  it('--objective ssm --projections gaussian reach the run config; without them it stays dsm (absent)', async () => {
+    const { configFromFlags } = await import('../../src/cli/commands/train')
+    expect(configFromFlags({ dataset: 'toy-gmm', objective: 'ssm', projections: 'gaussian' }, {})).toMatchObject({ objective: 'ssm', projections: 'gaussian' })
+    expect(configFromFlags({ dataset: 'toy-gmm', objective: 'ssm' }, {}).projections).toBeUndefined()
+    expect('objective' in configFromFlags({ dataset: 'toy-gmm' }, {})).toBe(false)
+  })
+
+  it.each([
+    [['--objective', 'ism'], /--objective takes dsm or ssm .*got "ism"/],
+    [['--objective', 'ssm', '--projections', 'sphere'], /--projections takes rademacher or gaussian, got "sphere"/],
+    [['--projections', 'gaussian'], /--projections applies only to --objective ssm/],
+    [['--objective', 'ssm', '--dataset', 'mnist', '--model', 'scorenet'], /objective: Objective "ssm" .*"scorenet".*second-order/]
+  ])('train %j is refused with one clear line, and no run is made', (args, message) => {
+    const before = fs.readdirSync(path.join(dataDir, 'runs')).length
+    const r = cli('train', '--dataset', 'toy-gmm', '--steps', '3', ...(args as string[]))
+    expect(r.code).not.toBe(0)
+    expect(r.lastError).toMatch(/^score-lab: /)
+    expect(r.lastError).toMatch(message)
+    expect(r.stderr).not.toMatch(STACK_FRAME)
+    expect(fs.readdirSync(path.join(dataDir, 'runs')).length).toBe(before)
+  })
+})

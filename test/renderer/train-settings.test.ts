@@ -100,3 +100,23 @@ describe('New-run settings validation', () => {
   })
 })
 
+describe('the objective in the New-run form', () => {
+  it('dsm is no field (as older runs); sliced brings its projections; a run read back keeps both', () => {
+    const d = draftFromConfig(preset('toy-quick'))
+    expect(d).toMatchObject({ objective: 'dsm', projections: 'rademacher' })
+    expect('objective' in validateDraft(d, cat).config!).toBe(false)
+    d.objective = 'ssm'
+    expect(validateDraft(d, cat).config).toMatchObject({ objective: 'ssm', projections: 'rademacher' })
+    d.projections = 'gaussian'
+    const ssm = validateDraft(d, cat).config!
+    expect(ssm).toMatchObject({ objective: 'ssm', projections: 'gaussian' })
+    expect(draftFromConfig(ssm)).toMatchObject({ objective: 'ssm', projections: 'gaussian' })
+    d.objective = 'dsm' // the projections are not sent with dsm (the lab would refuse them)
+    expect(validateDraft(d, cat).config).not.toHaveProperty('projections')
+  })
+
+  it("shows the lab's refusal of ssm for an image net next to the Objective field", () => {
+    const problems = problemsFromError({ issues: [{ path: 'objective', message: 'Objective "ssm" (sliced score matching) needs the gradient of a gradient, and model "scorenet" cannot give it' }] })
+    expect(problems.objective).toMatch(/^Objective "ssm".*scorenet.*\.$/)
+  })
+})

@@ -84,7 +84,7 @@ describe('the Control panel', () => {
     await lab.page.goto(lab.server.openUrl)
     // Control sits after Sample in the sidebar, with the next number key.
     expect(await lab.page.locator('nav[aria-label="Panels"] button').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-testid')))).toEqual([
-      'nav-system', 'nav-runs', 'nav-training', 'nav-datasets', 'nav-sample', 'nav-control', 'nav-compare'
+      'nav-system', 'nav-runs', 'nav-training', 'nav-datasets', 'nav-sample', 'nav-control', 'nav-compare', 'nav-studies'
     ])
     await lab.page.keyboard.press('Alt+6')
     await lab.page.getByTestId('control-panel').waitFor()
@@ -94,9 +94,23 @@ describe('the Control panel', () => {
     expect(await lab.page.getByTestId('control-task').count()).toBe(0)
 
     await openControl(plain)
-    // An unconditional toy-gmm run: one class through its exact classifier (pc only); no grid for points, no images.
+    // An unconditional toy-gmm run: one class through its exact classifier; no grid for points, no images.
     expect(await options('control-task')).toEqual(['class'])
-    expect(await lab.page.getByTestId('control-class-mode').innerText()).toMatch(/exact classifier/)
+    expect(await lab.page.getByTestId('control-class-mode').innerText()).toMatch(/exact classifier, with any sampler/)
+    // Any sampler follows its guided score (no pc-only note), the weight sent as guidance.
+    await lab.page.getByTestId('control-task').selectOption('class')
+    await lab.page.getByTestId('control-class').selectOption({ label: '2 · mode 2' })
+    await lab.page.getByTestId('control-guidance').fill('1.5')
+    await lab.page.getByTestId('c-sampler').selectOption('euler_maruyama')
+    await lab.page.getByTestId('c-steps').fill('20')
+    await lab.page.getByTestId('c-count').fill('64')
+    expect(await lab.page.getByTestId('control-note').count()).toBe(0)
+    expect(await lab.page.getByTestId('control-run-button').isDisabled()).toBe(false)
+    const exact = await runAndWait(plain)
+    expect(lab.errors).toEqual([])
+    expect(exact.condition).toEqual({ kind: 'class', label: 2, guidance: 1.5 })
+    expect(exact.sampler).toBe('euler_maruyama')
+    expect(exact.toyMetrics?.target).toBe('toy-gmm, class 2')
 
     await lab.page.getByTestId('sample-run').selectOption(conditional)
     await lab.page.getByTestId('control-task').selectOption('class')

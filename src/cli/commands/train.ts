@@ -1,7 +1,7 @@
 import { presetFor } from '../../lab/catalog'
 import { isImageDatasetName } from '../../lab/datasets/registry'
 import { resolveRunRef } from '../../lab/runs/run-ref'
-import { LIMITS, type TrainConfig } from '../../shared/contract'
+import { LIMITS, SSM_PROJECTIONS, TRAIN_OBJECTIVES, type TrainConfig } from '../../shared/contract'
 import { ProgressLine, formatDuration } from '../progress'
 import { UsageError, int, num, waitForJob, type Cli } from '../context'
 import { TRAIN_OPTIONS } from '../options'
@@ -43,6 +43,7 @@ export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, nu
   const lr = num('lr', flags.lr)
   if (lr !== undefined) c.lr = lr
   if (flags.weighting) c.weighting = flags.weighting
+  objectiveFlags(c, flags)
   const ema = num('ema', flags.ema)
   if (ema !== undefined) c.ema = ema
   const seed = int('seed', flags.seed)
@@ -57,6 +58,20 @@ export function configFromFlags(flags: TrainFlags, trainSizes: Record<string, nu
   if (every !== undefined) c.checkpointEvery = every
   else c.checkpointEvery = Math.min(c.checkpointEvery, c.steps)
   return c
+}
+
+/** --objective dsm|ssm and --projections (ssm only), each refused with one line when junk. */
+function objectiveFlags(c: TrainConfig, flags: TrainFlags): void {
+  const { objective, projections } = flags
+  if (objective !== undefined) {
+    if (!(TRAIN_OBJECTIVES as readonly string[]).includes(objective)) throw new UsageError(`--objective takes ${TRAIN_OBJECTIVES.join(' or ')} (denoising or sliced score matching), got "${objective}"`)
+    c.objective = objective as TrainConfig['objective']
+  }
+  if (projections !== undefined) {
+    if (c.objective !== 'ssm') throw new UsageError('--projections applies only to --objective ssm')
+    if (!(SSM_PROJECTIONS as readonly string[]).includes(projections)) throw new UsageError(`--projections takes ${SSM_PROJECTIONS.join(' or ')}, got "${projections}"`)
+    c.projections = projections as TrainConfig['projections']
+  }
 }
 
 /** OS packages that install a data set where the lab looks for a system copy. */

@@ -2,3 +2,5 @@ export { dsmLoss, DSM_DEFAULTS, type DsmOptions, type DsmResult, type Reduction 
 export { WEIGHTINGS, getWeighting, type Weighting } from './weighting'
 export { TimeBucketAccumulator, bucketMeans, bucketSums, bucketOf, DEFAULT_BUCKETS } from './buckets'
 export { gaussianDsmFloor, gaussianDsmFloorAt } from './floor'
+export { ssmLoss, SSM_DEFAULTS, PROJECTIONS, type Projection, type SsmOptions } from './ssm'
+export { OBJECTIVES, getObjective, checkObjective, type Objective } from './objectives'

@@ -12,6 +12,7 @@
 // conv2d, so no spatial flip is needed (checked numerically in test/engine/layers.test.ts).
 import { tf } from '../tf' // also registers every op's gradient (see tf.ts)
 import { variableFrom } from '../ops/variable'
+import { sigmoidTwice } from '../ops/sigmoid'
 
 /** How a parameter is laid out in PyTorch, to convert on import/export (see torch-import.ts). */
 export type TorchLayout = 'linear' | 'conv2d' | 'conv_transpose2d' | 'same'
@@ -98,6 +99,14 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps =
 /** swish(x) = x·sigmoid(x), the tutorial's `act`. */
 export function swish(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)))
+}
+
+/**
+ * swish with a twice-differentiable gradient (ops/sigmoid.ts says why tf.sigmoid's is not): the
+ * same values and first-order gradients as swish, for networks trained by sliced score matching.
+ */
+export function swishTwice(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, sigmoidTwice(x)))
 }
 
 /** GELU, tanh form (PyTorch gelu(approximate='tanh')): tfjs-core has no gelu op. */

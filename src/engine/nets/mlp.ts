@@ -7,13 +7,15 @@
 // c_in = 1/√(m(t)² + σ(t)²) keeps the input O(1) for unit-scale data under VE SDEs, whose x(t)
 // reaches σ_max (on VP it is ≈ 1); it can be switched off with normalizeInput: false.
 // Weights are in tfjs layout [in, out] (PyTorch Linear layout on export: 'linear').
+// swish is layers.ts' swishTwice (same values and gradients): its gradient can be differentiated
+// again, which sliced score matching needs (loss/ssm.ts; nets/second-order.ts lists the models).
 import { z } from 'zod'
 import { tf } from '../tf'
 import type { Sde } from '../sde/types'
 import { perSample } from '../sde/base'
 import type { ModelOptions, ScoreModel } from './types'
 import { StoredModel } from './stored-model'
-import { dense, gaussianFourierProjection, swish, torchDefaultInit, uniquePrefix, type ParamSpec } from './layers'
+import { dense, gaussianFourierProjection, swishTwice as swish, torchDefaultInit, uniquePrefix, type ParamSpec } from './layers'
 import { ClassesOptionSchema, labelEmbedSpecs, withClasses } from './labels'
 
 export const MlpOptionsSchema = z

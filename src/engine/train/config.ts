@@ -3,6 +3,7 @@
 // (data set, model, SDE, steps, ...) and from which the lab derives these. Defaults are the
 // tutorial's (Adam 1e-4, batch 64, no warm-up, no clipping, no EMA).
 import { z } from 'zod'
+import { PROJECTIONS, SSM_DEFAULTS } from '../loss/projections'
 
 export const TrainerConfigSchema = z
   .object({
@@ -22,6 +23,11 @@ export const TrainerConfigSchema = z
     lossEps: z.number().positive().lt(1).default(1e-5),
     weighting: z.string().default('std2'),
     reduction: z.enum(['sum', 'mean']).default('sum'),
+    /** Name in OBJECTIVES (loss/objectives.ts): 'dsm' (denoising) or 'ssm' (sliced score matching). */
+    objective: z.string().default('dsm'),
+    /** ssm only: distribution of the projections v, and how many per sample. */
+    projections: z.enum(PROJECTIONS).default(SSM_DEFAULTS.projections),
+    projectionCount: z.number().int().min(1).max(64).default(SSM_DEFAULTS.projectionCount),
     /**
      * Classifier-free guidance: probability of replacing a label by the null label ∅, so one
      * network learns s(x, t, y) and s(x, t, ∅). Default 0.1 (Ho & Salimans) for a conditional

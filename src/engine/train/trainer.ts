@@ -1,4 +1,5 @@
-// One training step of denoising score matching: loss and gradients (tf.variableGrads), a
+// One training step of score matching (denoising by default; the objective is chosen by name,
+// loss/objectives.ts): loss and gradients (tf.variableGrads), a
 // NaN/Inf guard that throws before anything is updated, warm-up, global-norm clipping, Adam,
 // EMA. Class-conditional models get labels per batch, some dropped to ∅ (labels.ts, for
 // classifier-free guidance). Everything runs inside tf.tidy; only numbers leave a step. All randomness comes from
@@ -9,7 +10,7 @@ import type { Sde } from '../sde/types'
 import type { ScoreModel } from '../nets/types'
 import { createModel } from '../nets'
 import { createSde } from '../sde'
-import { bucketMeans, dsmLoss, getWeighting } from '../loss'
+import { bucketMeans, checkObjective, getObjective, getWeighting, type Objective } from '../loss'
 import { Adam, assignArray, type AdamState, type NamedArray } from './adam'
 import { Ema, type EmaState } from './ema'
 import { clipFactor, globalNorm, warmupLr } from './clip'
@@ -71,6 +72,7 @@ export class Trainer {
   readonly rng: Rng
   private readonly adam: Adam
   private readonly ema: Ema | null
+  private readonly objective: Objective
   private readonly names: string[]
   private dataShape: number[] | undefined
   private steps = 0
@@ -80,6 +82,8 @@ export class Trainer {
     this.sde = opts.sde
     this.config = resolveLabelDropout(resolveTrainerConfig(opts.config), this.model.classes)
     getWeighting(this.config.weighting).check?.(this.sde) // fail at setup, not at step 1
+    checkObjective(this.config.objective, this.model.name) // e.g. ssm on a net without second-order gradients
+    this.objective = getObjective(this.config.objective)
     this.rng = new Rng(this.config.seed)
     this.names = [...this.model.params.keys()]
     this.adam = new Adam(this.model.params, { beta1: this.config.beta1, beta2: this.config.beta2, eps: this.config.adamEps })
@@ -103,16 +107,17 @@ export class Trainer {
     // Drawn before the loss's seeds, and only for conditional models: unconditional runs replay as before.
     const y = batchLabels(labels, this.model.classes, batch.shape[0]!, this.config.labelDropout ?? 0, this.rng)
     const scoreFn = y
-      ? (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t, tf.tensor1d(y, 'int32')) // called inside dsmLoss' tidy
+      ? (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t, tf.tensor1d(y, 'int32')) // called inside the loss' tidy
       : (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t)
-    const opts = { eps: this.config.lossEps, weighting: this.config.weighting, reduction: this.config.reduction }
+    const c = this.config
+    const opts = { eps: c.lossEps, weighting: c.weighting, reduction: c.reduction, projections: c.projections, projectionCount: c.projectionCount }
     // variableGrads runs the forward pass in its own tidy: per-sample losses and times are
     // kept explicitly and disposed below.
     let kept: tf.Tensor[] = []
     try {
       const { loss, gradNorm, perSample, t } = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => {
-          const r = dsmLoss(scoreFn, this.sde, batch, this.rng, opts)
+          const r = this.objective.loss(scoreFn, this.sde, batch, this.rng, opts)
           kept = [tf.keep(r.perSample), tf.keep(r.t)]
           return r.loss
         }, vars)

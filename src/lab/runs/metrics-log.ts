@@ -2,28 +2,10 @@
 // line; readers skip any line that does not parse instead of failing the whole run.
 import fs from 'node:fs'
 import { MetricPointSchema, type MetricPoint } from '../../shared/contract'
+import { readJsonLines } from './jsonl'
 
 export function readMetrics(file: string, afterStep = -Infinity): MetricPoint[] {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  }
-  const out: MetricPoint[] = []
-  for (const line of text.split('\n')) {
-    if (!line) continue
-    let json: unknown
-    try {
-      json = JSON.parse(line)
-    } catch {
-      continue // torn write after a crash
-    }
-    const p = MetricPointSchema.safeParse(json)
-    if (p.success && p.data.step > afterStep) out.push(p.data)
-  }
-  return out
+  return readJsonLines(file, MetricPointSchema).filter((p) => p.step > afterStep)
 }
 
 /** Appends points; one write call per batch so a crash tears at most the last line. */

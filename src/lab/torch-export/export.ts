@@ -103,6 +103,9 @@ export async function exportTorchPackage(runs: RunStore, runId: string, outDir: 
   const out = path.resolve(outDir)
   const newest = await newestState(runs, runId)
   const state = newest?.state ?? freshState(run)
+  // The package mirrors denoising score matching only (training.py); other objectives are refused.
+  const objective = (state.train as { objective?: string }).objective ?? 'dsm'
+  if (objective !== 'dsm') throw new HandlerError({ code: 'bad_request', message: `Run "${run.name}" trains with the "${objective}" objective; the PyTorch package trains denoising score matching (dsm) only.` })
   prepareOut(out)
   const sources = torchPackageSources()
   const files: string[] = []

@@ -37,6 +37,9 @@ export function exportRefusal(run: RunSummary): string | null {
   if (!hasTorchTwin(run.config.model)) {
     return `Run "${run.name}" uses the "${run.config.model}" network, which has no PyTorch twin in the training package yet (it has: ${Object.keys(TORCH_TWINS).join(', ')}).`
   }
+  if ((run.config.objective ?? 'dsm') !== 'dsm') {
+    return `Run "${run.name}" trains by ${run.config.objective} (sliced score matching); the PyTorch package trains denoising score matching only.`
+  }
   const data = getDataset(run.config.dataset)
   if (data?.kind !== 'image' || data.format !== 'idx') {
     return `Run "${run.name}" trains on ${run.config.dataset}; the PyTorch package reads the lab's IDX image sets (mnist, fashion-mnist).`

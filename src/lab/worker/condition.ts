@@ -10,6 +10,7 @@ import type { SampleResult, SamplerOptions } from '../../engine/samplers'
 import type { ScoreFn, Sde } from '../../engine/sde/types'
 import { base64Bytes, type Condition, type TrainConfig } from '../../shared/contract'
 import { broughtImages, splitImages } from './source-images'
+import { presetMask } from '../../shared/inpaint-masks'
 import { RunStore } from '../runs/store'
 
 type Runtime = Pick<SamplerOptions, 'shape' | 'onStep' | 'signal'>
@@ -27,25 +28,14 @@ export interface Conditioned {
 
 /** 1 where the pixel is known, 0 where the sampler fills it in: a preset region, or a drawn mask of the image's size. */
 export function maskFor(kind: Extract<Condition, { kind: 'inpaint' }>['mask'], h: number, w: number, c: number): Float32Array {
-  const m = new Float32Array(h * w * c)
-  if (typeof kind !== 'string') {
+  let bits: Uint8Array
+  if (typeof kind === 'string') bits = presetMask(kind, h, w)
+  else {
     if (kind.width !== w || kind.height !== h) throw new Error(`The drawn mask is ${kind.width}×${kind.height}, but this run's images are ${w}×${h}.`)
-    const bits = base64Bytes(kind.data)!
-    for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) m[p * c + k] = bits[p]!
-    return m
+    bits = base64Bytes(kind.data)!
   }
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const hidden =
-        kind === 'left' ? x < w / 2
-        : kind === 'right' ? x >= w / 2
-        : kind === 'top' ? y < h / 2
-        : kind === 'bottom' ? y >= h / 2
-        : kind === 'center' ? Math.abs(x - (w - 1) / 2) < w / 4 && Math.abs(y - (h - 1) / 2) < h / 4
-        : (Math.floor(x / 4) + Math.floor(y / 4)) % 2 === 0
-      for (let k = 0; k < c; k++) m[(y * w + x) * c + k] = hidden ? 0 : 1
-    }
-  }
+  const m = new Float32Array(h * w * c)
+  for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) m[p * c + k] = bits[p]!
   return m
 }
 

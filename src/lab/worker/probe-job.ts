@@ -17,7 +17,7 @@ export async function runProbeJob(spec: ProbeJobSpec, post: (msg: FromWorker) =>
   const make = () => {
     const sde = createSde({ name: config.sde.name, ...config.sde.params })
     const model = createModel(config.model, { shape, sde, seed: config.seed })
-    return new Trainer({ model, sde, config: { lr: config.lr, batchSize: config.batchSize, seed: config.seed, weighting: config.weighting, reduction: config.reduction, emaDecay: config.ema > 0 ? config.ema : null }, dataShape: shape })
+    return new Trainer({ model, sde, config: { lr: config.lr, batchSize: config.batchSize, seed: config.seed, weighting: config.weighting, reduction: config.reduction, emaDecay: config.ema > 0 ? config.ema : null, objective: config.objective ?? 'dsm', ...(config.projections ? { projections: config.projections } : {}) }, dataShape: shape })
   }
   const probe = await probeTrainingSteps(make, shape, PROBE_BATCHES)
   const result: ProbeResult = { backend: backend.name, device: backend.device, memory: probe.memory, time: probe.time, limitBytes: usableMemoryBytes(backend.name) }

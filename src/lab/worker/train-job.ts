@@ -49,6 +49,9 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     seed: config.seed,
     weighting: config.weighting,
     reduction: config.reduction,
+    // Absent in runs from before objectives: dsm, the engine's default too.
+    objective: config.objective ?? 'dsm',
+    ...(config.projections ? { projections: config.projections } : {}),
     ...(config.conditional ? { labelDropout: config.labelDropout ?? DEFAULT_LABEL_DROPOUT } : {})
   }
   if (config.conditional && data.classes < 2) throw new Error(`${config.dataset} has no classes, so it cannot train a class-conditional model (image sets and toy-gmm can).`)

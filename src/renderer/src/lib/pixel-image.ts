@@ -2,7 +2,7 @@
 // contract's PixelImage and datasets.image), base64 on the wire. Decodes an image file the user
 // drops into the run's size (cropped to its aspect, then resized; grey for 1-channel sets),
 // turns bytes into a data URL to show, and draws the preset inpainting regions as masks.
-import { INPAINT_PRESETS, type PixelImage } from '@shared/contract'
+import type { PixelImage } from '@shared/contract'
 
 /** Base64 of bytes (chunked: String.fromCharCode takes only so many arguments). */
 export function bytesToBase64(bytes: Uint8Array): string {
@@ -94,22 +94,4 @@ export async function decodeImageFile(file: Blob, shape: readonly [number, numbe
   }
 }
 
-export type InpaintPreset = (typeof INPAINT_PRESETS)[number]
-
-/** A preset region as a drawn mask (1 keep, 0 fill), the same regions the lab fills in (worker/condition maskFor). */
-export function presetMask(kind: InpaintPreset, h: number, w: number): Uint8Array<ArrayBuffer> {
-  const m = new Uint8Array(h * w)
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const hidden =
-        kind === 'left' ? x < w / 2
-        : kind === 'right' ? x >= w / 2
-        : kind === 'top' ? y < h / 2
-        : kind === 'bottom' ? y >= h / 2
-        : kind === 'center' ? Math.abs(x - (w - 1) / 2) < w / 4 && Math.abs(y - (h - 1) / 2) < h / 4
-        : (Math.floor(x / 4) + Math.floor(y / 4)) % 2 === 0
-      m[y * w + x] = hidden ? 0 : 1
-    }
-  }
-  return m
-}
+export { presetMask, type InpaintPreset } from '@shared/inpaint-masks'

@@ -10,7 +10,7 @@ import { LIMITS, ranged } from '@shared/contract'
 export const PREFS_VERSION = 1
 
 /** The panels of App.vue, in their order (Alt+1…). */
-export const PANEL_IDS = ['system', 'runs', 'training', 'datasets', 'sample', 'control', 'compare'] as const
+export const PANEL_IDS = ['system', 'runs', 'training', 'datasets', 'sample', 'control', 'compare', 'studies'] as const
 export type PanelId = (typeof PANEL_IDS)[number]
 
 /** Where one section of one data folder's state lives in localStorage. */

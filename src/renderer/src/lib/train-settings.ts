@@ -1,7 +1,7 @@
 // Every setting of a training run as the New-run form shows it: a label, a one-line
 // explanation, and the limits of TrainConfigSchema (checked as you type, in words, before the
 // schema itself and then the lab check them again).
-import { DEFAULT_LABEL_DROPOUT, LIMITS, TrainConfigSchema, type NumRange, type TrainConfig } from '@shared/contract'
+import { DEFAULT_LABEL_DROPOUT, LIMITS, SSM_PROJECTIONS, TRAIN_OBJECTIVES, TrainConfigSchema, type NumRange, type TrainConfig } from '@shared/contract'
 import type { Catalog } from '../stores/catalog'
 
 export type NumberKey = 'steps' | 'maxMinutes' | 'batchSize' | 'lr' | 'warmup' | 'gradClip' | 'ema' | 'seed' | 'checkpointEvery' | 'keepLast' | 'previewEvery' | 'labelDropout'
@@ -51,8 +51,16 @@ export const CHOICE_HELP = {
   model: 'The score network.',
   sde: 'The forward noising process.',
   weighting: 'λ(t) in the loss: how much each noise level counts.',
-  reduction: 'Loss summed over pixels (tutorial) or averaged (score_sde).'
+  reduction: 'Loss summed over pixels (tutorial) or averaged (score_sde).',
+  objective: 'The loss: denoising score matching, or sliced score matching (needs a second derivative: mlp only).',
+  projections: 'Sliced score matching’s random directions v: ±1 entries (lower variance) or Gaussian.'
 } as const
+
+export type Objective = (typeof TRAIN_OBJECTIVES)[number]
+export type Projection = (typeof SSM_PROJECTIONS)[number]
+
+/** The objectives as the form names them (the contract owns the names). */
+export const OBJECTIVE_LABELS: Record<Objective, string> = { dsm: 'denoising', ssm: 'sliced' }
 
 /** The form's text state: numbers stay as typed so half-typed values ("1e-") can be explained. */
 export interface TrainDraft {
@@ -63,6 +71,9 @@ export interface TrainDraft {
   sdeParams: Record<string, string>
   weighting: string
   reduction: 'sum' | 'mean'
+  objective: Objective
+  /** Kept while the objective is dsm, so switching back to ssm restores it; sent only with ssm. */
+  projections: Projection
   numbers: Record<NumberKey, string>
   bools: Record<BoolKey, boolean>
 }
@@ -76,6 +87,8 @@ export function draftFromConfig(c: TrainConfig): TrainDraft {
     sdeParams: Object.fromEntries(Object.entries(c.sde.params).map(([k, v]) => [k, String(v)])),
     weighting: c.weighting,
     reduction: c.reduction,
+    objective: c.objective ?? 'dsm',
+    projections: c.projections ?? 'rademacher',
     numbers,
     bools: { keepBest: c.keepBest, centered: c.centered, randomFlip: c.randomFlip, conditional: c.conditional === true }
   }
@@ -156,7 +169,9 @@ export function validateDraft(d: TrainDraft, catalog: Catalog | null): { config:
     maxMinutes: numbers.maxMinutes || undefined,
     ...bools,
     // An unconditional run has neither field (as the presets and older runs).
-    ...(conditional ? { conditional: true, labelDropout } : {})
+    ...(conditional ? { conditional: true, labelDropout } : {}),
+    // dsm is no field (as the presets and older runs); ssm brings its projections.
+    ...(d.objective === 'ssm' ? { objective: 'ssm', projections: d.projections } : {})
   }
   const parsed = TrainConfigSchema.safeParse(candidate)
   if (!parsed.success) {

@@ -1,12 +1,16 @@
 import { defineStore, acceptHMRUpdate } from 'pinia'
 import { computed, ref, watch } from 'vue'
-import { isLiveRunStatus, RunStatusSchema, type CheckpointInfo, type LabEvent, type MetricPoint, type ProcOutput, type RunSummary, type TrainConfig } from '@shared/contract'
+import { isLiveRunStatus, RunStatusSchema, type CheckpointInfo, type LabEvent, type MetricPoint, type ProcInput, type ProcOutput, type RunSummary, type TrainConfig } from '@shared/contract'
 import { errorMessage, lab } from '../client'
 import { mergePoints } from '../lib/metric-points'
 import { SERIES_COLORS } from '../lib/chart'
 import { assignColors, isColor, parseColors } from '../lib/prefs'
 import { usePersistentState } from '../composables/usePersistentState'
 import { forgetRunPrefs, usePrefsKey } from '../composables/usePrefsKey'
+
+export type GroupVary = ProcInput<'runs.startGroup'>['vary']
+/** The tag every run of a run group carries, followed by the group's name. */
+export const GROUP_TAG = 'group:'
 
 export type RunPatch = { name?: string; notes?: string; tags?: string[] }
 export type CheckpointFormat = 'safetensors' | 'torch'
@@ -198,6 +202,32 @@ export const useRunsStore = defineStore('runs', () => {
     return runId
   }
 
+  /** A run group: the recipe once per value of one setting, queued one after another; its runs are ticked. */
+  async function startGroup(config: TrainConfig, name: string, vary: GroupVary): Promise<ProcOutput<'runs.startGroup'>> {
+    const started = await lab.runs.startGroup({ config, name: name.trim(), vary })
+    await tick(started.runs.map((r) => r.runId))
+    return started
+  }
+
+  /** The runs of a group (tag group:<name>), oldest first: the order of its values. */
+  function groupRunIds(group: string): string[] {
+    const tag = `${GROUP_TAG}${group}`
+    return runs.value.filter((r) => r.tags.includes(tag)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)).map((r) => r.id)
+  }
+
+  /** Ticks exactly these runs: the first selected, the others overlaid on its chart. */
+  async function tick(ids: string[]): Promise<void> {
+    if (!ids.length) return
+    overlayIds.value = ids.slice(1)
+    for (const id of ids.slice(1)) void ensureMetrics(id)
+    await select(ids[0]!)
+  }
+
+  /** Ticks every run of a group (the group view: its curves overlaid, its runs side by side). */
+  async function showGroup(group: string): Promise<void> {
+    await tick(groupRunIds(group))
+  }
+
   /** `here`: take back a run that trains elsewhere (exported to PyTorch) and train it in this lab. */
   async function resume(runId: string, here = false): Promise<void> {
     await lab.runs.resume(here ? { runId, here } : { runId })
@@ -308,7 +338,7 @@ export const useRunsStore = defineStore('runs', () => {
     runs, loaded, error, selectedId, overlayIds, checkpoints, checkpointsError, checkpointLists, preview, metricsVersion, metricsState, metricsError,
     selected, chartRunIds, colors,
     load, select, selectWhenListed, colorOf, setColor, refreshCheckpoints, reloadMetrics, toggleOverlay, ensureMetrics, pointsOf, start, resume, update, remove, handleEvent,
-    deleteCheckpoint, exportCheckpoint, importTorch, exportTorch, attach, scoreField
+    deleteCheckpoint, exportCheckpoint, importTorch, exportTorch, attach, scoreField, startGroup, groupRunIds, showGroup
   }
 })
 

@@ -145,7 +145,7 @@ export const useSamplesStore = defineStore('samples', () => {
     await refreshCheckpoints()
     await loadHistory()
     // Sample shows the newest plain sample, Control the newest conditioned one.
-    current.value = history.value.find((s) => !s.compareId && !s.condition) ?? null
+    current.value = history.value.find((s) => !s.compareId && !s.condition && !s.interpolation) ?? null
     controlCurrent.value = history.value.find((s) => !s.compareId && !!s.condition) ?? null
   }
 
