@@ -488,7 +488,6 @@ export const SamplerChoiceSchema = z.object({
   settings: SamplerSettings.optional()
 })
 
-/** Controllable generation (score_sde): with the predictor–corrector sampler only. */
 /** The preset regions inpainting fills in. */
 export const INPAINT_PRESETS = ['left', 'right', 'top', 'bottom', 'center', 'checker'] as const
 

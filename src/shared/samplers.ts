@@ -29,3 +29,13 @@ export function samplerShortName(key: string): string {
 
 /** What a new comparison starts from: the three families of the paper (an SDE solver, predictor–corrector, the ODE). */
 export const DEFAULT_COMPARE_SAMPLERS: readonly string[] = ['euler_maruyama', 'pc', 'ode']
+
+/**
+ * The samplers inpainting and colorisation run as (score_sde's controllable loop is predictor–
+ * corrector), each with the PC settings it stands for: pc as set, and Euler–Maruyama as that loop
+ * with the EM predictor and no corrector.
+ */
+export const PC_LOOP_SAMPLERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  pc: {},
+  euler_maruyama: { predictor: 'euler_maruyama', corrector: 'none' }
+}

@@ -65,6 +65,15 @@ describe.skipIf(!fs.existsSync(FASHION))('controllable generation: sources, clas
       const want = set.images.subarray((100 + i) * 784, (101 + i) * 784)
       for (let p = 0; p < 784; p++) if (p % 28 >= 14) expect(got[p]).toBe(want[p])
     }
+    // Euler–Maruyama runs the same loop (EM predictor, no corrector): the kept pixels are exact there too.
+    const em = await sample(plain, { sampler: 'euler_maruyama', steps: 3, count: 2, condition: { kind: 'inpaint', mask: 'right', split: 'test', start: 7 } })
+    for (let i = 0; i < 2; i++) {
+      const got = cell(png(plain, em.png), i, 2, 28, 28)
+      const want = set.images.subarray((7 + i) * 784, (8 + i) * 784)
+      for (let p = 0; p < 784; p++) if (p % 28 < 14) expect(got[p]).toBe(want[p])
+    }
+    const ode = await ended((await ok<{ jobId: string }>('samples.start', { runId: plain, sampler: 'ode', count: 2, seed: 0, useEma: false, condition: { kind: 'inpaint', mask: 'left', split: 'test' } })).jobId)
+    expect(ode.error).toMatch(/Inpainting runs on the predictor–corrector loop: choose "pc" or "euler_maruyama", not "ode"/)
     const past = await ended((await ok<{ jobId: string }>('samples.start', { runId: plain, sampler: 'pc', steps: 2, count: 4, seed: 0, useEma: false, condition: { kind: 'inpaint', mask: 'left', split: 'test', start: 9998 } })).jobId)
     expect(past.error).toMatch(/10000 images; images 9998–10001 are past its end/)
   }, 120_000)

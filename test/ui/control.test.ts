@@ -191,9 +191,9 @@ describe('the Control panel', () => {
     await lab.page.getByTestId('mask-invert').click()
     expect(await lab.page.getByTestId('mask-count').innerText()).toMatch(new RegExp(`^${784 - stroke} of 784`))
     await lab.page.getByTestId('mask-invert').click()
-    // Inpainting runs on pc: the panel says so, and will not run, until pc is chosen.
-    await lab.page.getByTestId('c-sampler').selectOption('euler_maruyama')
-    expect(await lab.page.getByTestId('control-note').innerText()).toMatch(/run on the pc sampler/)
+    // Inpainting runs on the PC loop (pc, or euler_maruyama as EM predictor without corrector): another sampler is refused until one is chosen.
+    await lab.page.getByTestId('c-sampler').selectOption('ode')
+    expect(await lab.page.getByTestId('control-note').innerText()).toMatch(/predictor–corrector loop: choose pc or euler_maruyama/)
     expect(await lab.page.getByTestId('control-run-button').isDisabled()).toBe(true)
     await lab.page.getByTestId('c-sampler').selectOption('pc')
     await lab.page.getByTestId('c-steps').fill('8')

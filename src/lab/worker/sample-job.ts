@@ -13,6 +13,7 @@ import type { CompareJobSpec, JobControl, SampleJobSpec } from '../jobs/protocol
 import { SampleStore } from '../runs/sample-store'
 import { loadRunModel, type LoadedModel } from './model-loader'
 import { conditioned, guideClasses } from './condition'
+import { PC_LOOP_SAMPLERS } from '../../shared/samplers'
 import { askedClasses, classAgreement } from './class-agreement'
 import { cancellable, openRun, selectJobBackend, type Post } from './job-runtime'
 import { qualityMeasure, type QualityMeasure } from './quality-measure'
@@ -78,9 +79,9 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   const count = r.condition?.kind === 'classes' ? r.condition.perClass * (await guideClasses(r.condition, config, dataDir, guide)) : r.count
   if (count > LIMITS.count.max) throw new Error(`${count} samples (${perRow} per class) is more than the ${LIMITS.count.max} one grid holds; ask for fewer per class.`)
   const cond = r.condition ? await conditioned(r.condition, config, dataDir, loaded.shape, count, r.seed, guide) : null
-  // Classifier-free guidance is a score any sampler takes; the others bring their own PC loop.
-  if (r.condition && cond?.run && r.sampler !== 'pc') {
-    throw new Error(`Controllable generation (${r.condition.kind}) runs on the predictor–corrector sampler: choose "pc", not "${r.sampler}".`)
+  // Guidance is a score any sampler takes; inpainting and colorisation bring their own PC loop.
+  if (r.condition && cond?.run && !(r.sampler in PC_LOOP_SAMPLERS)) {
+    throw new Error(`${r.condition.kind === 'inpaint' ? 'Inpainting' : 'Colorisation'} runs on the predictor–corrector loop: choose "pc" or "euler_maruyama", not "${r.sampler}".`)
   }
   const frames: Float32Array[] = []
   const wanted = r.trajectoryFrames ?? 0
@@ -113,7 +114,7 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
   }
   let result
   try {
-    result = cond?.run ? await cond.run(loaded.scoreFn, loaded.sde, settings, runtime) : await runSampler(r.sampler, cond?.score ?? loaded.scoreFn, loaded.sde, settings, runtime)
+    result = cond?.run ? await cond.run(loaded.scoreFn, loaded.sde, { ...settings, ...PC_LOOP_SAMPLERS[r.sampler] }, runtime) : await runSampler(r.sampler, cond?.score ?? loaded.scoreFn, loaded.sde, settings, runtime)
   } finally {
     cond?.dispose?.()
   }
