@@ -44,7 +44,7 @@ Commands:
          --out FILE.png [--gif FILE.gif] [--force]               Sample a grid (PNG with its settings inside;
                                                                  --force replaces existing files)
          [--inpaint left|right|top|bottom|center|checker | --mask FILE.png | --colorize]
-         [--split test|train] [--start I | --image FILE.png]     Inpainting / colorisation (pc or em) of images  
+         [--split test|train] [--start I | --image FILE.png]     Inpainting / colorisation (pc or em) of images
                                                                  I… of the split, or of one PNG of the run's size
                                                                  (--mask: light pixels kept, dark ones filled in)
          [--class K|NAME|all [--per-class N] [--guidance W] [--classifier RUN]]
