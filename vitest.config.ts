@@ -1,5 +1,24 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { BaseSequencer, type TestSpecification } from 'vitest/node'
+
+/**
+ * Files that take minutes (measured in CI), started first: a clean clone has no timing cache, so
+ * Vitest would start the largest files first and a long small file last, leaving one of the two
+ * workers idle for its whole run at the end.
+ */
+const LONGEST_FIRST = ['test/lab/fashion-class-rate.test.ts', 'test/lab/guidance-classifier.test.ts', 'test/lab/toy-quality.test.ts', 'test/lab/controllable-sources.test.ts']
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files)
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.findIndex((name) => f.moduleId.endsWith(name))
+      return i < 0 ? LONGEST_FIRST.length : i
+    }
+    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f)
+  }
+}
 
 // Unit and integration tests run in plain Node (no Electron). The UI tests use
 // Playwright through scripts/ui-tests.mjs, not Vitest.
@@ -13,6 +32,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // Two cores: more parallel files only make each tfjs test slower.
-    maxWorkers: 2
+    maxWorkers: 2,
+    sequence: { sequencer: LongestFirst }
   }
 })
