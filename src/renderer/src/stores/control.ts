@@ -72,6 +72,9 @@ export const useControlStore = defineStore('control', () => {
       guidanceState.value = state
       guidanceRunId.value = runId
       guidanceError.value = null
+      // A training started before a reload (or from the CLI on this lab) is followed again: the job names its run.
+      const live = Object.values(jobs.jobs).find((j) => j.kind === 'classifier' && j.runId === runId && isLiveJobState(j.state))
+      if (live && !guidanceJobId.value) guidanceJobId.value = live.id
     } catch (err) {
       if (samples.runId !== runId) return
       guidanceRunId.value = runId
