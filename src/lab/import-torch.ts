@@ -9,6 +9,7 @@ import { Trainer } from '../engine/train'
 import { saveCheckpoint } from '../engine/checkpoint/checkpoint'
 import { SafetensorsError } from '../engine/io/safetensors'
 import { presetFor } from './catalog'
+import { getDataset } from './datasets/registry'
 import { HandlerError } from './dispatch'
 import type { RunStore } from './runs/store'
 import { checkpointFileName, writeManifest } from './runs/checkpoint-folder'
@@ -33,6 +34,17 @@ export async function importTorchRun(runs: RunStore, file: string, dataset: stri
   } catch (err) {
     if (err instanceof TorchImportError || err instanceof SafetensorsError) throw new HandlerError({ code: 'bad_request', message: err.message })
     throw err
+  }
+  // A class-conditional state_dict: its classes must be the data set's, and the run says it is conditional.
+  const classes = imported.model.classes
+  if (classes > 0) {
+    const info = getDataset(dataset)
+    const want = info?.kind === 'image' ? info.classNames.length : 0
+    if (classes !== want) {
+      imported.model.dispose()
+      throw new HandlerError({ code: 'bad_request', message: `${file} is class-conditional with ${classes} classes, but ${dataset} has ${want}.` })
+    }
+    config.conditional = true
   }
   const trainer = new Trainer({ model: imported.model, sde, config: { lr: config.lr, batchSize: config.batchSize, seed: config.seed }, dataShape: [...imported.model.cfg.shape] })
   const run = runs.create(config, name ?? `Imported ${path.basename(file)}`, null)

@@ -7,6 +7,12 @@ import { createLabService } from '../../src/lab/service'
 import { createDispatch } from '../../src/lab/dispatch'
 import { EventRecorder } from '../helpers/events'
 import { tempDir } from '../helpers/service'
+import { createSde } from '../../src/engine/sde'
+import { createModel } from '../../src/engine/nets'
+import { encodeTorchSafetensors } from '../../src/engine/nets/torch-import'
+import { LABEL_EMBED } from '../../src/engine/nets/labels'
+import { loadCheckpoint } from '../../src/engine/checkpoint/checkpoint'
+import { Trainer } from '../../src/engine/train'
 
 const WEIGHTS = path.resolve(__dirname, '../fixtures/parity/weights.safetensors')
 const service = createLabService({ dataDir: tempDir(), shell: 'cli' })
@@ -51,6 +57,32 @@ describe('importing PyTorch tutorial weights', () => {
     expect(del).toMatchObject({ ok: true, result: [] })
     expect(await call('checkpoints.delete', { runId: run!.id, file: 'nope.safetensors' })).toMatchObject({ ok: false, error: { code: 'not_found' } })
     await call('runs.delete', { runId: (again as { result: { id: string } }).result.id })
+  })
+
+  it('imports a class-conditional state_dict as a conditional run (its label embedding kept), and refuses one whose classes are not the set\'s', async () => {
+    const sde = createSde({ name: 'vesde_tutorial' })
+    const net = createModel('scorenet', { shape: [28, 28, 1], sde, seed: 3, options: { classes: 10 } })
+    const dir = tempDir()
+    const file = path.join(dir, 'conditional.safetensors')
+    fs.writeFileSync(file, encodeTorchSafetensors(net as never))
+    const want = Array.from((net.params.get(LABEL_EMBED) as { dataSync(): Float32Array }).dataSync())
+    net.dispose()
+    const env = await call('runs.importTorch', { path: file, dataset: 'fashion-mnist', name: 'conditional import' })
+    expect(env.ok, env.ok ? '' : env.error.message).toBe(true)
+    const run = (env as { result: { id: string; config: { conditional?: boolean } } }).result
+    expect(run.config.conditional).toBe(true)
+    // The checkpoint carries the ten classes and the null label's row, equal to the file's.
+    const state = await loadCheckpoint(path.join(service.runs.checkpointsDir(run.id), 'ckpt-00000000.safetensors'))
+    const trainer = Trainer.fromState(state)
+    expect(trainer.model.classes).toBe(10)
+    expect(Array.from((trainer.model.params.get(LABEL_EMBED) as { dataSync(): Float32Array }).dataSync())).toEqual(want)
+    trainer.dispose()
+    // MNIST also has ten classes; a 3-class net is refused for it.
+    const three = createModel('scorenet', { shape: [28, 28, 1], sde, seed: 3, options: { classes: 3 } })
+    fs.writeFileSync(path.join(dir, 'three.safetensors'), encodeTorchSafetensors(three as never))
+    three.dispose()
+    expect(await call('runs.importTorch', { path: path.join(dir, 'three.safetensors'), dataset: 'mnist' })).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/class-conditional with 3 classes, but mnist has 10/) } })
+    await call('runs.delete', { runId: run.id })
   })
 
   it('refuses a file that is not a tutorial state_dict, naming it', async () => {

@@ -12,6 +12,7 @@ import type { Sde } from '../sde/types'
 import { layoutPermutation, layoutRank, permuteShape } from './layers'
 import { resolveScoreNetConfig, ScoreNet } from './scorenet'
 import type { TorchCompatibleModel } from './types'
+import { LABEL_EMBED } from './labels'
 
 const MODULE_PREFIX = 'module.'
 
@@ -113,7 +114,7 @@ export function encodeTorchSafetensors(model: TorchCompatibleModel, metadata: Re
  * Reads the architecture of a tutorial ScoreNet state_dict from its shapes: channels, embedding
  * size and image channels. The image size cannot be read from weights; it defaults to 28×28.
  */
-export function scoreNetOptionsFromTorch(stateDict: Record<string, SafeTensor>, source = 'state_dict'): { channels: number[]; embedDim: number; imageChannels: number } {
+export function scoreNetOptionsFromTorch(stateDict: Record<string, SafeTensor>, source = 'state_dict'): { channels: number[]; embedDim: number; imageChannels: number; classes: number } {
   const sd = stripModulePrefix(stateDict, source)
   const need = (name: string, rank: number): number[] => {
     const t = sd[name]
@@ -124,7 +125,10 @@ export function scoreNetOptionsFromTorch(stateDict: Record<string, SafeTensor>, 
   const channels = ['conv1', 'conv2', 'conv3', 'conv4'].map((n) => need(`${n}.weight`, 4)[0]!)
   const imageChannels = need('conv1.weight', 4)[1]!
   const embedDim = need('embed.1.weight', 2)[0]!
-  return { channels, embedDim, imageChannels }
+  // A class-conditional net (Score Lab's, or its PyTorch package's) has K class rows and the null label's.
+  const labels = sd[LABEL_EMBED]
+  if (labels && (labels.shape.length !== 2 || labels.shape[0]! < 3)) throw new TorchImportError(`${source}: "label_embed.weight" has shape [${labels.shape.join(', ')}], expected [classes + 1, ${embedDim}] with at least 2 classes`)
+  return { channels, embedDim, imageChannels, classes: labels ? labels.shape[0]! - 1 : 0 }
 }
 
 export interface ImportScoreNetOptions {
@@ -141,9 +145,9 @@ export interface ImportScoreNetOptions {
 export function importTorchScoreNet(bytes: Uint8Array, opts: ImportScoreNetOptions): { model: ScoreNet; metadata: Record<string, string> } {
   const source = opts.source ?? 'PyTorch safetensors'
   const { tensors, metadata } = decodeSafetensors(bytes, source)
-  const { channels, embedDim, imageChannels } = scoreNetOptionsFromTorch(tensors, source)
+  const { channels, embedDim, imageChannels, classes } = scoreNetOptionsFromTorch(tensors, source)
   const [h, w] = opts.size ?? [28, 28]
-  const cfg = resolveScoreNetConfig([h, w, imageChannels], { channels, embedDim, ...(opts.groups ? { groups: opts.groups } : {}) })
+  const cfg = resolveScoreNetConfig([h, w, imageChannels], { channels, embedDim, ...(opts.groups ? { groups: opts.groups } : {}), ...(classes ? { classes } : {}) })
   const model = new ScoreNet('scorenet', cfg, opts.sde, 0)
   try {
     loadTorchStateDict(model, tensors, source)
