@@ -109,7 +109,7 @@ describe('PyTorch state_dict import/export', () => {
   })
 
   it('builds a scorenet straight from the file, reading channels from the shapes', () => {
-    expect(scoreNetOptionsFromTorch(torchSd())).toEqual({ channels: [32, 64, 128, 256], embedDim: 256, imageChannels: 1 })
+    expect(scoreNetOptionsFromTorch(torchSd())).toEqual({ channels: [32, 64, 128, 256], embedDim: 256, imageChannels: 1, classes: 0 })
     const { model, metadata } = importTorchScoreNet(weights, { sde, source: 'w.safetensors' })
     models.push(model)
     expect(model.numParams()).toBe(1_115_297)
