@@ -157,6 +157,7 @@ def main():
         best = [c['loss'] for c in kept if c.get('loss') is not None]
         folder.update_run(step=step, lastLoss=last_loss, bestLoss=min(best) if best else None, trainMs=train_ms())
 
+    finished_together = False
     try:
         last_ck = step
         while step < total_steps:
@@ -190,6 +191,11 @@ def main():
             folder.append_metrics(pending)
             folder.update_run(status='finished', step=step, trainMs=train_ms())
             print(f'[score-lab] finished at step {step}, loss {last_loss}', flush=True)
+        if world > 1:
+            # Every rank leaves together: rank 0 is still writing the last checkpoint when the
+            # others finish, and a gloo teardown on a rank whose peers already exited can wait forever.
+            dist.barrier()
+        finished_together = True
     except (Exception, KeyboardInterrupt) as err:
         if folder is not None:
             folder.append_metrics(pending)
@@ -197,7 +203,8 @@ def main():
             folder.update_run(status='failed' if not isinstance(err, KeyboardInterrupt) else 'stopped', error=message, step=step)
         raise
     finally:
-        if world > 1:
+        # After a failure a peer may be gone: torchrun ends the others, so no teardown is waited on.
+        if world > 1 and finished_together:
             dist.destroy_process_group()
 
 

@@ -58,7 +58,10 @@ describe.skipIf(skip !== '')(`a run trained with torchrun and brought back${skip
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (out += d))
+    // A hung torchrun fails here, with its output, instead of outliving the test.
+    const watchdog = setTimeout(() => child.kill('SIGKILL'), 150_000)
     const code = await new Promise<number | null>((r) => child.on('exit', r))
+    clearTimeout(watchdog)
     const torchrunSeconds = (performance.now() - t0) / 1000
     expect(code, out).toBe(0)
     expect(out).toMatch(/2 processes \(gloo, cpu\); per-process batch 4, effective batch 8; from ckpt-00000002\.safetensors at step 2/)
