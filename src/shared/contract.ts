@@ -177,7 +177,8 @@ export const BackendAttemptSchema = z.object({
   name: BackendNameSchema,
   ok: z.boolean(),
   reason: z.string().optional(),
-  fix: z.string().optional()
+  fix: z.string().optional(),
+  note: z.string().optional()
 })
 
 export const BackendInfoSchema = z.object({

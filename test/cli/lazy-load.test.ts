@@ -18,7 +18,7 @@ const MODULE_LOG = path.join(ROOT, 'test/helpers/module-log.mjs')
 const FORBIDDEN: { what: string; test: (m: string) => boolean }[] = [
   { what: 'TensorFlow.js', test: (m) => m.includes('/node_modules/@tensorflow/') },
   { what: 'src/engine/tf.ts', test: (m) => m.endsWith('/src/engine/tf.ts') },
-  { what: 'the backends', test: (m) => /\/src\/engine\/backend\/(select|wasm-kernels|native-kernels|native-self-check)\.ts$/.test(m) },
+  { what: 'the backends', test: (m) => /\/src\/engine\/backend\/(select|wasm-kernels|native-kernels|kernel-self-check|webgpu\/[a-z-]+)\.ts$/.test(m) },
   { what: 'the nets/SDE/sampler registries', test: (m) => /\/src\/engine\/(nets|sde|samplers)\/index\.ts$/.test(m) },
   { what: 'the engine catalogue', test: (m) => m.endsWith('/src/lab/catalog.ts') },
   { what: 'the server', test: (m) => m.endsWith('/src/server/server.ts') },

@@ -12,7 +12,8 @@ import { BACKEND_NAMES, parseBackendName, type BackendAttempt, type BackendInfo,
 import { registerWasmTrainingKernels } from './wasm-kernels'
 import { prepareNodeWasmThreads, unrefWasmThreadWorkers } from './wasm-threads'
 import { nativeStatus, useNativeKernels } from './native-kernels'
-import { nativeSelfCheck } from './native-self-check'
+import { kernelSelfCheck, nativeSelfCheck, SELF_CHECK_BOUND } from './kernel-self-check'
+import { useWebgpuKernels } from './webgpu/kernels'
 import { NATIVE_BUILD_HINT } from './native-addon'
 
 const require = createRequire(import.meta.url)
@@ -111,7 +112,13 @@ async function tryWebgpu(opts: SelectOptions, forced: boolean): Promise<TryResul
   if (software && !(opts.allowSoftwareWebgpu || forced)) throw new SoftwareAdapterError(label)
   await import('@tensorflow/tfjs-backend-webgpu')
   await setBackendOrThrow('webgpu')
-  return { result: { name: 'webgpu', ok: true }, device: `${label} (WebGPU)` }
+  // Score Lab's own kernels (webgpu/kernels.ts) only after they match the stock ones on this
+  // adapter: a driver that miscompiles a shader falls back to tfjs' kernels, and says so.
+  const check = kernelSelfCheck(useWebgpuKernels)
+  if (check.ok) return { result: { name: 'webgpu', ok: true }, device: `${label} (WebGPU, Score Lab kernels)` }
+  useWebgpuKernels(false)
+  const note = `Score Lab's WebGPU kernels disagree with tfjs-webgpu's on a small training step on this adapter (relative error ${check.worst.toExponential(1)} > ${SELF_CHECK_BOUND}), so the stock tfjs kernels are used`
+  return { result: { name: 'webgpu', ok: true, note }, device: `${label} (WebGPU, stock tfjs kernels)` }
 }
 
 async function tryWasm(opts: SelectOptions): Promise<TryResult> {
@@ -165,7 +172,7 @@ async function tryNative(opts: SelectOptions): Promise<TryResult> {
   const check = nativeSelfCheck()
   if (!check.ok) {
     useNativeKernels(false)
-    throw new NativeUnavailableError(`the native kernels disagree with wasm's on a small training step (relative error ${check.worst.toExponential(1)} > 1e-4), so they are not used`)
+    throw new NativeUnavailableError(`the native kernels disagree with wasm's on a small training step (relative error ${check.worst.toExponential(1)} > ${SELF_CHECK_BOUND}), so they are not used`)
   }
   const wasmPart = base.device.replace(/^CPU \(/, '').replace(/\)$/, '')
   return {

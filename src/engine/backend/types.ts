@@ -23,6 +23,8 @@ export interface BackendAttempt {
   reason?: string
   /** The exact step that would make it work, when there is one. */
   fix?: string
+  /** For the backend in use: a fact worth knowing, e.g. that its own kernels failed their self-check. */
+  note?: string
 }
 
 export interface BackendInfo {

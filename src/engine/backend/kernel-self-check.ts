@@ -1,10 +1,13 @@
-// The parity check the `native` backend must pass before select.ts uses it: the C++ kernels
-// against wasm's own on one small training step, through the same ops the nets call.
+// The parity check a backend's own kernels must pass before select.ts uses them: one small
+// training step through the same ops the nets call (conv stride 2, fused GroupNorm+swish,
+// concat, transposed conv; value and every gradient), once with the backend's stock kernels and
+// once with ours. Shared by the native kernels (on wasm) and the WebGPU kernels (on webgpu), so a
+// miscompiled addon or a shader a driver gets wrong falls back instead of training on wrong numbers.
 import { tf } from '../tf'
 import { groupNormSwish } from '../ops/group-norm'
 import { useNativeKernels } from './native-kernels'
 
-/** A small conv/GroupNorm/concat forward and backward on the active (wasm) backend. */
+/** A small conv/GroupNorm/concat forward and backward on the active backend. */
 function probe(): Float32Array[] {
   return tf.tidy(() => {
     const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed)
@@ -24,15 +27,23 @@ function probe(): Float32Array[] {
   })
 }
 
+export interface SelfCheck {
+  ok: boolean
+  /** Worst relative L2 error over the value and the gradients. */
+  worst: number
+}
+
+/** The bound both kernel sets are held to (float32 sums in a different order stay far below it). */
+export const SELF_CHECK_BOUND = 1e-4
+
 /**
- * Checks the native kernels against wasm's own on a small conv/GroupNorm/concat step (value and
- * all gradients). Run once when the `native` backend is chosen, so a miscompiled or mismatched
- * addon falls back to wasm instead of training on wrong numbers. Leaves the native kernels on.
+ * Compares our kernels (toggle(true)) with the backend's stock ones (toggle(false)) on the
+ * probe step. `toggle` returns false when our kernels cannot be switched on. Leaves them on.
  */
-export function nativeSelfCheck(): { ok: boolean; worst: number } {
-  useNativeKernels(false)
+export function kernelSelfCheck(toggle: (on: boolean) => boolean): SelfCheck {
+  toggle(false)
   const ref = probe()
-  if (!useNativeKernels(true)) return { ok: false, worst: Infinity }
+  if (!toggle(true)) return { ok: false, worst: Infinity }
   const got = probe()
   let worst = 0
   ref.forEach((r, i) => {
@@ -45,5 +56,8 @@ export function nativeSelfCheck(): { ok: boolean; worst: number } {
     const e = Math.sqrt(num / Math.max(den, 1e-30))
     worst = Number.isNaN(e) ? Infinity : Math.max(worst, e)
   })
-  return { ok: worst <= 1e-4, worst }
+  return { ok: worst <= SELF_CHECK_BOUND, worst }
 }
+
+/** The native kernels against wasm's own. */
+export const nativeSelfCheck = (): SelfCheck => kernelSelfCheck(useNativeKernels)

@@ -1,0 +1,62 @@
+// Score Lab's own WebGPU kernels for the ops that dominate a ScoreNet step (convolution and both
+// its gradients, the fused GroupNorm+bias+swish each way, Concat/SplitV), registered on
+// tfjs-webgpu the way native-kernels.ts registers the C++ kernels on wasm. Why: tfjs-webgpu's
+// conv backprop and normalisation are generic (GroupNorm alone is ~15 dispatches and as many
+// passes over the activations), and the CPU path only became fast once the hot ops had kernels
+// of their own.
+//
+// `useWebgpuKernels(true)` swaps ours in and keeps the stock ones for `useWebgpuKernels(false)`
+// (the self-check and the bench compare both in one process).
+import { tf } from '../../tf'
+import { CONV_KERNELS } from './conv'
+import { NORM_KERNELS } from './group-norm'
+import { COPY_KERNELS } from './concat'
+import type { KernelArgs, OwnKernel, StockKernel, TensorInfo } from './types'
+
+const BACKEND = 'webgpu'
+
+/** Every kernel we register, by tfjs kernel name (one list, read by the registry and the bench). */
+export const WEBGPU_KERNELS: Readonly<Record<string, OwnKernel>> = { ...CONV_KERNELS, ...NORM_KERNELS, ...COPY_KERNELS }
+
+let active = false
+/** The stock kernels, restored by useWebgpuKernels(false). */
+const saved = new Map<string, tf.KernelConfig | undefined>()
+
+function stockFor(name: string): StockKernel {
+  return (args: KernelArgs) => {
+    const k = saved.get(name)
+    if (!k) throw new Error(`${name}: Score Lab's WebGPU kernel does not handle this case and tfjs-webgpu has no kernel for it`)
+    return k.kernelFunc(args as never) as TensorInfo | TensorInfo[]
+  }
+}
+
+/**
+ * Swaps our kernels in (true) or restores the stock ones (false). Returns false when the webgpu
+ * backend is not registered. Safe to call repeatedly.
+ */
+export function useWebgpuKernels(on: boolean): boolean {
+  if (!tf.findBackendFactory(BACKEND)) return false
+  if (on === active) return true
+  if (on) {
+    for (const [name, own] of Object.entries(WEBGPU_KERNELS)) {
+      const prev = tf.getKernel(name, BACKEND)
+      saved.set(name, prev)
+      if (prev) tf.unregisterKernel(name, BACKEND)
+      const stock = stockFor(name)
+      tf.registerKernel({ kernelName: name, backendName: BACKEND, setupFunc: prev?.setupFunc, kernelFunc: ((args: KernelArgs) => own(args, stock)) as never })
+    }
+  } else {
+    for (const [name, prev] of saved) {
+      tf.unregisterKernel(name, BACKEND)
+      if (prev) tf.registerKernel(prev)
+    }
+    saved.clear()
+  }
+  active = on
+  return true
+}
+
+/** True while our kernels are registered and webgpu is the active backend. */
+export function webgpuKernelsActive(): boolean {
+  return active && tf.getBackend() === BACKEND
+}
