@@ -86,7 +86,7 @@ describe('native addon', () => {
 
 describe('the parity self-check select.ts runs before using native', () => {
   test('passes on the real kernels; a wrong kernel fails it and the default selection falls back to wasm, saying why', async () => {
-    const good = nativeSelfCheck()
+    const good = await nativeSelfCheck()
     expect(good.ok).toBe(true)
     expect(good.worst).toBeLessThan(1e-5)
     // The loader's cached entry is what useNativeKernels(true) reads; swap in an addon whose
@@ -102,7 +102,7 @@ describe('the parity self-check select.ts runs before using native', () => {
     }) as NativeAddon
     cache.addon = broken
     try {
-      expect(nativeSelfCheck().ok).toBe(false)
+      expect((await nativeSelfCheck()).ok).toBe(false)
       const info = await selectBackend({ force: undefined })
       expect(info.name).not.toBe('native')
       expect(info.attempts.find((a) => a.name === 'native')?.reason).toMatch(/disagree with wasm's/)

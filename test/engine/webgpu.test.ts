@@ -2,34 +2,16 @@
 // conv net (conv2d stride 1 and 2, conv2dTranspose, GroupNorm by reshape/moments, swish, dense,
 // Fourier time embedding) give the same losses as the cpu backend.
 //
-// Runs in a child process because the Vulkan loader is found through LD_LIBRARY_PATH, which the
-// dynamic linker reads only at process start (measured: setting it in process.env is too late;
-// VK_ICD_FILENAMES alone could be set in-process). The child first tries the machine's own
-// adapters; if there is none and Chromium's SwiftShader Vulkan driver is installed
-// (apt-get install chromium: /usr/lib/chromium/vk_swiftshader_icd.json and libvulkan.so.1), it
-// retries on SwiftShader. Where no adapter exists at all the test is skipped and says why.
-import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import path from 'node:path'
+// Runs in a child process on the machine's adapter, else SwiftShader (helpers/webgpu-child.ts).
 import { describe, expect, test } from 'vitest'
+import { runOnWebgpu, WEBGPU_CHILD_PRELUDE } from '../helpers/webgpu-child'
 
-const ROOT = path.resolve(__dirname, '../..')
-const CHROMIUM = '/usr/lib/chromium'
-const SWIFTSHADER_ICD = path.join(CHROMIUM, 'vk_swiftshader_icd.json')
 const STEPS = 5
 
 // The child: trains the same net from the same initial weights and data on webgpu, then on cpu.
-const CHILD = `
-import { tf } from './src/engine/tf.ts'
-import { selectBackend } from './src/engine/backend/select.ts'
-if (!tf.getGradient('Conv2D')) await import('@tensorflow/tfjs-core/dist/register_all_gradients.js')
+const CHILD = WEBGPU_CHILD_PRELUDE + `
 const out = { device: '', losses: {} }
-try {
-  out.device = (await selectBackend({ force: 'webgpu', allowSoftwareWebgpu: true })).device
-} catch (e) {
-  console.log('RESULT ' + JSON.stringify({ error: String(e.message ?? e) }))
-  process.exit(0)
-}
+out.device = backendInfo.device
 let s = 7
 const rnd = (n, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => {
   s = (Math.imul(s, 1664525) + 1013904223) >>> 0
@@ -84,42 +66,19 @@ process.exit(0)
 `
 
 interface ChildResult {
-  error?: string
-  device?: string
-  losses?: Record<string, number[]>
-}
-
-function runChild(env: NodeJS.ProcessEnv): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, SCORE_LAB_BACKEND: '' },
-    encoding: 'utf8',
-    timeout: 240_000
-  })
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '))
-  if (!line) return { error: `child exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` }
-  return JSON.parse(line.slice(7)) as ChildResult
+  device: string
+  losses: Record<string, number[]>
 }
 
 describe('webgpu', () => {
   test(`${STEPS} training steps of a small conv net match cpu (loss parity)`, (ctx) => {
-    let res = runChild({})
-    let tried = 'the machine\'s own WebGPU adapters'
-    if (res.error && existsSync(SWIFTSHADER_ICD)) {
-      const hasLoader = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some((d) => existsSync(path.join(d, 'libvulkan.so.1')))
-      const env: NodeJS.ProcessEnv = { VK_ICD_FILENAMES: SWIFTSHADER_ICD }
-      if (!hasLoader) env.LD_LIBRARY_PATH = [CHROMIUM, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':')
-      tried += `, then SwiftShader (VK_ICD_FILENAMES=${SWIFTSHADER_ICD}${hasLoader ? '' : `, LD_LIBRARY_PATH=${env.LD_LIBRARY_PATH}`})`
-      const first = res.error
-      res = runChild(env)
-      if (res.error) res.error = `${first}; with SwiftShader: ${res.error}`
-    }
-    if (res.error) {
-      const why = `no usable WebGPU adapter (tried ${tried}): ${res.error}` + (existsSync(SWIFTSHADER_ICD) ? '' : ' — `apt-get install -y chromium` provides SwiftShader for this test')
-      console.log(`SKIPPED webgpu training test: ${why}`)
-      ctx.skip(why)
+    const run = runOnWebgpu<ChildResult>(CHILD)
+    if (!run.ok) {
+      console.log(`SKIPPED webgpu training test: ${run.why}`)
+      ctx.skip(run.why)
       return
     }
+    const res = run.value
     console.log(`webgpu adapter: ${res.device}; losses webgpu ${res.losses!.webgpu!.map((l) => l.toFixed(4)).join(', ')}; cpu ${res.losses!.cpu!.map((l) => l.toFixed(4)).join(', ')}`)
     const gpu = res.losses!.webgpu!
     const cpu = res.losses!.cpu!

@@ -8,8 +8,8 @@ import { groupNormSwish } from '../ops/group-norm'
 import { useNativeKernels } from './native-kernels'
 
 /** A small conv/GroupNorm/concat forward and backward on the active backend. */
-function probe(): Float32Array[] {
-  return tf.tidy(() => {
+async function probe(): Promise<Float32Array[]> {
+  const outs = tf.tidy(() => {
     const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed)
     const x = seeded([3, 9, 9, 4], 1)
     const w1 = seeded([3, 3, 4, 8], 2)
@@ -23,8 +23,14 @@ function probe(): Float32Array[] {
       return tf.sum(tf.mul(u, xi))
     }
     const { value, grads } = tf.valueAndGrads(f as never)([x, w1, bias, gamma, beta, wt])
-    return [value, ...grads].map((t) => t.dataSync() as Float32Array)
+    return [value, ...grads]
   })
+  // data(), not dataSync(): a synchronous read is not possible on WebGPU in Node.
+  try {
+    return (await Promise.all(outs.map((t) => t.data()))) as Float32Array[]
+  } finally {
+    tf.dispose(outs)
+  }
 }
 
 export interface SelfCheck {
@@ -40,11 +46,11 @@ export const SELF_CHECK_BOUND = 1e-4
  * Compares our kernels (toggle(true)) with the backend's stock ones (toggle(false)) on the
  * probe step. `toggle` returns false when our kernels cannot be switched on. Leaves them on.
  */
-export function kernelSelfCheck(toggle: (on: boolean) => boolean): SelfCheck {
+export async function kernelSelfCheck(toggle: (on: boolean) => boolean): Promise<SelfCheck> {
   toggle(false)
-  const ref = probe()
+  const ref = await probe()
   if (!toggle(true)) return { ok: false, worst: Infinity }
-  const got = probe()
+  const got = await probe()
   let worst = 0
   ref.forEach((r, i) => {
     let num = 0
@@ -60,4 +66,4 @@ export function kernelSelfCheck(toggle: (on: boolean) => boolean): SelfCheck {
 }
 
 /** The native kernels against wasm's own. */
-export const nativeSelfCheck = (): SelfCheck => kernelSelfCheck(useNativeKernels)
+export const nativeSelfCheck = (): Promise<SelfCheck> => kernelSelfCheck(useNativeKernels)

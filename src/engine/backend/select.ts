@@ -114,7 +114,7 @@ async function tryWebgpu(opts: SelectOptions, forced: boolean): Promise<TryResul
   await setBackendOrThrow('webgpu')
   // Score Lab's own kernels (webgpu/kernels.ts) only after they match the stock ones on this
   // adapter: a driver that miscompiles a shader falls back to tfjs' kernels, and says so.
-  const check = kernelSelfCheck(useWebgpuKernels)
+  const check = await kernelSelfCheck(useWebgpuKernels)
   if (check.ok) return { result: { name: 'webgpu', ok: true }, device: `${label} (WebGPU, Score Lab kernels)` }
   useWebgpuKernels(false)
   const note = `Score Lab's WebGPU kernels disagree with tfjs-webgpu's on a small training step on this adapter (relative error ${check.worst.toExponential(1)} > ${SELF_CHECK_BOUND}), so the stock tfjs kernels are used`
@@ -169,7 +169,7 @@ async function tryNative(opts: SelectOptions): Promise<TryResult> {
   if (!status.available) throw new NativeUnavailableError(status.reason)
   const base = await tryWasm(opts)
   if (!useNativeKernels(true)) throw new NativeUnavailableError(nativeStatus().reason)
-  const check = nativeSelfCheck()
+  const check = await nativeSelfCheck()
   if (!check.ok) {
     useNativeKernels(false)
     throw new NativeUnavailableError(`the native kernels disagree with wasm's on a small training step (relative error ${check.worst.toExponential(1)} > ${SELF_CHECK_BOUND}), so they are not used`)
