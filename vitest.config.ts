@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import { BaseSequencer, type TestSpecification } from 'vitest/node'
+import { TEST_BACKEND_TIMINGS } from './test/helpers/backend-timings'
 
 /**
  * Files that take minutes (measured in CI), started first: a clean clone has no timing cache, so
@@ -33,6 +34,8 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more parallel files only make each tfjs test slower.
     maxWorkers: 2,
+    // Measure the backends once for the suite, not once per temporary data folder.
+    env: { SCORE_LAB_BACKEND_TIMINGS: TEST_BACKEND_TIMINGS },
     sequence: { sequencer: LongestFirst }
   }
 })

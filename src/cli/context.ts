@@ -3,7 +3,7 @@
 import path from 'node:path'
 import type { LabService } from '../lab/service'
 import { createDispatch, typedDispatch } from '../lab/dispatch'
-import { defaultDataDir } from '../lab/data-dir'
+import { backendTimingsPath, defaultDataDir } from '../lab/data-dir'
 import { parseBackendName } from '../engine/backend/types'
 import { escapeControlChars, type ProcInput, type ProcOutput, type ProcedureName, type SystemInfo } from '../shared/contract'
 import { UsageError } from './usage-error'
@@ -27,7 +27,7 @@ export async function createCli(globals: { dataDir?: string; backend?: string; j
   // Named to another process that finds a run locked by this one ("score-lab train").
   const processLabel = globals.command ? `score-lab ${globals.command}` : undefined
   const { createLabService } = await import('../lab/service')
-  const service = createLabService({ dataDir, shell, backend: async () => (await import('../engine/backend/select')).selectBackend({ force }), jobBackend: force, processLabel })
+  const service = createLabService({ dataDir, shell, backend: async () => (await import('../engine/backend/select')).selectBackend({ force, timingsFile: backendTimingsPath(dataDir) }), jobBackend: force, processLabel })
   const dispatch = typedDispatch(createDispatch(service.handlers))
   return {
     service,

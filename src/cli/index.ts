@@ -189,7 +189,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'doctor': {
         const report = await cli.call('system.doctor', {})
-        cli.say(`Backend in use: ${report.backend.name} — ${report.backend.device}\n`)
+        cli.say(`Backend in use: ${report.backend.name} — ${report.backend.device}`)
+        if (report.backend.choice) cli.say(`Why: ${report.backend.choice}`)
+        const timed = report.backend.attempts.filter((a) => a.stepMs !== undefined)
+        if (timed.length > 0) cli.say(`Measured training step: ${timed.map((a) => `${a.name} ${a.stepMs!.toFixed(1)} ms`).join(', ')}`)
+        cli.say('')
         for (const c of report.checks) {
           cli.say(`${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`)
           if (!c.ok && c.fix) cli.say(`    fix: ${c.fix}`)

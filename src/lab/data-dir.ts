@@ -16,6 +16,17 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), APP_DIR_NAME)
 }
 
+/** The kept backend step times (engine/backend/timings-cache.ts) of the machines using this folder. */
+export const BACKEND_TIMINGS_FILE = 'backend-timings.json'
+
+/**
+ * Where the lab keeps the measured backend step times: SCORE_LAB_BACKEND_TIMINGS (one file for
+ * many data folders, e.g. a test suite's temporary ones), else in the data folder.
+ */
+export function backendTimingsPath(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.SCORE_LAB_BACKEND_TIMINGS ? path.resolve(env.SCORE_LAB_BACKEND_TIMINGS) : path.join(dataDir, BACKEND_TIMINGS_FILE)
+}
+
 /** Creates the folder (and its standard subfolders) and checks it is writable. */
 export function ensureDataDir(dir: string): string {
   for (const sub of ['', 'datasets', RUNS_DIR]) fs.mkdirSync(path.join(dir, sub), { recursive: true })

@@ -27,8 +27,17 @@ export function diagnose(backend: BackendInfo, dataDir: string, libs: string[] |
     detail: `Node ${process.versions.node}`,
     fix: 'Install Node.js 20.19 or newer'
   })
-  checks.push({ name: 'Backend in use', ok: true, detail: `${backend.name} on ${backend.device}` })
+  const inUse = backend.attempts.find((a) => a.name === backend.name)
+  const stepOf = (ms: number | undefined) => (ms !== undefined ? ` (training step ${Math.round(ms * 10) / 10} ms)` : '')
+  checks.push({ name: 'Backend in use', ok: true, detail: `${backend.name} on ${backend.device}${stepOf(inUse?.stepMs)}` })
+  if (backend.choice) {
+    const t = backend.timing
+    const kept = t ? `; measured ${t.measuredAt}${t.cached ? ', kept' : ''}${t.file ? ` in ${t.file}` : ''}${t.note ? `; ${t.note}` : ''}` : ''
+    checks.push({ name: 'Backend choice', ok: true, detail: backend.choice + kept })
+  }
   for (const a of backend.attempts) {
+    // A backend that works but measured slower is no problem to fix: listed as fine, with its time.
+    if (a.ok && a.name !== backend.name) checks.push({ name: `Backend ${a.name}`, ok: true, detail: a.reason ?? `works${stepOf(a.stepMs)}` })
     if (a.ok) continue
     checks.push({ name: `Backend ${a.name}`, ok: false, detail: a.reason ?? 'not available', fix: a.fix })
   }

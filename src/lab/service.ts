@@ -5,7 +5,7 @@ import os from 'node:os'
 import { createRequire } from 'node:module'
 import type { BackendInfo } from '../engine/backend/types'
 import { API_VERSION, type SystemInfo, type TrainConfig } from '../shared/contract'
-import { ensureDataDir } from './data-dir'
+import { backendTimingsPath, ensureDataDir } from './data-dir'
 import { diagnose } from './doctor'
 import { HandlerError, type Handlers } from './dispatch'
 import { EventBus } from './events'
@@ -97,7 +97,7 @@ export function createLabService(opts: LabServiceOptions): LabService {
   const attachedWatch = new AttachedRunWatch(runs, events)
   for (const id of runs.attached().keys()) attachedWatch.watch(id)
   let backendPromise: Promise<BackendInfo> | null = null
-  const backend = () => (backendPromise ??= (opts.backend ?? (async () => (await import('../engine/backend/select')).selectBackend()))())
+  const backend = () => (backendPromise ??= (opts.backend ?? (async () => (await import('../engine/backend/select')).selectBackend({ timingsFile: backendTimingsPath(dataDir) })))())
 
   // One score-field service (it caches the loaded model), created on the first request.
   let scoreFieldPromise: Promise<ReturnType<typeof import('./score-field').createScoreFieldService>> | null = null
@@ -119,6 +119,19 @@ export function createLabService(opts: LabServiceOptions): LabService {
       cpus: os.availableParallelism?.() ?? os.cpus().length
     }),
     'system.doctor': async () => diagnose(await backend(), dataDir),
+    'system.remeasureBackends': async () => {
+      const { timing } = await backend()
+      if (!timing?.file) {
+        return { forgotten: false, file: null, message: 'Nothing is kept to forget: the backend was forced, only one backend loads here, or no timings file is in use.' }
+      }
+      // This process keeps its backend (the score field uses it); the next start or job's worker measures.
+      const { forgetTimings } = await import('../engine/backend/timings-cache')
+      const forgotten = forgetTimings(timing.file, timing.key)
+      const message = forgotten
+        ? 'The kept backend timings of this machine were forgotten: the next start (or job) measures the backends again.'
+        : 'No timings were kept for this machine (already forgotten): the next start (or job) measures the backends again.'
+      return { forgotten, file: timing.file, message }
+    },
     'system.ping': async ({ message }) => ({ message, receivedAt: Date.now() }),
     'engine.catalog': async () => (await engineCatalog()).catalog(),
     ...datasetHandlers(datasets, jobs),

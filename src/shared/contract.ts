@@ -178,6 +178,17 @@ export const BackendAttemptSchema = z.object({
   ok: z.boolean(),
   reason: z.string().optional(),
   fix: z.string().optional(),
+  note: z.string().optional(),
+  /** Median ms of the measured training step, where the backends were timed. */
+  stepMs: z.number().positive().optional()
+})
+
+export const BackendTimingSchema = z.object({
+  measuredAt: z.string(),
+  /** Read from the kept timings rather than measured at this start. */
+  cached: z.boolean(),
+  key: z.string(),
+  file: z.string().optional(),
   note: z.string().optional()
 })
 
@@ -185,7 +196,10 @@ export const BackendInfoSchema = z.object({
   name: BackendNameSchema,
   device: z.string(),
   forced: z.boolean(),
-  attempts: z.array(BackendAttemptSchema)
+  attempts: z.array(BackendAttemptSchema),
+  /** Why this backend: forced, the only one that loads, or the fastest measured. */
+  choice: z.string().optional(),
+  timing: BackendTimingSchema.optional()
 })
 
 export const SystemInfoSchema = z.object({
@@ -906,6 +920,11 @@ const TrainingStartedSchema = z.object({ runId: z.string(), jobId: z.string(), r
 export const procedures = {
   'system.info': { input: Empty, output: SystemInfoSchema },
   'system.doctor': { input: Empty, output: DoctorReportSchema },
+  /** Forgets this machine's kept backend step times: the next start measures the backends again. */
+  'system.remeasureBackends': {
+    input: Empty,
+    output: z.object({ forgotten: z.boolean(), file: z.string().nullable(), message: z.string() })
+  },
   'engine.catalog': {
     input: Empty,
     output: z.object({

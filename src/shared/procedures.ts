@@ -49,6 +49,7 @@ export const PROCEDURE_NAMES = [
   'jobs.cancel',
   'jobs.move',
   'system.doctor',
+  'system.remeasureBackends',
   'system.ping'
 ] as const
 

@@ -9,6 +9,7 @@ import { createModel } from '../../src/engine/nets'
 import { Trainer } from '../../src/engine/train'
 import { GmmToy } from '../../src/engine/toy'
 import { Rng } from '../../src/engine/rng'
+import { stepAndRead } from '../helpers/trainer-steps'
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from '../../src/engine/checkpoint'
 import { decodeSafetensors, encodeSafetensors } from '../../src/engine/io/safetensors'
 
@@ -35,14 +36,15 @@ describe('checkpoints', () => {
     const batches = Array.from({ length: 5 }, () => tf.tensor2d(gmm.sample(16, data), [16, 2]))
     const a = makeTrainer()
     for (let i = 0; i < 4; i++) a.step(batches[i])
+    await a.readPending()
     const file = path.join(dir, 'run.safetensors')
     await saveCheckpoint(file, a)
     expect(fs.readdirSync(dir)).toEqual(['run.safetensors']) // no temp file left behind
-    const next = a.step(batches[4])
+    const next = await stepAndRead(a, batches[4]!)
 
     const b = Trainer.fromState(await loadCheckpoint(file))
     expect(b.stepCount).toBe(4)
-    const resumed = b.step(batches[4])
+    const resumed = await stepAndRead(b, batches[4]!)
     expect(Object.is(resumed.loss, next.loss)).toBe(true)
     expect(resumed.gradNorm).toBe(next.gradNorm)
     expect(resumed.bucketLoss).toEqual(next.bucketLoss)
@@ -59,7 +61,7 @@ describe('checkpoints', () => {
   it('stores documented tensor names and the config in the safetensors metadata', async () => {
     const a = makeTrainer()
     const b = tf.tensor2d(gmm.sample(16, new Rng(2)), [16, 2])
-    a.step(b)
+    await stepAndRead(a, b)
     const file = path.join(dir, 'names.safetensors')
     await saveCheckpoint(file, a)
     const { tensors, metadata } = decodeSafetensors(new Uint8Array(fs.readFileSync(file)))
@@ -78,7 +80,7 @@ describe('checkpoints', () => {
 
   it('refuses truncated, foreign and non-safetensors files with an error naming the file', async () => {
     const a = makeTrainer()
-    a.step(tf.tidy(() => tf.tensor2d(gmm.sample(16, new Rng(3)), [16, 2])))
+    await stepAndRead(a, tf.tidy(() => tf.tensor2d(gmm.sample(16, new Rng(3)), [16, 2])))
     const good = path.join(dir, 'good.safetensors')
     await saveCheckpoint(good, a)
     const bytes = fs.readFileSync(good)

@@ -10,6 +10,7 @@ import { createSde } from '../../src/engine/sde'
 import { createModel } from '../../src/engine/nets'
 import type { ScoreModel } from '../../src/engine/nets/types'
 import { Trainer } from '../../src/engine/train'
+import { stepAndRead } from '../helpers/trainer-steps'
 import { batchLabels } from '../../src/engine/train/labels'
 import { GmmToy } from '../../src/engine/toy'
 import { Rng } from '../../src/engine/rng'
@@ -139,7 +140,7 @@ describe('training with label dropout', () => {
     let at10 = 0
     for (let i = 0; i < 59; i++) {
       const labels = i % 2 ? data[i]!.labels : tf.tensor1d(data[i]!.labels, 'int32') // arrays or tensors
-      tr.step(x[i]!, labels)
+      await stepAndRead(tr, x[i]!, labels)
       if (labels instanceof tf.Tensor) labels.dispose()
       if (i === 9) at10 = tf.memory().numTensors
     }
@@ -147,12 +148,12 @@ describe('training with label dropout', () => {
 
     const file = path.join(dir, 'cond.safetensors')
     await saveCheckpoint(file, tr)
-    const next = tr.step(x[59]!, data[59]!.labels)
+    const next = await stepAndRead(tr, x[59]!, data[59]!.labels)
     const back = Trainer.fromState(await loadCheckpoint(file))
     expect(back.model.classes).toBe(3)
     expect(back.model.config.classes).toBe(3)
     expect(back.config.labelDropout).toBe(0.1)
-    expect(back.step(x[59]!, data[59]!.labels).loss).toBe(next.loss)
+    expect((await stepAndRead(back, x[59]!, data[59]!.labels)).loss).toBe(next.loss)
 
     const plain = new Trainer({ model: createModel('mlp', { shape: [2], sde, seed: 1, options: { hidden: 16, layers: 1, embedDim: 8 } }), sde })
     expect(plain.config).not.toHaveProperty('labelDropout')
@@ -164,21 +165,21 @@ describe('training with label dropout', () => {
     tf.dispose(x)
   })
 
-  it('the dropout rate changes the losses; the same seed repeats them', () => {
-    const losses = (p: number) => {
+  it('the dropout rate changes the losses; the same seed repeats them', async () => {
+    const losses = async (p: number) => {
       const tr = conditionalTrainer({ labelDropout: p })
-      const out = batches(5).map((d) => {
+      for (const d of batches(5)) {
         const x = tf.tensor2d(d.x, [16, 2])
-        const l = tr.step(x, d.labels).loss
+        tr.step(x, d.labels)
         x.dispose()
-        return l
-      })
+      }
+      const out = (await tr.readPending()).map((m) => m.loss)
       tr.dispose()
       tr.model.dispose()
       return out
     }
-    expect(losses(0.5)).toEqual(losses(0.5))
-    expect(losses(0.5)).not.toEqual(losses(0))
+    expect(await losses(0.5)).toEqual(await losses(0.5))
+    expect(await losses(0.5)).not.toEqual(await losses(0))
   })
 })
 
@@ -241,10 +242,10 @@ describe('learning', () => {
     for (let i = 0; i < 600; i++) {
       const { x, labels } = gmm.sampleWithLabels(64, rng)
       const b = tf.tensor2d(x, [64, 2])
-      const m = tr.step(b, labels)
-      if (i >= 500) loss += m.loss / 100
+      tr.step(b, labels)
       b.dispose()
     }
+    loss = (await tr.readPending()).slice(500).reduce((s, m) => s + m.loss / 100, 0)
     const trainS = (performance.now() - start) / 1000
     tr.dispose()
     const rates: Record<string, number> = {}

@@ -15,6 +15,7 @@ import { nativeSelfCheck } from '../../src/engine/backend/kernel-self-check'
 import { createModel } from '../../src/engine/nets'
 import { createSde } from '../../src/engine/sde'
 import { Trainer } from '../../src/engine/train'
+import { stepAndRead } from '../helpers/trainer-steps'
 
 
 
@@ -201,7 +202,7 @@ describe('fused GroupNorm + bias + swish', () => {
 })
 
 describe('training on native', () => {
-  test('scorenet: 6 steps keep tf.memory().numTensors and the wasm heap\'s tensor count flat, and the loss finite', () => {
+  test('scorenet: 6 steps keep tf.memory().numTensors and the wasm heap\'s tensor count flat, and the loss finite', async () => {
     const sde = createSde({ name: 'vesde_tutorial' })
     const model = createModel('scorenet', { shape: [28, 28, 1], sde, seed: 3 })
     const trainer = new Trainer({ model, sde, config: { lr: 1e-3, batchSize: 4, seed: 0 } })
@@ -210,7 +211,7 @@ describe('training on native', () => {
     const losses: number[] = []
     for (let i = 0; i < 6; i++) {
       const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', i)
-      losses.push(trainer.step(x).loss)
+      losses.push((await stepAndRead(trainer, x)).loss)
       x.dispose()
       counts.push([tf.memory().numTensors, backend.numDataIds()])
     }

@@ -10,6 +10,7 @@ import { SECOND_ORDER } from '../../src/engine/nets/second-order'
 import { sigmoidTwice } from '../../src/engine/ops/sigmoid'
 import { OBJECTIVES, PROJECTIONS, dsmLoss, ssmLoss, type SsmOptions } from '../../src/engine/loss'
 import { Trainer } from '../../src/engine/train'
+import { stepAndRead } from '../helpers/trainer-steps'
 import { Rng } from '../../src/engine/rng'
 import { SSM_PROJECTIONS, TRAIN_OBJECTIVES } from '../../src/shared/contract'
 
@@ -225,15 +226,15 @@ describe('objectives in the trainer', () => {
     mlp.dispose()
   })
 
-  it('trains an mlp with ssm: finite losses, per-t buckets, no tensor kept; the state records the objective', () => {
+  it('trains an mlp with ssm: finite losses, per-t buckets, no tensor kept; the state records the objective', async () => {
     const sde = createSde({ name: 'vpsde' })
     const model = createModel('mlp', { shape: [2], sde, seed: 0, options: { hidden: 16, layers: 2, embedDim: 8, classes: 2 } })
     const trainer = new Trainer({ model, sde, config: { objective: 'ssm', projections: 'gaussian', projectionCount: 2, lr: 1e-3, labelDropout: 0.2 } })
     const x = gaussianData(64, 16)
     const labels = Array.from({ length: 64 }, (_, i) => i % 2)
-    trainer.step(x, labels)
+    await stepAndRead(trainer, x, labels)
     const before = tf.memory().numTensors
-    const m = trainer.step(x, labels)
+    const m = await stepAndRead(trainer, x, labels)
     expect(tf.memory().numTensors).toBe(before)
     expect(Number.isFinite(m.loss) && Number.isFinite(m.gradNorm)).toBe(true)
     expect(m.bucketLoss.filter(Number.isFinite).length).toBeGreaterThan(5)

@@ -3,9 +3,10 @@ import { tf } from '../../src/engine/tf'
 import { selectBackend } from '../../src/engine/backend/select'
 import { createSde } from '../../src/engine/sde'
 import { createModel } from '../../src/engine/nets'
-import { Adam, clipFactor, Ema, NonFiniteLossError, Trainer, warmupLr, type TrainerConfigInput } from '../../src/engine/train'
+import { Adam, clipFactor, clipFactorTensor, Ema, NonFiniteLossError, Trainer, warmupLr, type TrainerConfigInput } from '../../src/engine/train'
 import { GmmToy } from '../../src/engine/toy'
 import { Rng } from '../../src/engine/rng'
+import { stepAndRead } from '../helpers/trainer-steps'
 
 beforeAll(async () => {
   await selectBackend({ force: 'cpu' })
@@ -23,15 +24,15 @@ function batchOf(n: number, rng: Rng): tf.Tensor2D {
   return tf.tensor2d(gmm.sample(n, rng), [n, 2])
 }
 
-function run(trainer: Trainer, steps: number, n = 16, dataSeed = 2) {
+/** `steps` steps, their metrics read once at the end (as a job reads them per flush). */
+async function run(trainer: Trainer, steps: number, n = 16, dataSeed = 2) {
   const rng = new Rng(dataSeed)
-  const out = []
   for (let i = 0; i < steps; i++) {
     const b = batchOf(n, rng)
-    out.push(trainer.step(b))
+    trainer.step(b)
     b.dispose()
   }
-  return out
+  return trainer.readPending()
 }
 
 describe('optimiser pieces', () => {
@@ -68,17 +69,24 @@ describe('optimiser pieces', () => {
     expect(clipFactor(4, 1)).toBeCloseTo(0.25, 6)
     expect(clipFactor(0.5, 1)).toBe(1)
     expect(clipFactor(100, 0)).toBe(1)
+    // The device's factor is the same formula in float32.
+    for (const norm of [4, 0.5, 1e-3, 37.25]) {
+      const f = clipFactorTensor(tf.scalar(norm), 1)!
+      expect(f.dataSync()[0]).toBeCloseTo(clipFactor(norm, 1), 6)
+      f.dispose()
+    }
+    expect(clipFactorTensor(tf.scalar(100), 0)).toBeNull()
   })
 })
 
 describe('Trainer', () => {
-  it('reports metrics; the same seed gives the same losses, another seed other losses', () => {
+  it('reports metrics; the same seed gives the same losses, another seed other losses', async () => {
     const a = tinyTrainer({ warmup: 4, gradClip: 1, emaDecay: 0.999 })
     const b = tinyTrainer({ warmup: 4, gradClip: 1, emaDecay: 0.999 })
     const c = tinyTrainer({ warmup: 4, gradClip: 1, emaDecay: 0.999, seed: 6 })
-    const ma = run(a, 5)
-    const mb = run(b, 5)
-    const mc = run(c, 5)
+    const ma = await run(a, 5)
+    const mb = await run(b, 5)
+    const mc = await run(c, 5)
     expect(ma.map((m) => m.loss)).toEqual(mb.map((m) => m.loss))
     expect(ma.map((m) => m.loss)).not.toEqual(mc.map((m) => m.loss))
     expect(ma.map((m) => m.step)).toEqual([1, 2, 3, 4, 5])
@@ -106,7 +114,43 @@ describe('Trainer', () => {
     expect(tf.memory().numTensors).toBe(before)
   })
 
-  it('leaks no tensors: tf.memory().numTensors is the same after step 10 and step 200', () => {
+  it('step enqueues only: reading once after many steps gives exactly the metrics of reading after each', async () => {
+    const cfg = { warmup: 2, gradClip: 0.5, emaDecay: 0.99 }
+    const eager = tinyTrainer(cfg)
+    const rng = new Rng(2)
+    const each = []
+    for (let i = 0; i < 6; i++) {
+      const b = batchOf(16, rng)
+      each.push(await stepAndRead(eager, b))
+      b.dispose()
+    }
+    const lazy = tinyTrainer(cfg)
+    const stepsBefore = tf.memory().numTensors
+    const rng2 = new Rng(2)
+    const handles = []
+    for (let i = 0; i < 6; i++) {
+      const b = batchOf(16, rng2)
+      handles.push(lazy.step(b))
+      b.dispose()
+    }
+    expect(lazy.pendingCount).toBe(6)
+    expect(handles.map((h) => h.step)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(() => lazy.exportState()).toThrow(/6 step\(s\) not read yet/) // no checkpoint before the read
+    const once = await lazy.readPending()
+    expect(tf.memory().numTensors).toBe(stepsBefore) // the read freed the steps' metric tensors
+    expect(lazy.pendingCount).toBe(0)
+    const strip = (ms: typeof once) => ms.map(({ imagesPerSec, ...m }) => m)
+    expect(strip(once)).toEqual(strip(each))
+    expect(once.map((m) => m.lr)).toEqual(handles.map((h) => h.lr))
+    // Clipping (on the device) did engage: the factor is below 1 on these gradients.
+    expect(once.some((m) => m.gradNorm > 0.5)).toBe(true)
+    for (const t of [eager, lazy]) {
+      t.dispose()
+      t.model.dispose()
+    }
+  })
+
+  it('leaks no tensors: tf.memory().numTensors is the same after step 10 and step 200', async () => {
     const tr = tinyTrainer({ emaDecay: 0.99, gradClip: 1, warmup: 5 }, 'vesde_tutorial', { hidden: 8, layers: 1, embedDim: 4 })
     const rng = new Rng(1)
     let at10 = -1
@@ -114,6 +158,7 @@ describe('Trainer', () => {
       const b = batchOf(8, rng)
       tr.step(b)
       b.dispose()
+      if (i % 10 === 0) await tr.readPending()
       if (i === 10) at10 = tf.memory().numTensors
     }
     expect(tf.memory().numTensors).toBe(at10)
@@ -121,18 +166,33 @@ describe('Trainer', () => {
     tr.model.dispose()
   })
 
-  it('throws NonFiniteLossError before updating when the loss is NaN, leaving weights and tensors as they were', () => {
-    const tr = tinyTrainer({ emaDecay: 0.99 })
-    run(tr, 2)
-    const before = new Map([...tr.model.params].map(([n, v]) => [n, Array.from(v.dataSync())]))
+  it('a NaN step is found at the read: NonFiniteLossError names it, keeps the steps before it, and blocks further steps and checkpoints', async () => {
+    const tr = tinyTrainer({ emaDecay: 0.99, gradClip: 1 })
+    await run(tr, 2)
     const count = tf.memory().numTensors
+    const rng = new Rng(9)
+    const good = batchOf(16, rng)
     const bad = tf.tensor2d([[NaN, 0], [1, 1]])
-    expect(() => tr.step(bad)).toThrow(NonFiniteLossError)
-    expect(() => tr.step(bad)).toThrow(/diverged at step 3/)
-    bad.dispose()
-    expect(tf.memory().numTensors).toBe(count)
-    expect(tr.stepCount).toBe(2)
-    for (const [n, v] of tr.model.params) expect(Array.from(v.dataSync())).toEqual(before.get(n))
+    tr.step(good) // step 3
+    tr.step(bad) // step 4: NaN loss; enqueued like any other, nothing read yet
+    tr.step(good) // step 5
+    const err = await tr.readPending().then(
+      () => null,
+      (e: unknown) => e
+    )
+    expect(err).toBeInstanceOf(NonFiniteLossError)
+    const e = err as NonFiniteLossError
+    expect(e.step).toBe(4)
+    expect(e.message).toMatch(/diverged at step 4/)
+    expect(Number.isNaN(e.loss)).toBe(true)
+    expect(e.goodSteps.map((m) => m.step)).toEqual([3])
+    expect(Number.isFinite(e.goodSteps[0]!.loss)).toBe(true)
+    tf.dispose([good, bad])
+    expect(tf.memory().numTensors).toBe(count) // the pending steps' tensors are freed with the error
+    // The weights are past the bad update: no further step, read or export.
+    expect(() => tr.step(batchOf(16, rng))).toThrow(/diverged at step 4/)
+    await expect(tr.readPending()).rejects.toThrow(NonFiniteLossError)
+    expect(() => tr.exportState()).toThrow(NonFiniteLossError)
     tr.dispose()
     tr.model.dispose()
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { explain, parseBackendName, selectBackend } from '../../src/engine/backend/select'
+import { BACKEND_NAMES } from '../../src/engine/backend/types'
 import { defaultDataDir } from '../../src/lab/data-dir'
 import { diagnose } from '../../src/lab/doctor'
 import { FAKE_BACKEND } from '../helpers/service'
@@ -11,17 +12,19 @@ describe('backend selection', () => {
     expect(info.device).toMatch(/CPU/)
   })
 
-  it('falls back in order and records why each earlier backend was skipped', async () => {
+  it('tries the backends in rank order and records why each one not in use is not', async () => {
     const prev = process.env.SCORE_LAB_BACKEND
     delete process.env.SCORE_LAB_BACKEND
     try {
+      // The suite's shared timings file (vitest config): measured at most once for all tests.
       const info = await selectBackend()
       expect(info.forced).toBe(false)
       const names = info.attempts.map((a) => a.name)
       expect(names[0]).toBe('tensorflow')
-      expect(names.at(-1)).toBe(info.name)
-      for (const a of info.attempts.slice(0, -1)) {
-        expect(a.ok).toBe(false)
+      expect(names).toEqual(BACKEND_NAMES.filter((n) => names.includes(n))) // rank order
+      expect(names).toContain(info.name)
+      expect(info.choice && info.choice.length).toBeGreaterThan(10)
+      for (const a of info.attempts.filter((a) => a.name !== info.name)) {
         expect(a.reason && a.reason.length).toBeGreaterThan(10)
       }
     } finally {

@@ -4,27 +4,16 @@
 // A child, because Dawn finds the Vulkan loader through LD_LIBRARY_PATH, which the dynamic linker
 // reads only at process start (measured: setting it in process.env is too late). The child first
 // tries the machine's own adapters; if there is none and Chromium's SwiftShader Vulkan driver is
-// installed (apt-get install chromium: /usr/lib/chromium/vk_swiftshader_icd.json, with its own
-// libvulkan.so.1), it retries on SwiftShader.
+// installed (apt-get install chromium), it retries on SwiftShader (the environment for that is
+// src/engine/backend/webgpu/software-adapter.ts, shared with the WebGPU bench).
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { swiftshaderEnv } from '../../src/engine/backend/webgpu/software-adapter'
 
+export { SWIFTSHADER_ICD, swiftshaderEnv } from '../../src/engine/backend/webgpu/software-adapter'
 export const ROOT = path.resolve(__dirname, '../..')
-const CHROMIUM = '/usr/lib/chromium'
-export const SWIFTSHADER_ICD = path.join(CHROMIUM, 'vk_swiftshader_icd.json')
-const LOADER_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib']
 
 export type WebgpuChildResult<T> = { ok: true; value: T } | { ok: false; why: string }
-
-/** The environment that puts SwiftShader under Dawn (null where Chromium's driver is absent). */
-export function swiftshaderEnv(): NodeJS.ProcessEnv | null {
-  if (!existsSync(SWIFTSHADER_ICD)) return null
-  const env: NodeJS.ProcessEnv = { VK_ICD_FILENAMES: SWIFTSHADER_ICD }
-  const hasLoader = LOADER_DIRS.some((d) => existsSync(path.join(d, 'libvulkan.so.1')))
-  if (!hasLoader) env.LD_LIBRARY_PATH = [CHROMIUM, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':')
-  return env
-}
 
 function runOnce<T>(code: string, env: NodeJS.ProcessEnv, timeoutMs: number): { value?: T; error?: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {

@@ -90,6 +90,7 @@ describe.skipIf(!torch.python)(`exported PyTorch package against the engine${tor
         trainer.step(x, c.classes ? labels() : undefined)
         x.dispose()
       }
+      await trainer.readPending() // exportState refuses unread steps
       const state = trainer.exportState()
       await saveCheckpoint(path.join(dir, 'start.safetensors'), state)
       writePackage(dir, state)

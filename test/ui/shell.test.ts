@@ -28,6 +28,13 @@ describe('app shell in browser mode', () => {
     const badge = await page.getByTestId('backend-badge').innerText()
     expect(badge.toLowerCase()).toMatch(/^\s*(native|wasm|cpu|webgpu|tensorflow)\b/)
     expect(await page.getByTestId('data-dir').innerText()).toBe(dataDir)
+    // Why this backend: forced, the only one that loads, or the step times measured on each.
+    expect(await page.getByTestId('backend-choice').innerText()).toMatch(/forced|only backend|fastest measured( \(kept from [\d-]+\))?: \w+ [\d.]+ ms vs /)
+    const remeasure = page.getByTestId('remeasure-backends')
+    if (await remeasure.count()) {
+      await remeasure.click()
+      expect(await page.getByTestId('remeasured').innerText()).toMatch(/next start \(or job\) measures the backends again/)
+    }
     expect(await page.getByTestId('status-bar').innerText()).toMatch(/Browser mode · connected/)
     expect(page.url()).not.toContain('token=')
     // A tab icon of its own (inline: no request, nothing for the CSP to refuse).

@@ -1,7 +1,11 @@
-// Chooses the TensorFlow.js backend at start. Order: libtensorflow (CUDA or CPU) → WebGPU on a
-// real adapter → native (wasm + Score Lab's C++ kernels) → wasm (SIMD) → pure-JS cpu.
-// SCORE_LAB_BACKEND forces one.
-// Every skipped backend records a reason and, where there is one, the exact fix, so the
+// Chooses the TensorFlow.js backend at start. Every backend that can run here is loaded, in rank
+// order: libtensorflow (CUDA or CPU) → WebGPU on a real adapter → native (wasm + Score Lab's C++
+// kernels) → wasm (SIMD); pure-JS cpu only when none of them loads. Where more than one loads,
+// one small training step is timed on each (measure.ts) and the fastest wins: rank alone would
+// let an integrated GPU slower than the CPU kernels win. The times are kept per machine
+// (timings-cache.ts), so later starts and every job's worker thread make the same choice without
+// measuring again. SCORE_LAB_BACKEND forces one (no measurement).
+// Every backend not in use records a reason and, where there is one, the exact fix, so the
 // UI, the CLI and `score-lab doctor` can say in plain words why it is not in use.
 import { createRequire } from 'node:module'
 import path from 'node:path'
@@ -13,8 +17,10 @@ import { registerWasmTrainingKernels } from './wasm-kernels'
 import { prepareNodeWasmThreads, unrefWasmThreadWorkers } from './wasm-threads'
 import { nativeStatus, useNativeKernels } from './native-kernels'
 import { kernelSelfCheck, nativeSelfCheck, SELF_CHECK_BOUND } from './kernel-self-check'
-import { useWebgpuKernels } from './webgpu/kernels'
+import { useWebgpuKernels, webgpuKernelsActive } from './webgpu/kernels'
 import { NATIVE_BUILD_HINT } from './native-addon'
+import { measureTrainingStep } from './measure'
+import { keepTimings, machineFingerprint, readTimings, type TimingsEntry } from './timings-cache'
 
 const require = createRequire(import.meta.url)
 
@@ -28,21 +34,157 @@ export interface SelectOptions {
   allowSoftwareWebgpu?: boolean
   /** wasm threads (default: the number of cores). */
   wasmThreads?: number
+  /**
+   * The JSON file that keeps the measured step times per machine (the lab passes one in its data
+   * folder); default SCORE_LAB_BACKEND_TIMINGS. Without one, the backends are measured at every call.
+   */
+  timingsFile?: string
+}
+
+/** Backends that take part in the measurement; pure-JS cpu is only the last resort. */
+const MEASURED: readonly BackendName[] = BACKEND_NAMES.filter((n) => n !== 'cpu')
+
+interface Loaded {
+  name: BackendName
+  device: string
+  attempt: BackendAttempt
+  /** Makes this backend (with the kernels it loaded with) the active one again. */
+  activate: () => Promise<void>
 }
 
 export async function selectBackend(opts: SelectOptions = {}): Promise<BackendInfo> {
   const force = opts.force ?? parseBackendName(process.env.SCORE_LAB_BACKEND)
-  const order: BackendName[] = force ? [force] : [...BACKEND_NAMES]
+  if (force) {
+    const attempt = await tryBackend(force, opts, true)
+    if (!attempt.result.ok) throw new Error(`No TensorFlow.js backend could be loaded (${force}: ${attempt.result.reason}).`)
+    return { name: force, device: attempt.device, forced: true, attempts: [attempt.result], choice: 'forced (--backend or SCORE_LAB_BACKEND), so nothing was measured' }
+  }
   const attempts: BackendAttempt[] = []
-  for (const name of order) {
-    const attempt = await tryBackend(name, opts, Boolean(force))
+  const loaded: Loaded[] = []
+  for (const name of MEASURED) {
+    const attempt = await tryBackend(name, opts, false)
     attempts.push(attempt.result)
-    if (attempt.result.ok) {
-      return { name, device: attempt.device, forced: Boolean(force), attempts }
+    if (attempt.result.ok) loaded.push({ name, device: attempt.device, attempt: attempt.result, activate: activator(name) })
+  }
+  if (loaded.length === 1) {
+    const only = loaded[0]!
+    await only.activate()
+    return { name: only.name, device: only.device, forced: false, attempts, choice: `${only.name} is the only backend that loads here, so nothing was measured` }
+  }
+  if (loaded.length > 1) {
+    const chosen = await chooseFastest(loaded, opts.timingsFile ?? (process.env.SCORE_LAB_BACKEND_TIMINGS || undefined))
+    if (chosen) return { ...chosen, attempts }
+  }
+  // Nothing else loads (or every measured step failed): the pure-JS kernels always work.
+  const cpu = await tryBackend('cpu', opts, false)
+  attempts.push(cpu.result)
+  if (cpu.result.ok) return { name: 'cpu', device: cpu.device, forced: false, attempts, choice: 'no faster backend works here, so the pure-JavaScript kernels are used' }
+  const why = attempts.filter((a) => !a.ok || a.reason).map((a) => `${a.name}: ${a.reason}`).join('; ')
+  throw new Error(`No TensorFlow.js backend could be loaded (${why}).`)
+}
+
+/** Rebinds a backend that loaded earlier in this process, with the same kernel set. */
+function activator(name: BackendName): () => Promise<void> {
+  switch (name) {
+    case 'native':
+      return async () => {
+        await setBackendOrThrow('wasm')
+        if (!useNativeKernels(true)) throw new NativeUnavailableError(nativeStatus().reason)
+      }
+    case 'wasm':
+      return async () => {
+        await setBackendOrThrow('wasm')
+        useNativeKernels(false)
+      }
+    case 'webgpu': {
+      // Read now, right after tryWebgpu: whether our kernels passed its self-check.
+      const own = webgpuKernelsActive()
+      return async () => {
+        await setBackendOrThrow('webgpu')
+        useWebgpuKernels(own)
+      }
+    }
+    default:
+      return () => setBackendOrThrow(name)
+  }
+}
+
+const ms = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`
+
+/** CPU backends are measured first: quick and predictable, their time bounds how long a GPU may take. */
+const MEASURE_ORDER: readonly BackendName[] = ['native', 'wasm', 'tensorflow', 'webgpu', 'cpu']
+/**
+ * How long one backend's measurement may run: 50× the best time so far (at least 10 s, which
+ * leaves a real GPU's first-step shader compilation room), else a minute. A backend still busy
+ * then is slower than the fastest by far and could not win.
+ */
+const deadlineAfter = (best: number) => (Number.isFinite(best) ? Math.max(10_000, 50 * best) : 60_000)
+
+/**
+ * Times the loaded backends (or reads their kept times), activates the fastest and fills each
+ * attempt's stepMs and, for the others, why they are not in use. Null when every step failed.
+ */
+async function chooseFastest(loaded: Loaded[], file: string | undefined): Promise<Omit<BackendInfo, 'attempts'> | null> {
+  const { key, fingerprint } = machineFingerprint(loaded)
+  let entry: TimingsEntry | undefined
+  let note: string | undefined
+  if (file) {
+    const kept = readTimings(file)
+    note = kept.note
+    const found = kept.entries[key]
+    if (found && loaded.every((l) => found.stepMs[l.name] !== undefined || found.failed?.[l.name] !== undefined)) entry = found
+    else if (!note && Object.keys(kept.entries).length > 0) {
+      note = 'the kept backend timings are for another setup (CPU, GPU adapter or driver, native build or versions changed), so the backends were measured again'
     }
   }
-  const why = attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')
-  throw new Error(`No TensorFlow.js backend could be loaded (${why}).`)
+  const cached = entry !== undefined
+  if (!entry) {
+    entry = { fingerprint, measuredAt: new Date().toISOString(), stepMs: {}, failed: {} }
+    let fastestSoFar = Infinity
+    for (const l of [...loaded].sort((a, b) => MEASURE_ORDER.indexOf(a.name) - MEASURE_ORDER.indexOf(b.name))) {
+      try {
+        await l.activate()
+        const step = await measureTrainingStep(deadlineAfter(fastestSoFar))
+        entry.stepMs[l.name] = step.ms
+        if (step.finished) fastestSoFar = Math.min(fastestSoFar, step.ms)
+        else (entry.unfinished ??= {})[l.name] = true
+      } catch (err) {
+        entry.failed![l.name] = firstLine(err instanceof Error ? err.message : String(err))
+      }
+    }
+    if (file) {
+      try {
+        keepTimings(file, key, entry)
+      } catch (err) {
+        note = [note, `the timings could not be kept in ${file} (${firstLine((err as Error).message)}), so the next start measures again`].filter(Boolean).join('; ')
+      }
+    }
+  }
+  const over = (name: BackendName) => `${entry.unfinished?.[name] ? 'over ' : ''}${ms(entry.stepMs[name]!)}`
+  const timed = loaded
+    .filter((l) => entry.stepMs[l.name] !== undefined)
+    .sort((a, b) => entry.stepMs[a.name]! - entry.stepMs[b.name]! || BACKEND_NAMES.indexOf(a.name) - BACKEND_NAMES.indexOf(b.name))
+  for (const l of loaded) {
+    const failed = entry.failed?.[l.name]
+    if (failed !== undefined) Object.assign(l.attempt, { ok: false, reason: `it loaded, but a small training step failed on it: ${failed}` })
+  }
+  const winner = timed[0]
+  if (!winner) return null
+  await winner.activate()
+  const best = entry.stepMs[winner.name]!
+  for (const l of timed) {
+    l.attempt.stepMs = entry.stepMs[l.name]
+    if (l !== winner) l.attempt.reason = `slower here: ${over(l.name)} per training step vs ${winner.name}'s ${ms(best)}`
+  }
+  const others = timed.slice(1).map((l) => `${l.name} ${over(l.name)}`).join(', ')
+  const when = cached ? ` (kept from ${entry.measuredAt.slice(0, 10)})` : ''
+  return {
+    name: winner.name,
+    device: winner.device,
+    forced: false,
+    choice: others ? `fastest measured${when}: ${winner.name} ${ms(best)} vs ${others} per training step` : `${winner.name}: the only backend whose training step ran (${ms(best)})`,
+    timing: { measuredAt: entry.measuredAt, cached, key, ...(file ? { file } : {}), ...(note ? { note } : {}) }
+  }
 }
 
 interface TryResult {

@@ -1,6 +1,6 @@
-export { Trainer, NonFiniteLossError, type StepMetrics, type TrainerState, type TrainerOptions } from './trainer'
+export { Trainer, NonFiniteLossError, type StepMetrics, type PendingStep, type TrainerState, type TrainerOptions } from './trainer'
 export { TrainerConfigSchema, resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config'
 export { Adam, ADAM_DEFAULTS, type AdamOptions, type AdamState, type NamedArray } from './adam'
 export { Ema, type EmaState } from './ema'
-export { warmupLr, clipFactor, globalNorm } from './clip'
+export { warmupLr, clipFactor, clipFactorTensor, globalNorm } from './clip'
 export { batchLabels, DEFAULT_LABEL_DROPOUT } from './labels'

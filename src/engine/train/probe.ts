@@ -27,6 +27,14 @@ function fit(xs: number[], ys: number[]): LinearFit {
   return { base: Math.max(0, y0 - perExample * x0), perExample }
 }
 
+/**
+ * The batches the run form's probe measures. Small enough to be quick (about a second for the
+ * tutorial ScoreNet), and both past the size where fixed per-step memory (kernel scratch, Adam
+ * and EMA state) still bends the curve: fitted from 16 and 64 the tutorial's per-example memory
+ * came out 20 % low and the predicted largest batch did not fit (bench/results/*-memory.md).
+ */
+export const PROBE_BATCHES = [32, 64]
+
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!
 
 /**
@@ -41,14 +49,18 @@ export async function probeTrainingSteps(make: () => Trainer, shape: number[], b
     const x = tf.randomNormal([b, ...shape])
     try {
       trainer.step(x) // warm-up: first-call kernel setup
+      await trainer.readPending()
       const profile = await tf.profile(() => {
         trainer.step(x)
       })
+      await trainer.readPending()
       peaks.push(profile.peakBytes)
       const ms: number[] = []
       for (let i = 0; i < repeats; i++) {
+        // A step with its read: the read is where an asynchronous backend's work is waited for.
         const t0 = performance.now()
         trainer.step(x)
+        await trainer.readPending()
         ms.push(performance.now() - t0)
       }
       times.push(median(ms))

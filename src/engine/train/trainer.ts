@@ -1,9 +1,15 @@
 // One training step of score matching (denoising by default; the objective is chosen by name,
-// loss/objectives.ts): loss and gradients (tf.variableGrads), a
-// NaN/Inf guard that throws before anything is updated, warm-up, global-norm clipping, Adam,
-// EMA. Class-conditional models get labels per batch, some dropped to ∅ (labels.ts, for
-// classifier-free guidance). Everything runs inside tf.tidy; only numbers leave a step. All randomness comes from
-// one seeded Rng, so the same seed gives the same losses and a checkpoint resumes exactly.
+// loss/objectives.ts): loss and gradients (tf.variableGrads), warm-up, global-norm clipping
+// (on the device), Adam, EMA. Class-conditional models get labels per batch, some dropped to ∅
+// (labels.ts, for classifier-free guidance). All randomness comes from one seeded Rng, so the same
+// seed gives the same losses and a checkpoint resumes exactly.
+//
+// A step only enqueues work: nothing is read back to the host inside it (a read stalls a GPU
+// backend until its queue drains, and a synchronous one is impossible on WebGPU in Node). Its
+// metrics stay on the device until readPending(), which reads every pending step in one batched
+// read and is where a NaN/Inf loss or gradient is found: that step is reported as
+// NonFiniteLossError, and the trainer refuses further steps and exportState() from then on (its
+// weights took the bad update), so a checkpoint never holds weights past a non-finite step.
 import { tf } from '../tf'
 import { Rng, type RngState } from '../rng'
 import type { Sde } from '../sde/types'
@@ -13,7 +19,7 @@ import { createSde } from '../sde'
 import { bucketMeans, checkObjective, getObjective, getWeighting, type Objective } from '../loss'
 import { Adam, assignArray, type AdamState, type NamedArray } from './adam'
 import { Ema, type EmaState } from './ema'
-import { clipFactor, globalNorm, warmupLr } from './clip'
+import { clipFactorTensor, globalNorm, warmupLr } from './clip'
 import { resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config'
 import { batchLabels, resolveLabelDropout } from './labels'
 
@@ -29,19 +35,41 @@ export interface StepMetrics {
   imagesPerSec: number
 }
 
-/** Thrown before the update when the loss or a gradient is NaN/Inf: the weights stay as they were. */
+/** A step that was enqueued and whose metrics are still on the device (see Trainer.readPending). */
+export interface PendingStep {
+  /** As StepMetrics.step. */
+  readonly step: number
+  readonly lr: number
+}
+
+/**
+ * Thrown by readPending (and by every later step/exportState) when a step's loss or gradient norm
+ * is NaN/Inf. `step` is the first bad one; `goodSteps` the finite steps read before it in the same
+ * read, so their metrics can still be logged.
+ */
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError'
   constructor(
     readonly step: number,
     readonly loss: number,
-    readonly gradNorm: number
+    readonly gradNorm: number,
+    readonly goodSteps: StepMetrics[] = []
   ) {
     super(
-      `Training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}. The update was not applied; ` +
+      `Training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}. The weights after it are not kept; ` +
         'resume from the last checkpoint with a lower learning rate, warm-up or gradient clipping.'
     )
   }
+}
+
+/** A step's metrics as device tensors until readPending (loss and gradNorm scalars, perSample and t [B]). */
+interface Deferred {
+  step: number
+  lr: number
+  batchSize: number
+  /** Host milliseconds spent enqueueing the step. */
+  enqueueMs: number
+  values: [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]
 }
 
 /** Everything a checkpoint holds (see checkpoint/checkpoint.ts for the file layout). */
@@ -76,6 +104,9 @@ export class Trainer {
   private readonly names: string[]
   private dataShape: number[] | undefined
   private steps = 0
+  private pending: Deferred[] = []
+  /** Set once a read finds a non-finite step: the weights are past it, so nothing may go on. */
+  private failure: NonFiniteLossError | null = null
 
   constructor(opts: TrainerOptions) {
     this.model = opts.model
@@ -95,11 +126,18 @@ export class Trainer {
     return this.steps
   }
 
+  /** Steps enqueued whose metrics have not been read yet. */
+  get pendingCount(): number {
+    return this.pending.length
+  }
+
   /**
-   * One optimisation step on a batch [B, ...] (the caller keeps ownership of `batch` and `labels`).
+   * Enqueues one optimisation step on a batch [B, ...] (the caller keeps ownership of `batch` and
+   * `labels`) and returns without reading anything back; its metrics come from readPending().
    * A class-conditional model needs `labels`, class ids [B] in [0, K); an unconditional one takes none.
    */
-  step(batch: tf.Tensor, labels?: ArrayLike<number> | tf.Tensor1D): StepMetrics {
+  step(batch: tf.Tensor, labels?: ArrayLike<number> | tf.Tensor1D): PendingStep {
+    if (this.failure) throw this.failure
     const start = performance.now()
     this.dataShape ??= batch.shape.slice(1)
     const lr = warmupLr(this.config.lr, this.config.warmup, this.steps)
@@ -111,11 +149,11 @@ export class Trainer {
       : (x: tf.Tensor, t: tf.Tensor1D) => this.model.score(x, t)
     const c = this.config
     const opts = { eps: c.lossEps, weighting: c.weighting, reduction: c.reduction, projections: c.projections, projectionCount: c.projectionCount }
-    // variableGrads runs the forward pass in its own tidy: per-sample losses and times are
-    // kept explicitly and disposed below.
+    // variableGrads runs the forward pass in its own tidy: per-sample losses and times are kept
+    // explicitly, and go with the loss and norm into the pending list.
     let kept: tf.Tensor[] = []
     try {
-      const { loss, gradNorm, perSample, t } = tf.tidy(() => {
+      const [loss, gradNorm] = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => {
           const r = this.objective.loss(scoreFn, this.sde, batch, this.rng, opts)
           kept = [tf.keep(r.perSample), tf.keep(r.t)]
@@ -123,28 +161,63 @@ export class Trainer {
         }, vars)
         const byName: Record<string, tf.Tensor> = {}
         this.names.forEach((n, i) => (byName[n] = grads[vars[i].name]))
-        const loss = value.dataSync()[0]
-        const gradNorm = globalNorm(Object.values(byName)).dataSync()[0]
-        if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteLossError(this.steps + 1, loss, gradNorm)
-        const c = clipFactor(gradNorm, this.config.gradClip)
-        if (c < 1) for (const n of this.names) byName[n] = tf.mul(byName[n], c)
+        const norm = globalNorm(Object.values(byName))
+        const factor = clipFactorTensor(norm, this.config.gradClip)
+        if (factor) for (const n of this.names) byName[n] = tf.mul(byName[n], factor)
         this.adam.apply(byName, lr)
         this.ema?.update()
-        return { loss, gradNorm, perSample: kept[0].dataSync(), t: kept[1].dataSync() }
+        return [value, norm]
       })
       this.steps += 1
-      const seconds = (performance.now() - start) / 1000
-      return {
-        step: this.steps,
-        loss,
-        bucketLoss: bucketMeans(perSample, t, this.sde.T),
-        gradNorm,
-        lr,
-        imagesPerSec: batch.shape[0] / Math.max(seconds, 1e-9)
-      }
+      this.pending.push({ step: this.steps, lr, batchSize: batch.shape[0]!, enqueueMs: performance.now() - start, values: [loss, gradNorm, kept[0]!, kept[1]!] })
+      kept = []
+      return { step: this.steps, lr }
     } finally {
       tf.dispose(kept)
     }
+  }
+
+  /**
+   * Reads the metrics of every pending step in one batched device read and frees their tensors.
+   * Throws NonFiniteLossError naming the first step whose loss or gradient norm is NaN/Inf (the
+   * finite steps before it ride along in the error). A step's imagesPerSec counts its enqueue
+   * time plus an equal share of the read's wait, which is where a GPU's work is really waited for.
+   */
+  async readPending(): Promise<StepMetrics[]> {
+    if (this.failure) throw this.failure
+    const items = this.pending
+    this.pending = []
+    if (items.length === 0) return []
+    const t0 = performance.now()
+    let flat: Float32Array
+    try {
+      const all = tf.tidy(() => tf.concat(items.flatMap((p) => p.values.map((v) => tf.reshape(v, [-1])))))
+      try {
+        flat = (await all.data()) as Float32Array
+      } finally {
+        all.dispose()
+      }
+    } finally {
+      for (const p of items) tf.dispose(p.values)
+    }
+    const waitMs = (performance.now() - t0) / items.length
+    const out: StepMetrics[] = []
+    let at = 0
+    for (const p of items) {
+      const n = p.batchSize
+      const loss = flat[at]!
+      const gradNorm = flat[at + 1]!
+      const perSample = flat.subarray(at + 2, at + 2 + n)
+      const t = flat.subarray(at + 2 + n, at + 2 + 2 * n)
+      at += 2 + 2 * n
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        this.failure = new NonFiniteLossError(p.step, loss, gradNorm, out)
+        throw this.failure
+      }
+      const seconds = (p.enqueueMs + waitMs) / 1000
+      out.push({ step: p.step, loss, bucketLoss: bucketMeans(perSample, t, this.sde.T), gradNorm, lr: p.lr, imagesPerSec: n / Math.max(seconds, 1e-9) })
+    }
+    return out
   }
 
   /** The weights to sample with: the EMA shadows when there is an EMA, else the live weights. */
@@ -171,7 +244,10 @@ export class Trainer {
     }
   }
 
+  /** Throws while steps are unread or after a non-finite one: a checkpoint must not hold weights past a bad step. */
   exportState(): TrainerState {
+    if (this.failure) throw this.failure
+    if (this.pending.length) throw new Error(`Trainer.exportState: ${this.pending.length} step(s) not read yet; await readPending() first, so a non-finite step is caught before its weights are saved`)
     if (!this.dataShape) throw new Error('Trainer.exportState: the data shape is unknown (pass dataShape or run a step first)')
     const params: Record<string, NamedArray> = {}
     for (const src of [this.model.params, this.model.buffers]) {
@@ -210,6 +286,10 @@ export class Trainer {
     this.adam.setState(state.optim)
     this.rng.setState(state.rng)
     this.steps = state.step
+    // Good weights again: unread steps belonged to the weights just replaced.
+    for (const p of this.pending) tf.dispose(p.values)
+    this.pending = []
+    this.failure = null
   }
 
   /** Rebuilds model, SDE and trainer from a saved state (e.g. loadCheckpoint's result). */
@@ -221,8 +301,10 @@ export class Trainer {
     return trainer
   }
 
-  /** Disposes the optimiser and EMA state (the model belongs to the caller). */
+  /** Disposes the optimiser and EMA state and unread metrics (the model belongs to the caller). */
   dispose(): void {
+    for (const p of this.pending) tf.dispose(p.values)
+    this.pending = []
     this.adam.dispose()
     this.ema?.dispose()
   }

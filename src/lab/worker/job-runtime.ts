@@ -3,6 +3,7 @@
 // report failure or cancellation, and free the model whatever happens.
 import { parseBackendName, selectBackend } from '../../engine/backend/select'
 import type { RunSummary } from '../../shared/contract'
+import { backendTimingsPath } from '../data-dir'
 import type { FromWorker, JobControl } from '../jobs/protocol'
 import { RunStore } from '../runs/store'
 import type { RunPaths } from '../runs/run-layout'
@@ -10,8 +11,9 @@ import type { LoadedModel } from './model-loader'
 
 export type Post = (msg: FromWorker) => void
 
-export async function selectJobBackend(spec: { backend?: string }, post: Post): Promise<void> {
-  const backend = await selectBackend({ force: parseBackendName(spec.backend) })
+/** The lab's backend choice in a job's worker: the same kept timings, so no second measurement. */
+export async function selectJobBackend(spec: { backend?: string; dataDir: string }, post: Post): Promise<void> {
+  const backend = await selectBackend({ force: parseBackendName(spec.backend), timingsFile: backendTimingsPath(spec.dataDir) })
   post({ type: 'backend', name: backend.name, device: backend.device })
 }
 

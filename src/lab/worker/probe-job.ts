@@ -5,14 +5,12 @@ import { usableMemoryBytes } from '../../engine/backend/memory-limit'
 import { createModel } from '../../engine/nets'
 import { createSde } from '../../engine/sde'
 import { Trainer } from '../../engine/train'
-import { probeTrainingSteps } from '../../engine/train/probe'
+import { PROBE_BATCHES, probeTrainingSteps } from '../../engine/train/probe'
 import type { FromWorker, ProbeJobSpec, ProbeResult } from '../jobs/protocol'
-
-/** Small enough to be quick (a second for the tutorial ScoreNet); 64 is large enough that per-example cost, not per-step overhead, sets the slope. */
-const PROBE_BATCHES = [16, 64]
+import { backendTimingsPath } from '../data-dir'
 
 export async function runProbeJob(spec: ProbeJobSpec, post: (msg: FromWorker) => void): Promise<void> {
-  const backend = await selectBackend({ force: parseBackendName(spec.backend) })
+  const backend = await selectBackend({ force: parseBackendName(spec.backend), timingsFile: backendTimingsPath(spec.dataDir) })
   const { config, shape } = spec
   const make = () => {
     const sde = createSde({ name: config.sde.name, ...config.sde.params })

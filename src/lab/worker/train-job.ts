@@ -11,18 +11,21 @@ import { Trainer, NonFiniteLossError } from '../../engine/train'
 import { loadCheckpoint, saveCheckpoint } from '../../engine/checkpoint/checkpoint'
 import { DEFAULT_LABEL_DROPOUT } from '../../shared/contract'
 import type { CheckpointInfo, MetricPoint } from '../../shared/contract'
-import type { TrainerState } from '../../engine/train/trainer'
+import type { StepMetrics, TrainerState } from '../../engine/train/trainer'
 import { DatasetStore } from '../datasets/store'
 import { appendMetrics, lossLookup, truncateMetricsAfter } from '../runs/metrics-log'
 import { checkpointFileName, dropCheckpoints, quarantineCheckpoint, reconcileCheckpoints, DAMAGED_DIR } from '../runs/checkpoint-folder'
 import type { FromWorker, JobControl, TrainJobSpec } from '../jobs/protocol'
 import { runPaths } from '../runs/run-layout'
+import { backendTimingsPath } from '../data-dir'
 import { openDataSource } from './data-source'
 import { retain } from './retention'
 import { previewPng } from './preview'
 import { writePreview } from '../runs/preview-files'
 
 const FLUSH_MS = 250
+/** Steps left unread at most: bounds the device memory their metrics hold when steps are fast. */
+const MAX_UNREAD_STEPS = 256
 
 export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) => void, control: JobControl): Promise<void> {
   const { dir: runDir, checkpoints: ckDir, metrics: metricsFile } = runPaths(spec.dataDir, spec.runId)
@@ -33,7 +36,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   const reconciled = reconcileCheckpoints(ckDir, lossLookup(metricsFile))
   for (const note of reconciled.notes) post({ type: 'log', level: 'warn', message: `Checkpoints: ${note}.` })
 
-  const backend = await selectBackend({ force: parseBackendName(spec.backend) })
+  const backend = await selectBackend({ force: parseBackendName(spec.backend), timingsFile: backendTimingsPath(spec.dataDir) })
   post({ type: 'backend', name: backend.name, device: backend.device })
 
   const data = await openDataSource(config, new DatasetStore(spec.dataDir))
@@ -113,16 +116,39 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     post({ type: 'done', outcome, step, trainMs: ms, result: { kind: 'train', outcome, step, trainMs: ms } })
   }
 
-  const flush = () => {
+  // Steps only enqueue work (trainer.ts): their metrics are read here, all in one device read
+  // per flush, with the wall time each step was enqueued at.
+  const wallTimes = new Map<number, number>()
+  const addPoints = (ms: StepMetrics[]) => {
+    for (const m of ms) {
+      smoothed.add(m.loss)
+      pending.push({
+        step: m.step,
+        wallTime: wallTimes.get(m.step) ?? Date.now(),
+        loss: m.loss,
+        gradNorm: m.gradNorm,
+        lr: m.lr,
+        imagesPerSec: m.imagesPerSec,
+        buckets: m.bucketLoss.map((v) => (Number.isFinite(v) ? v : null))
+      })
+      wallTimes.delete(m.step)
+    }
+  }
+  const write = () => {
     if (pending.length === 0) return
     appendMetrics(metricsFile, pending) // stored before it is shown
     post({ type: 'metrics', points: pending, trainMs: elapsedTrain() })
     pending = []
+  }
+  /** Reads the unread steps (throwing NonFiniteLossError at a bad one) and writes their points. */
+  const flush = async () => {
     lastFlush = performance.now()
+    addPoints(await trainer.readPending())
+    write()
   }
 
   const checkpoint = async () => {
-    flush()
+    await flush() // a non-finite step throws here, before its weights could be saved
     const step = trainer.stepCount
     const file = checkpointFileName(step)
     await saveCheckpoint(path.join(ckDir, file), trainer.exportState())
@@ -136,7 +162,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
   try {
     while (trainer.stepCount < config.steps) {
       if (control.cancelRequested()) {
-        flush()
+        await flush()
         done('cancelled')
         return
       }
@@ -145,8 +171,8 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
         done('stopped')
         return
       }
-      const wasPaused = await pauseIfAsked(control, post, () => {
-        flush()
+      const wasPaused = await pauseIfAsked(control, post, async () => {
+        await flush()
         trainMs += performance.now() - sessionStart
       })
       if (wasPaused) {
@@ -154,25 +180,14 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
         continue
       }
       const { x: batch, labels } = config.conditional ? data.labelledBatch(trainer.stepCount) : { x: data.batch(trainer.stepCount), labels: undefined }
-      let m
       try {
-        m = trainer.step(batch, labels)
+        wallTimes.set(trainer.step(batch, labels).step, Date.now())
       } finally {
         batch.dispose()
       }
-      smoothed.add(m.loss)
-      pending.push({
-        step: m.step,
-        wallTime: Date.now(),
-        loss: m.loss,
-        gradNorm: m.gradNorm,
-        lr: m.lr,
-        imagesPerSec: m.imagesPerSec,
-        buckets: m.bucketLoss.map((v) => (Number.isFinite(v) ? v : null))
-      })
-      const now = performance.now()
-      if (now - lastFlush >= FLUSH_MS) {
-        flush()
+      if (performance.now() - lastFlush >= FLUSH_MS || trainer.pendingCount >= MAX_UNREAD_STEPS) {
+        await flush()
+        const now = performance.now()
         const done = trainer.stepCount - startStep
         const rate = done / ((now - t0) / 1000)
         const left = config.steps - trainer.stepCount
@@ -183,6 +198,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
       }
       if (trainer.stepCount % config.checkpointEvery === 0) await checkpoint()
       if (config.previewEvery > 0 && trainer.stepCount % config.previewEvery === 0) {
+        await flush() // no preview from weights past a non-finite step
         const png = await previewPng(trainer.model, trainer.sde, data.shape, config.centered, trainer.stepCount)
         // Kept on disk (the latest, and a capped history for the strip under it).
         writePreview(runDir, trainer.stepCount, png)
@@ -199,18 +215,34 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     post({ type: 'progress', fraction: trainer.stepCount / config.steps, etaSeconds: 0, rate: null, unit: 'steps/s' })
     done('finished')
   } catch (err) {
-    flush()
+    let step = trainer.stepCount
+    if (err instanceof NonFiniteLossError) {
+      // The finite steps read before the bad one are logged; the run stands at the last of them.
+      addPoints(err.goodSteps)
+      step = err.step - 1
+    } else {
+      // The steps before a failure still get their points, unless reading them fails too.
+      try {
+        addPoints(await trainer.readPending())
+      } catch (readErr) {
+        if (readErr instanceof NonFiniteLossError) {
+          addPoints(readErr.goodSteps)
+          step = readErr.step - 1
+        }
+      }
+    }
+    write()
     const message = err instanceof NonFiniteLossError ? `${err.message} The last good checkpoint is kept.` : (err as Error).message
-    post({ type: 'failed', error: message, step: trainer.stepCount, trainMs: elapsedTrain() })
+    post({ type: 'failed', error: message, step, trainMs: elapsedTrain() })
   } finally {
     trainer.dispose()
     trainer.model.dispose()
   }
 }
 
-async function pauseIfAsked(control: JobControl, post: (m: FromWorker) => void, onPause: () => void): Promise<boolean> {
+async function pauseIfAsked(control: JobControl, post: (m: FromWorker) => void, onPause: () => Promise<void>): Promise<boolean> {
   if (!control.isPaused()) return false
-  onPause()
+  await onPause()
   post({ type: 'state', state: 'paused' })
   await control.gate()
   post({ type: 'state', state: 'running' })

@@ -8,6 +8,8 @@ export const useSystemStore = defineStore('system', () => {
   const doctor = ref<DoctorReport | null>(null)
   const error = ref<string | null>(null)
   const loading = ref(false)
+  /** What "Measure again" did, in words. */
+  const remeasured = ref<string | null>(null)
 
   async function load(): Promise<void> {
     loading.value = true
@@ -29,7 +31,15 @@ export const useSystemStore = defineStore('system', () => {
     }
   }
 
-  return { info, doctor, error, loading, load, runDoctor }
+  async function remeasure(): Promise<void> {
+    try {
+      remeasured.value = (await lab.system.remeasureBackends()).message
+    } catch (err) {
+      error.value = errorMessage(err)
+    }
+  }
+
+  return { info, doctor, error, loading, remeasured, load, runDoctor, remeasure }
 })
 
 if (import.meta.hot) import.meta.hot.accept(acceptHMRUpdate(useSystemStore, import.meta.hot))
