@@ -52,7 +52,7 @@ const SPLIT_CASES = [
 const CHILD = WEBGPU_CHILD_PRELUDE + `
 import { groupNorm, groupNormSwish, GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL } from './src/engine/ops/group-norm.ts'
 import { useWebgpuKernels, webgpuKernelsActive } from './src/engine/backend/webgpu/kernels.ts'
-import { OWN_SHADER_PREFIX } from './src/engine/backend/webgpu/group-norm.ts'
+import { OWN_SHADER_PREFIX } from './src/engine/backend/webgpu/types.ts'
 
 const NORM_CASES = ${JSON.stringify(NORM_CASES)}
 const CONCAT_CASES = ${JSON.stringify(CONCAT_CASES)}

@@ -5,7 +5,7 @@
 // offset allows (the ScoreNet's channel concats do). Other dtypes, and more inputs than a shader
 // can bind, go to the stock kernels.
 import { tf } from '../../tf'
-import { OWN_SHADER_PREFIX, type GpuProgram, type WebgpuBackendLike } from './group-norm'
+import { OWN_SHADER_PREFIX, type GpuProgram, type WebgpuBackendLike } from './types'
 import type { KernelArgs, OwnKernel, StockKernel, TensorInfo } from './types'
 
 const WG = 64

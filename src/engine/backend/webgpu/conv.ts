@@ -17,15 +17,7 @@ import {
   convGemmSource, convVectors, GEMM_UNIFORMS, GEOMETRY_FIELDS, gemmRows, phaseCount, reductionLength, SPLIT_REDUCE_SOURCE,
   TILE_K, TILE_M, TILE_N, type ConvGeometry, type ConvKind, type ConvVectors
 } from './conv-wgsl'
-import type { KernelArgs, OwnKernel, StockKernel, TensorInfo } from './types'
-
-type Uniform = { type: 'int32'; data: number[] }
-
-interface WebgpuBackendLike {
-  runWebGPUProgram(program: object, inputs: TensorInfo[], dtype: 'float32', uniforms?: Uniform[]): TensorInfo
-  disposeData(dataId: object): boolean
-  device: { limits: { maxComputeWorkgroupsPerDimension: number } }
-}
+import { OWN_SHADER_PREFIX, type KernelArgs, type OwnKernel, type StockKernel, type TensorInfo, type Uniform, type WebgpuBackendLike } from './types'
 
 /** How many times each of our conv programs ran (cases handed to the stock kernels not counted), and how many of those split K. */
 export const convKernelRuns: Record<ConvKind | 'splitK', number> = { conv2d: 0, backpropInput: 0, backpropFilter: 0, splitK: 0 }
@@ -79,7 +71,7 @@ class ConvGemmProgram {
     this.dispatchLayout = flatLayout(outputShape.length)
     this.dispatch = dispatch
     // Geometry is uniform; only the kernel, the vec4 layout and the split shape the WGSL.
-    this.shaderKey = `scoreLabConv_${kind}_${v.a}_${v.b}_${v.out}_${split}`
+    this.shaderKey = `${OWN_SHADER_PREFIX}Conv_${kind}_${v.a}_${v.b}_${v.out}_${split}`
   }
 
   getUserCode(): string {
@@ -105,7 +97,7 @@ class SplitSumProgram {
     this.outputComponent = component
     this.dispatchLayout = flatLayout(outputShape.length)
     this.dispatch = [Math.ceil(tf.util.sizeFromShape(outputShape) / component / 64), 1, 1]
-    this.shaderKey = `scoreLabConvSplitSum_${component}`
+    this.shaderKey = `${OWN_SHADER_PREFIX}ConvSplitSum_${component}`
   }
 
   getUserCode(): string {

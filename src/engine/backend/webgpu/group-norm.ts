@@ -17,45 +17,7 @@
 // Every program binds only the inputs its WGSL reads: tfjs builds the pipeline with layout 'auto',
 // where an unused binding fails validation and takes the whole queued command buffer with it.
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../../ops/group-norm'
-import type { KernelArgs, OwnKernel, TensorInfo } from './types'
-
-/**
- * What tfjs-webgpu's runWebGPUProgram reads from a program (webgpu_program.ts). Declared here so
- * that this module needs neither tfjs-webgpu at load time nor @webgpu/types.
- */
-export interface GpuProgram {
-  outputShape: number[]
-  /** Everything baked into getUserCode(); tfjs appends the ranks, dtypes and variable names. */
-  shaderKey: string
-  dispatchLayout: { x: number[] }
-  dispatch: [number, number, number]
-  workgroupSize: [number, number, number]
-  /** Inputs, bound in this order as `var<storage, read> name : array<f32 | vec4<f32>>`. */
-  variableNames: string[]
-  variableComponents?: number[]
-  outputComponent?: number
-  /** Extra fields of the `uniforms` struct, e.g. 'eps : f32,'. */
-  uniforms?: string
-  /** Adds `uniforms.size`: the output's element count (÷ outputComponent). */
-  size?: boolean
-  getUserCode: () => string
-}
-
-export interface Uniform {
-  type: 'int32' | 'float32'
-  data: number[]
-}
-
-/** The parts of tfjs-webgpu's WebGPUBackend these kernels use. */
-export interface WebgpuBackendLike {
-  runWebGPUProgram(program: GpuProgram, inputs: TensorInfo[], dtype: 'float32', uniforms?: Uniform[], output?: TensorInfo): TensorInfo
-  makeTensorInfo(shape: number[], dtype: 'float32'): TensorInfo
-  disposeData(dataId: object, force?: boolean): boolean
-  device: { limits: { maxStorageBuffersPerShaderStage: number } }
-}
-
-/** Prefix of the shaderKey of every program these kernels and concat.ts dispatch (tests check that ours ran). */
-export const OWN_SHADER_PREFIX = 'ScoreLab'
+import { OWN_SHADER_PREFIX, type GpuProgram, type KernelArgs, type OwnKernel, type TensorInfo, type Uniform, type WebgpuBackendLike } from './types'
 
 /** Threads of the reduction workgroups (WebGPU's guaranteed maximum, and a power of two for the tree). */
 const RED_WG = 256
