@@ -61,7 +61,7 @@ export function checkpointHandlers(runs: RunStore, jobs: JobManager, locks: RunL
               const shadow = trainer.samplingParams()
               for (const [n, p] of trainer.model.params) p.assign(shadow.get(n)!)
             }
-            bytes = encodeTorchSafetensors(trainer.model as TorchCompatibleModel, { step: String(ck.step) })
+            bytes = await encodeTorchSafetensors(trainer.model as TorchCompatibleModel, { step: String(ck.step) })
           } finally {
             trainer.dispose()
             trainer.model.dispose()

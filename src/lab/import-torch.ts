@@ -51,7 +51,7 @@ export async function importTorchRun(runs: RunStore, file: string, dataset: stri
   try {
     const ckFile = checkpointFileName(0)
     const target = path.join(runs.checkpointsDir(run.id), ckFile)
-    await saveCheckpoint(target, trainer.exportState())
+    await saveCheckpoint(target, trainer)
     writeManifest(runs.checkpointsDir(run.id), [{ file: ckFile, step: 0, loss: null, time: Date.now(), bytes: fs.statSync(target).size, best: false, hasEma: false }])
     return runs.update(run.id, { status: 'stopped', notes: `Imported from PyTorch weights ${file}` })
   } catch (err) {

@@ -65,7 +65,13 @@ export function createScoreFieldService(runs: RunStore) {
         points[2 * k + 1] = extent - (2 * extent * (i + 0.5)) / n
       }
     }
-    const model = tf.tidy(() => scoreFn(tf.tensor2d(points, [n * n, 2]), tf.fill([n * n], t) as tf.Tensor1D).dataSync() as Float32Array)
+    const scores = tf.tidy(() => scoreFn(tf.tensor2d(points, [n * n, 2]), tf.fill([n * n], t) as tf.Tensor1D))
+    let model: Float32Array
+    try {
+      model = (await scores.data()) as Float32Array // async: the service's backend may be WebGPU, which cannot read synchronously in Node
+    } finally {
+      scores.dispose()
+    }
     const toy = createToy(run.config.dataset)
     const truth = isAnalytic(toy) ? Array.from(toy.score(points, sde, t)) : null
     return {

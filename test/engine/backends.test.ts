@@ -22,7 +22,7 @@ async function trainLosses(sdeName: string, steps: number) {
   for (const b of batches.slice(0, steps)) tr.step(b)
   const losses = (await tr.readPending()).map((m) => m.loss) // one read for all steps
   // Resume from an in-memory checkpoint and compare the next step bit for bit.
-  const resumed = Trainer.fromState(decodeCheckpoint(encodeCheckpoint(tr.exportState())))
+  const resumed = Trainer.fromState(decodeCheckpoint(encodeCheckpoint(await tr.exportState())))
   const next = (await stepAndRead(tr, batches[steps]!)).loss
   const again = (await stepAndRead(resumed, batches[steps]!)).loss
   for (const t of [tr, resumed]) {

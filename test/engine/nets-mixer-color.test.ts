@@ -75,8 +75,8 @@ describe('mixer (time-conditional MLP-Mixer)', () => {
     expect(() => make('mixer', [30, 30, 1])).toThrow(/not divisible into 4×4 patches/)
   })
 
-  it('exports in PyTorch layouts', () => {
-    const sd = exportTorchStateDict(make<Mixer>('mixer', [28, 28, 1]))
+  it('exports in PyTorch layouts', async () => {
+    const sd = await exportTorchStateDict(make<Mixer>('mixer', [28, 28, 1]))
     expect(sd['stem.weight']!.shape).toEqual([64, 1, 4, 4]) // Conv2d [out, in, kh, kw]
     expect(sd['head.weight']!.shape).toEqual([64, 1, 4, 4]) // ConvTranspose2d [in, out, kh, kw]
     expect(sd['blocks.0.token_mix.0.weight']!.shape).toEqual([512, 49]) // Linear [out, in]

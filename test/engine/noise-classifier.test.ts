@@ -80,7 +80,7 @@ describe('NoiseClassifier', () => {
     expect(Array.from(sc.get('conv0.weight')!)).not.toEqual(Array.from(sa.get('conv0.weight')!))
     expect(a.stepsPerSecond).toBeGreaterThan(0)
 
-    const bytes = encodeNoiseClassifier(a.classifier, { dataset: 'synthetic', steps: 3, seed: 5, accuracyByTime: [{ t: 0.05, accuracy: 0.5 }] })
+    const bytes = await encodeNoiseClassifier(a.classifier, { dataset: 'synthetic', steps: 3, seed: 5, accuracyByTime: [{ t: 0.05, accuracy: 0.5 }] })
     const { classifier: loaded, meta } = decodeNoiseClassifier(bytes, 'test.safetensors')
     expect(meta).toEqual({ dataset: 'synthetic', steps: 3, seed: 5, accuracyByTime: [{ t: 0.05, accuracy: 0.5 }] })
     expect(loaded.config).toEqual(a.classifier.config)
@@ -94,10 +94,10 @@ describe('NoiseClassifier', () => {
     tf.dispose([la, lb])
     expect(() => decodeNoiseClassifier(bytes.slice(0, 10), 'cut.safetensors')).toThrow(/cut\.safetensors/)
 
-    const acc = accuracyByTime(a.classifier, images, labels, [0.05, 1], { seed: 1, batchSize: 40 })
+    const acc = await accuracyByTime(a.classifier, images, labels, [0.05, 1], { seed: 1, batchSize: 40 })
     expect(acc).toHaveLength(2)
     for (const v of acc) expect(v >= 0 && v <= 1).toBe(true)
-    expect(accuracyByTime(a.classifier, images, labels, [0.05, 1], { seed: 1, batchSize: 40 })).toEqual(acc) // same seed, same noise
+    expect(await accuracyByTime(a.classifier, images, labels, [0.05, 1], { seed: 1, batchSize: 40 })).toEqual(acc) // same seed, same noise
     for (const r of [a, b, c]) r.classifier.dispose()
     loaded.dispose()
     expect(tf.memory().numTensors).toBe(before)
@@ -204,7 +204,7 @@ describe.skipIf(!HAVE_FASHION)('NoiseClassifier on real FashionMNIST (vesde_tuto
     const net = { channels: [16, 32, 64, 64], embedDim: 64, groups: 8 }
     const { classifier, seconds, stepsPerSecond, finalLoss } = await trainNoiseClassifier({ images: train.images, labels: train.labels, sde, steps: STEPS, batchSize: 32, lr: 3e-3, seed: 0, net })
     const times = [0.05, 0.5, 1]
-    const [small, mid, buried] = accuracyByTime(classifier, test.images, test.labels, times, { seed: 1 })
+    const [small, mid, buried] = await accuracyByTime(classifier, test.images, test.labels, times, { seed: 1 })
     console.log(
       `[noise-classifier] ${backend}: ${classifier.numParams()} params, ${STEPS} steps × 32 in ${seconds.toFixed(1)} s (${stepsPerSecond.toFixed(1)} steps/s), ` +
         `final loss ${finalLoss.toFixed(3)}; test accuracy t=0.05 ${(100 * small).toFixed(1)} %, t=0.5 ${(100 * mid).toFixed(1)} %, t=1 ${(100 * buried).toFixed(1)} %`

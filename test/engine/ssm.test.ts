@@ -238,7 +238,7 @@ describe('objectives in the trainer', () => {
     expect(tf.memory().numTensors).toBe(before)
     expect(Number.isFinite(m.loss) && Number.isFinite(m.gradNorm)).toBe(true)
     expect(m.bucketLoss.filter(Number.isFinite).length).toBeGreaterThan(5)
-    expect(trainer.exportState().train).toMatchObject({ objective: 'ssm', projections: 'gaussian', projectionCount: 2 })
+    expect((await trainer.exportState()).train).toMatchObject({ objective: 'ssm', projections: 'gaussian', projectionCount: 2 })
     tf.dispose(x)
     trainer.dispose()
     model.dispose()

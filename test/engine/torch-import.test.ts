@@ -33,11 +33,11 @@ const same = (a: SafeTensor, b: SafeTensor) => {
 }
 
 describe('PyTorch state_dict import/export', () => {
-  it('imports the tutorial state_dict and exports it back bit for bit (layouts are exact inverses)', () => {
+  it('imports the tutorial state_dict and exports it back bit for bit (layouts are exact inverses)', async () => {
     const m = fresh()
     const sd = torchSd()
     loadTorchStateDict(m, sd)
-    const out = exportTorchStateDict(m)
+    const out = await exportTorchStateDict(m)
     expect(Object.keys(out)).toEqual(Object.keys(sd)) // the tutorial's state_dict order
     for (const name of Object.keys(sd)) same(out[name]!, sd[name]!)
     // tfjs layouts after import, e.g. ConvTranspose2d [256,128,3,3] → [3,3,128,256]
@@ -63,12 +63,12 @@ describe('PyTorch state_dict import/export', () => {
     expect(at('embed.1.weight', [3, 250])).toBe(torchAt('embed.1.weight', [250, 3])) // [in,out] ← [out,in]
   })
 
-  it("accepts DataParallel's module. prefix, and can write it", () => {
+  it("accepts DataParallel's module. prefix, and can write it", async () => {
     const sd = torchSd()
     const prefixed = Object.fromEntries(Object.entries(sd).map(([k, v]) => [`module.${k}`, v]))
     const m = fresh()
     loadTorchStateDict(m, prefixed)
-    const out = exportTorchStateDict(m, { modulePrefix: true })
+    const out = await exportTorchStateDict(m, { modulePrefix: true })
     expect(Object.keys(out)).toEqual(Object.keys(prefixed))
     expect(() => stripModulePrefix({ ...sd, 'module.conv1.weight': sd['conv1.weight']! }, 'mixed.safetensors')).toThrow(/mixed\.safetensors: some keys have DataParallel's "module\." prefix/)
   })
@@ -118,9 +118,9 @@ describe('PyTorch state_dict import/export', () => {
     expect(() => importTorchScoreNet(notScoreNet, { sde, source: 'other.safetensors' })).toThrow(/other\.safetensors: not a tutorial ScoreNet state_dict \(no "conv1\.weight"\)/)
   })
 
-  it('exported bytes re-import into an identical network (our checkpoints are readable as PyTorch state_dicts)', () => {
+  it('exported bytes re-import into an identical network (our checkpoints are readable as PyTorch state_dicts)', async () => {
     const a = fresh(3)
-    const bytes = encodeTorchSafetensors(a, { note: 'test' })
+    const bytes = await encodeTorchSafetensors(a, { note: 'test' })
     const meta = decodeSafetensors(bytes).metadata
     expect(meta.format).toBe('pt')
     expect(JSON.parse(meta.config!).channels).toEqual([32, 64, 128, 256])

@@ -36,7 +36,7 @@ async function run(trainer: Trainer, steps: number, n = 16, dataSeed = 2) {
 }
 
 describe('optimiser pieces', () => {
-  it('Adam matches the PyTorch update (first step moves each weight by lr·sign(g))', () => {
+  it('Adam matches the PyTorch update (first step moves each weight by lr·sign(g))', async () => {
     const p = tf.variable(tf.tensor1d([1, -2]))
     const adam = new Adam(new Map([['p', p]]))
     const g = tf.tensor1d([2, -0.5])
@@ -44,7 +44,7 @@ describe('optimiser pieces', () => {
     const v = p.dataSync()
     expect(v[0]).toBeCloseTo(0.99, 6)
     expect(v[1]).toBeCloseTo(-1.99, 6)
-    expect(adam.getState().step).toBe(1)
+    expect((await adam.getState()).step).toBe(1)
     tf.dispose([p, g])
     adam.dispose()
   })
@@ -135,7 +135,7 @@ describe('Trainer', () => {
     }
     expect(lazy.pendingCount).toBe(6)
     expect(handles.map((h) => h.step)).toEqual([1, 2, 3, 4, 5, 6])
-    expect(() => lazy.exportState()).toThrow(/6 step\(s\) not read yet/) // no checkpoint before the read
+    await expect(lazy.exportState()).rejects.toThrow(/6 step\(s\) not read yet/) // no checkpoint before the read
     const once = await lazy.readPending()
     expect(tf.memory().numTensors).toBe(stepsBefore) // the read freed the steps' metric tensors
     expect(lazy.pendingCount).toBe(0)
@@ -144,6 +144,14 @@ describe('Trainer', () => {
     expect(once.map((m) => m.lr)).toEqual(handles.map((h) => h.lr))
     // Clipping (on the device) did engage: the factor is below 1 on these gradients.
     expect(once.some((m) => m.gradNorm > 0.5)).toBe(true)
+    // exportState reads asynchronously: a step enqueued before it settles would tear the state.
+    const exporting = lazy.exportState()
+    const extra = batchOf(16, rng2)
+    lazy.step(extra)
+    extra.dispose()
+    await expect(exporting).rejects.toThrow(/a step ran while the state was being read/)
+    await lazy.readPending()
+    expect((await lazy.exportState()).step).toBe(7)
     for (const t of [eager, lazy]) {
       t.dispose()
       t.model.dispose()
@@ -192,7 +200,7 @@ describe('Trainer', () => {
     // The weights are past the bad update: no further step, read or export.
     expect(() => tr.step(batchOf(16, rng))).toThrow(/diverged at step 4/)
     await expect(tr.readPending()).rejects.toThrow(NonFiniteLossError)
-    expect(() => tr.exportState()).toThrow(NonFiniteLossError)
+    await expect(tr.exportState()).rejects.toThrow(NonFiniteLossError)
     tr.dispose()
     tr.model.dispose()
   })

@@ -3,7 +3,7 @@
 import type { tf } from '../../src/engine/tf'
 import type { StepMetrics, Trainer } from '../../src/engine/train'
 
-export async function stepAndRead(trainer: Trainer, batch: tf.Tensor, labels?: ArrayLike<number> | tf.Tensor1D): Promise<StepMetrics> {
+export async function stepAndRead(trainer: Trainer, batch: tf.Tensor, labels?: ArrayLike<number>): Promise<StepMetrics> {
   trainer.step(batch, labels)
   const read = await trainer.readPending()
   return read.at(-1)!

@@ -64,7 +64,7 @@ describe('importing PyTorch tutorial weights', () => {
     const net = createModel('scorenet', { shape: [28, 28, 1], sde, seed: 3, options: { classes: 10 } })
     const dir = tempDir()
     const file = path.join(dir, 'conditional.safetensors')
-    fs.writeFileSync(file, encodeTorchSafetensors(net as never))
+    fs.writeFileSync(file, await encodeTorchSafetensors(net as never))
     const want = Array.from((net.params.get(LABEL_EMBED) as { dataSync(): Float32Array }).dataSync())
     net.dispose()
     const env = await call('runs.importTorch', { path: file, dataset: 'fashion-mnist', name: 'conditional import' })
@@ -79,7 +79,7 @@ describe('importing PyTorch tutorial weights', () => {
     trainer.dispose()
     // MNIST also has ten classes; a 3-class net is refused for it.
     const three = createModel('scorenet', { shape: [28, 28, 1], sde, seed: 3, options: { classes: 3 } })
-    fs.writeFileSync(path.join(dir, 'three.safetensors'), encodeTorchSafetensors(three as never))
+    fs.writeFileSync(path.join(dir, 'three.safetensors'), await encodeTorchSafetensors(three as never))
     three.dispose()
     expect(await call('runs.importTorch', { path: path.join(dir, 'three.safetensors'), dataset: 'mnist' })).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/class-conditional with 3 classes, but mnist has 10/) } })
     await call('runs.delete', { runId: run.id })

@@ -36,48 +36,48 @@ describe('FeatureNet', () => {
   it.each([
     [[28, 28, 1]],
     [[32, 32, 3]]
-  ] as [[number, number, number]][])('embeds %j images into 128 features and 10 class probabilities', (shape) => {
+  ] as [[number, number, number]][])('embeds %j images into 128 features and 10 class probabilities', async (shape) => {
     const net = new FeatureNet({ shape })
-    const { features: f, probs } = embed(net, randomImages(5, shape, 1), { batchSize: 2 })
+    const { features: f, probs } = await embed(net, randomImages(5, shape, 1), { batchSize: 2 })
     expect(f.length).toBe(5 * 128)
     expect(probs.length).toBe(5 * 10)
     for (let i = 0; i < 5; i++) expect(probs.subarray(i * 10, i * 10 + 10).reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5)
     expect(f.every((v) => v >= 0 && Number.isFinite(v))).toBe(true) // post-ReLU
-    expect(() => embed(net, randomImages(1, shape[2] === 1 ? [32, 32, 3] : [28, 28, 1], 1))).toThrow(/takes/)
+    await expect(embed(net, randomImages(1, shape[2] === 1 ? [32, 32, 3] : [28, 28, 1], 1))).rejects.toThrow(/takes/)
     net.dispose()
   })
 
-  it('is seeded: the same seed gives the same features, another seed others', () => {
+  it('is seeded: the same seed gives the same features, another seed others', async () => {
     const x = randomImages(3, [28, 28, 1], 2)
     const [a, b, c] = [0, 0, 1].map((seed) => new FeatureNet({ shape: [28, 28, 1], seed }))
-    expect(features(b, x)).toEqual(features(a, x))
-    expect(features(c, x)).not.toEqual(features(a, x))
+    expect(await features(b, x)).toEqual(await features(a, x))
+    expect(await features(c, x)).not.toEqual(await features(a, x))
     ;[a, b, c].forEach((n) => n.dispose())
   })
 
-  it('reads unit floats, centred floats and bytes as the same image, clipping overshoot', () => {
+  it('reads unit floats, centred floats and bytes as the same image, clipping overshoot', async () => {
     const net = new FeatureNet({ shape: [28, 28, 1] })
     const bytes = Uint8Array.from({ length: 2 * 784 }, (_, i) => (i * 37) % 256)
     const unit = Float32Array.from(bytes, (v) => v / 255)
-    const ref = features(net, { data: bytes, shape: [2, 28, 28, 1] })
+    const ref = await features(net, { data: bytes, shape: [2, 28, 28, 1] })
     const close = (f: Float32Array) => f.every((v, i) => Math.abs(v - ref[i]) < 1e-4 * (1 + Math.abs(ref[i])))
-    expect(close(features(net, { data: unit, shape: [2, 28, 28, 1], range: 'unit' }))).toBe(true)
-    expect(close(features(net, { data: unit.map((v) => 2 * v - 1), shape: [2, 28, 28, 1], range: 'centered' }))).toBe(true)
+    expect(close(await features(net, { data: unit, shape: [2, 28, 28, 1], range: 'unit' }))).toBe(true)
+    expect(close(await features(net, { data: unit.map((v) => 2 * v - 1), shape: [2, 28, 28, 1], range: 'centered' }))).toBe(true)
     const over = unit.map((v) => (v === 1 ? 1.3 : v === 0 ? -0.2 : v))
-    expect(close(features(net, { data: over, shape: [2, 28, 28, 1] }))).toBe(true)
-    expect(() => features(net, { data: unit, shape: [3, 28, 28, 1] })).toThrow(/values for shape/)
+    expect(close(await features(net, { data: over, shape: [2, 28, 28, 1] }))).toBe(true)
+    await expect(features(net, { data: unit, shape: [3, 28, 28, 1] })).rejects.toThrow(/values for shape/)
     net.dispose()
   })
 
-  it('round-trips through safetensors with its metadata', () => {
+  it('round-trips through safetensors with its metadata', async () => {
     const net = new FeatureNet({ shape: [32, 32, 3], seed: 5 })
-    const bytes = encodeFeatureNet(net, { dataset: 'cifar10', steps: 10, seed: 5, testAccuracy: 0.125, trainSeconds: 1.5 })
+    const bytes = await encodeFeatureNet(net, { dataset: 'cifar10', steps: 10, seed: 5, testAccuracy: 0.125, trainSeconds: 1.5 })
     const { net: back, meta } = decodeFeatureNet(bytes, 'x.safetensors')
     expect(meta).toEqual({ dataset: 'cifar10', steps: 10, seed: 5, testAccuracy: 0.125, trainSeconds: 1.5 })
     expect(back.config).toEqual(net.config)
     const x = randomImages(2, [32, 32, 3], 3)
-    expect(features(back, x)).toEqual(features(net, x))
-    expect(decodeFeatureNet(encodeFeatureNet(net)).meta).toEqual({})
+    expect(await features(back, x)).toEqual(await features(net, x))
+    expect(decodeFeatureNet(await encodeFeatureNet(net)).meta).toEqual({})
     back.dispose()
     net.dispose()
   })
@@ -90,11 +90,11 @@ describe('FeatureNet', () => {
   it('leaves the tensor count flat around features(), predictProbs() and training (grey and colour)', async () => {
     const net = new FeatureNet({ shape: [28, 28, 1] })
     const x = randomImages(7, [28, 28, 1], 4)
-    features(net, x, { batchSize: 3 }) // warm-up (backends may cache on first use)
+    await features(net, x, { batchSize: 3 }) // warm-up (backends may cache on first use)
     const before = tf.memory().numTensors
-    features(net, x, { batchSize: 3 })
-    predictProbs(net, x)
-    accuracy(net, x, new Uint8Array(7))
+    await features(net, x, { batchSize: 3 })
+    await predictProbs(net, x)
+    await accuracy(net, x, new Uint8Array(7))
     expect(tf.memory().numTensors).toBe(before)
     const { images, labels } = quadrants(32, 1)
     const { net: trained } = await trainFeatureNet(images, labels, { steps: 2, batchSize: 8 })
@@ -114,7 +114,7 @@ describe('FeatureNet', () => {
     expect(steps).toBe(40)
     expect(seen).toHaveLength(40)
     expect(finalLoss).toBeLessThan(0.5 * seen[0])
-    expect(accuracy(net, test.images, test.labels)).toBeGreaterThan(0.9)
+    expect(await accuracy(net, test.images, test.labels)).toBeGreaterThan(0.9)
     net.dispose()
   })
 
@@ -126,5 +126,15 @@ describe('FeatureNet', () => {
     await expect(run).rejects.toThrow('stop')
     expect(tf.memory().numTensors).toBe(before)
     await expect(trainFeatureNet(images, Uint8Array.from(labels, () => 12), { steps: 1, batchSize: 8 })).rejects.toThrow(/label 12 of image 0 is outside 0..9/)
+  })
+
+  it('stops at a non-finite loss, naming the step, and frees everything', async () => {
+    const { images, labels } = quadrants(8, 5)
+    const before = tf.memory().numTensors
+    const seen: number[] = []
+    // An infinite lr: step 1's loss is finite but its update ruins the weights, so step 2's is not.
+    await expect(trainFeatureNet(images, labels, { steps: 5, batchSize: 4, lr: Infinity, onProgress: (p) => seen.push(p.step) })).rejects.toThrow(/the loss is NaN at step 2/)
+    expect(seen).toEqual([1])
+    expect(tf.memory().numTensors).toBe(before)
   })
 })

@@ -69,13 +69,13 @@ describe('FidInception', () => {
     expect(ours.map((t) => [t.name, t.shape])).toEqual(torch)
   })
 
-  it('gives PyTorch’s pool3 features (no resize: 2 images of 139×160 in one batch, 1 of 75×75)', () => {
+  it('gives PyTorch’s pool3 features (no resize: 2 images of 139×160 in one batch, 1 of 75×75)', async () => {
     const before = tf.memory().numTensors
     const net = FidInception.fromSafetensors(bytes, SOURCE)
     expect(net.metadata).toEqual({ format: 'pt' })
     for (const ref of expected.features) {
       const t0 = performance.now()
-      const f = net.features(formulaImage(ref.image, ref.shape), { resize: false, batchSize: 2 })
+      const f = await net.features(formulaImage(ref.image, ref.shape), { resize: false, batchSize: 2 })
       const ms = performance.now() - t0
       expect(f.length).toBe(ref.shape[0] * FID_INCEPTION_DIM)
       const err = maxAbsDiff(f, ref.values.flat())
@@ -93,12 +93,12 @@ describe('FidInception', () => {
     const three: ImageArray = { data: new Float32Array(3 * one.data.length), shape: [3, 75, 75, 3], range: 'unit' }
     for (let i = 0; i < 3; i++) three.data.set(one.data, i * one.data.length)
     const progress: number[] = []
-    const f3 = net.features(three, { resize: false, batchSize: 2, onProgress: (p) => progress.push(p) })
+    const f3 = await net.features(three, { resize: false, batchSize: 2, onProgress: (p) => progress.push(p) })
     expect(progress).toEqual([2 / 3, 1])
     for (let i = 0; i < 3; i++) expect(maxAbsDiff(f3.subarray(i * FID_INCEPTION_DIM, (i + 1) * FID_INCEPTION_DIM), ref.values[0])).toBeLessThan(2e-5 * ref.max_abs)
     net.dispose()
     expect(tf.memory().numTensors).toBe(before)
-    expect(() => net.features(formulaImage('x', [1, 75, 75, 3]), { resize: false })).toThrow(/after dispose/)
+    await expect(net.features(formulaImage('x', [1, 75, 75, 3]), { resize: false })).rejects.toThrow(/after dispose/)
   })
 
   it('prepares images as pytorch-fid: 299×299 bilinear (align_corners=False, no antialias), then 2x − 1', () => {
@@ -166,7 +166,7 @@ describe('FidInception', () => {
     expect(tf.memory().numTensors).toBe(before)
   })
 
-  it('takes half-precision weights (features within F16 rounding of the F32 ones)', () => {
+  it('takes half-precision weights (features within F16 rounding of the F32 ones)', async () => {
     const half: Record<string, SafeTensor> = {}
     const f32 = new Float32Array(1)
     const u32 = new Uint32Array(f32.buffer)
@@ -189,7 +189,7 @@ describe('FidInception', () => {
     }
     const ref = expected.features.find((f) => f.image === 'image75')!
     const net = FidInception.fromSafetensors(encodeSafetensors(half), SOURCE)
-    const f = net.features(formulaImage(ref.image, ref.shape), { resize: false })
+    const f = await net.features(formulaImage(ref.image, ref.shape), { resize: false })
     net.dispose()
     // F16 keeps 11 significant bits (relative rounding ≤ 2^-11 ≈ 5e-4 per weight).
     const err = maxAbsDiff(f, ref.values.flat())
@@ -197,13 +197,13 @@ describe('FidInception', () => {
     expect(err).toBeLessThan(1e-2 * ref.max_abs)
   })
 
-  it('refuses inputs it cannot take', () => {
+  it('refuses inputs it cannot take', async () => {
     const net = FidInception.fromSafetensors(bytes, SOURCE)
     try {
-      expect(() => net.features(formulaImage('small', [1, 74, 80, 3]), { resize: false })).toThrow(/at least 75×75 .* got 74×80/)
-      expect(() => net.features(formulaImage('rgba', [1, 8, 8, 4]))).toThrow(/1 \(gray\) or 3 \(RGB\) channels, got 4/)
-      expect(() => net.features(formulaImage('rgb', [1, 8, 8, 3]), { batchSize: 0 })).toThrow(/batchSize/)
-      expect(net.features({ data: new Float32Array(0), shape: [0, 32, 32, 3] })).toEqual(new Float32Array(0))
+      await expect(net.features(formulaImage('small', [1, 74, 80, 3]), { resize: false })).rejects.toThrow(/at least 75×75 .* got 74×80/)
+      await expect(net.features(formulaImage('rgba', [1, 8, 8, 4]))).rejects.toThrow(/1 \(gray\) or 3 \(RGB\) channels, got 4/)
+      await expect(net.features(formulaImage('rgb', [1, 8, 8, 3]), { batchSize: 0 })).rejects.toThrow(/batchSize/)
+      expect(await net.features({ data: new Float32Array(0), shape: [0, 32, 32, 3] })).toEqual(new Float32Array(0))
     } finally {
       net.dispose()
     }

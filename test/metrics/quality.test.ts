@@ -65,7 +65,7 @@ describe.skipIf(!HAVE_FASHION)('quality report on FashionMNIST', () => {
     const fit = { data: train.images.data.subarray(0, 12_000 * 784), shape: [12_000, 28, 28, 1] as [number, number, number, number] }
     const t0 = performance.now()
     ;({ net } = await trainFeatureNet(fit, train.labels.subarray(0, 12_000), { steps: TRAIN_STEPS, seed: 0 }))
-    const acc = accuracy(net, pickImages(test.images, Array.from({ length: 2000 }, (_, i) => i)), test.labels.subarray(0, 2000))
+    const acc = await accuracy(net, pickImages(test.images, Array.from({ length: 2000 }, (_, i) => i)), test.labels.subarray(0, 2000))
     console.log(`[metrics/quality] feature net: ${TRAIN_STEPS} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s, test accuracy ${(100 * acc).toFixed(1)} %`)
     expect(acc).toBeGreaterThan(0.7)
     heldTrain = pickImages(train.images, Array.from({ length: 8000 }, (_, i) => 12_000 + i))
@@ -75,10 +75,10 @@ describe.skipIf(!HAVE_FASHION)('quality report on FashionMNIST', () => {
     for (const r of reports) console.log(`[metrics/quality] N=${N}: fd ${r.fd.toFixed(2)} floor ${r.fdFloor.toFixed(2)} ceiling ${r.fdCeiling.toFixed(1)} kid ${r.kid.mean.toFixed(3)}±${r.kid.std.toFixed(3)} P ${r.precision.toFixed(3)} R ${r.recall.toFixed(3)}`)
   })
 
-  it('scores the test set against itself as identical', () => {
-    const f = features(net, pickImages(test.images, Array.from({ length: N }, (_, i) => i)))
+  it('scores the test set against itself as identical', async () => {
+    const f = await features(net, pickImages(test.images, Array.from({ length: N }, (_, i) => i)))
     expect(frechetDistanceOf(f, f, net.featureDim)).toBeLessThan(1e-6)
-    expect(precisionRecall(f, f, net.featureDim)).toEqual({ precision: 1, recall: 1, k: 3 })
+    expect(await precisionRecall(f, f, net.featureDim)).toEqual({ precision: 1, recall: 1, k: 3 })
   })
 
   it('scores N training images against N test images at the real-data floor, far below the noise ceiling', () => {
@@ -96,10 +96,11 @@ describe.skipIf(!HAVE_FASHION)('quality report on FashionMNIST', () => {
     }
   })
 
-  it('FD grows with every level of added noise', () => {
-    const ref = features(net, pickImages(test.images, Array.from({ length: N }, (_, i) => 5000 + i)))
+  it('FD grows with every level of added noise', async () => {
+    const ref = await features(net, pickImages(test.images, Array.from({ length: N }, (_, i) => 5000 + i)))
     const base = pickImages(heldTrain, Array.from({ length: N }, (_, i) => i))
-    const fds = [0, 0.1, 0.2, 0.3, 0.4].map((std, i) => frechetDistanceOf(features(net, std === 0 ? base : addNoise(base, std, i)), ref, net.featureDim))
+    const fds: number[] = []
+    for (const [i, std] of [0, 0.1, 0.2, 0.3, 0.4].entries()) fds.push(frechetDistanceOf(await features(net, std === 0 ? base : addNoise(base, std, i)), ref, net.featureDim))
     console.log(`[metrics/quality] FD at noise std 0, 0.1, 0.2, 0.3, 0.4: ${fds.map((v) => v.toFixed(2)).join(', ')}`)
     for (let i = 1; i < fds.length; i++) expect(fds[i]).toBeGreaterThan(fds[i - 1])
   })

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       }
     })
     const t0 = performance.now()
-    const acc = accuracy(net, test.images, test.labels)
+    const acc = await accuracy(net, test.images, test.labels)
     const accSeconds = (performance.now() - t0) / 1000
     console.log(`${name}: ${steps} steps × ${TRAIN_FEATURE_NET_DEFAULTS.batchSize} in ${seconds.toFixed(1)} s, final loss ${finalLoss.toFixed(3)}, test accuracy ${(100 * acc).toFixed(2)} % (10k test images embedded in ${accSeconds.toFixed(1)} s); ${net.numParams()} parameters`)
     const trainFloat = loadIdxSplit(dir, 'train', { limit: 20000 })
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     if (saveDir) {
       mkdirSync(saveDir, { recursive: true })
       const file = join(saveDir, `${name}-feature-net.safetensors`)
-      writeFileSync(file, encodeFeatureNet(net, { dataset: name === 'fashion' ? 'fashion-mnist' : 'mnist', steps, seed: 0, testAccuracy: acc, trainSeconds: seconds }))
+      writeFileSync(file, await encodeFeatureNet(net, { dataset: name === 'fashion' ? 'fashion-mnist' : 'mnist', steps, seed: 0, testAccuracy: acc, trainSeconds: seconds }))
       console.log(`  saved ${file}`)
     }
     net.dispose()

@@ -16,7 +16,7 @@ import type { TorchCompatibleModel } from '../../src/engine/nets/types'
 import { createSde } from '../../src/engine/sde'
 import { dsmLoss } from '../../src/engine/loss'
 import { Rng } from '../../src/engine/rng'
-import { Adam, clipFactor, Ema, globalNorm, Trainer, warmupLr, type TrainerConfigInput } from '../../src/engine/train'
+import { Adam, clipFactor, Ema, globalNorm, Trainer, warmupLr, type TrainerConfigInput, type TrainerState } from '../../src/engine/train'
 import { saveCheckpoint } from '../../src/engine/checkpoint/checkpoint'
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src/engine/io/safetensors'
 import { buildRecipe } from '../../src/lab/torch-export/recipe'
@@ -66,7 +66,7 @@ function relErr(a: Float32Array, ref: Float32Array): number {
 
 const f32 = (t: SafeTensor) => t.data as Float32Array
 
-function writePackage(dir: string, trainerState: ReturnType<Trainer['exportState']>) {
+function writePackage(dir: string, trainerState: TrainerState) {
   for (const f of fs.readdirSync(torchPackageSources())) fs.copyFileSync(path.join(torchPackageSources(), f), path.join(dir, f))
   const run = { id: 'parity', name: 'parity', config: { dataset: 'fashion-mnist' } as TrainConfig } as RunSummary
   fs.writeFileSync(path.join(dir, 'recipe.json'), JSON.stringify(buildRecipe({ run, packageRun: run, state: trainerState, startTrainMs: 0, startCheckpoint: 'start.safetensors' })))
@@ -91,7 +91,7 @@ describe.skipIf(!torch.python)(`exported PyTorch package against the engine${tor
         x.dispose()
       }
       await trainer.readPending() // exportState refuses unread steps
-      const state = trainer.exportState()
+      const state = await trainer.exportState()
       await saveCheckpoint(path.join(dir, 'start.safetensors'), state)
       writePackage(dir, state)
 
@@ -157,12 +157,12 @@ describe.skipIf(!torch.python)(`exported PyTorch package against the engine${tor
       adam.apply(clipped, warmupLr(cfg.lr, cfg.warmup, step))
       ema?.update()
       const after = { ...Object.fromEntries(names.map((n) => [n, model.params.get(n)!.dataSync() as Float32Array])) } as Record<string, Float32Array>
-      const st = adam.getState()
+      const st = await adam.getState()
       for (const n of names) {
         after[`optim.m.${n}`] = st.m[n]!.data
         after[`optim.v.${n}`] = st.v[n]!.data
       }
-      if (ema) for (const [n, a] of Object.entries(ema.getState().shadow)) after[`ema.${n}`] = a.data
+      if (ema) for (const [n, a] of Object.entries((await ema.getState()).shadow)) after[`ema.${n}`] = a.data
       const tu = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(io, 'torch_update.safetensors'))))
       expect(Object.keys(tu.tensors).sort()).toEqual(Object.keys(after).sort())
       let worstUpdate = 0

@@ -1,13 +1,15 @@
 // The parity check a backend's own kernels must pass before select.ts uses them: one small
 // training step through the same ops the nets call (conv stride 2, fused GroupNorm+swish,
-// concat, transposed conv; value and every gradient), once with the backend's stock kernels and
-// once with ours. Shared by the native kernels (on wasm) and the WebGPU kernels (on webgpu), so a
-// miscompiled addon or a shader a driver gets wrong falls back instead of training on wrong numbers.
+// concat, transposed conv; value and every gradient; an Adam and an EMA update), once with the
+// backend's stock kernels and once with ours. Shared by the native kernels (on wasm) and the WebGPU
+// kernels (on webgpu), so a miscompiled addon or a shader a driver gets wrong falls back instead
+// of training on wrong numbers.
 import { tf } from '../tf'
 import { groupNormSwish } from '../ops/group-norm'
+import { adamUpdate, emaUpdate } from '../ops/optimizer-update'
 import { useNativeKernels } from './native-kernels'
 
-/** A small conv/GroupNorm/concat forward and backward on the active backend. */
+/** A small conv/GroupNorm/concat forward and backward, and an optimiser step, on the active backend. */
 async function probe(): Promise<Float32Array[]> {
   const outs = tf.tidy(() => {
     const seeded = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed)
@@ -23,7 +25,9 @@ async function probe(): Promise<Float32Array[]> {
       return tf.sum(tf.mul(u, xi))
     }
     const { value, grads } = tf.valueAndGrads(f as never)([x, w1, bias, gamma, beta, wt])
-    return [value, ...grads]
+    // The optimiser's step on w1 (fused Adam and EMA kernels where the backend has them).
+    const [p1, m1, v1] = adamUpdate(w1, seeded(w1.shape, 7), tf.square(seeded(w1.shape, 8)), grads[1]!, { beta1: 0.9, beta2: 0.999, eps: 1e-8, stepSize: 0.01, bc2Sqrt: 0.1 })
+    return [value, ...grads, p1, m1, v1, emaUpdate(seeded(w1.shape, 9), p1, { oneMinusDecay: 0.1 })]
   })
   // data(), not dataSync(): a synchronous read is not possible on WebGPU in Node.
   try {

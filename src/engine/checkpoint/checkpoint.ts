@@ -145,7 +145,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Trai
 
 /** Saves a trainer (or a state) atomically to `file`. */
 export async function saveCheckpoint(file: string, source: Trainer | TrainerState): Promise<void> {
-  const state = 'exportState' in source ? source.exportState() : source
+  const state = 'exportState' in source ? await source.exportState() : source
   await writeFileAtomic(file, encodeCheckpoint(state))
 }
 

@@ -2,7 +2,7 @@
 // F32 tensors under their names; in the string metadata the format tag, the architecture (JSON),
 // the SDE it was trained for (JSON of Sde.toConfig(): its embedding learned that schedule, so
 // loading rebuilds the same SDE) and what it was trained on. Bytes in and out (as feature-net-io.ts).
-import { assignArray } from '../train/adam'
+import { assignArray, readArrays } from '../train/adam'
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../io/safetensors'
 import { createSde } from '../sde'
 import { NoiseClassifier, type NoiseClassifierConfig } from './noise-classifier'
@@ -22,11 +22,11 @@ export interface NoiseClassifierMeta {
   accuracyByTime?: { t: number; accuracy: number }[]
 }
 
-export function encodeNoiseClassifier(classifier: NoiseClassifier, meta: NoiseClassifierMeta = {}): Uint8Array {
+/** Async: the weights are read back with data() (a synchronous read is impossible on WebGPU in Node). */
+export async function encodeNoiseClassifier(classifier: NoiseClassifier, meta: NoiseClassifierMeta = {}): Promise<Uint8Array> {
   const tensors: Record<string, SafeTensor> = {}
-  for (const map of [classifier.params, classifier.buffers]) {
-    for (const [name, v] of map) tensors[name] = { dtype: 'F32', shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() }
-  }
+  const arrays = await readArrays([...classifier.params, ...classifier.buffers])
+  for (const [name, a] of Object.entries(arrays)) tensors[name] = { dtype: 'F32', shape: a.shape, data: a.data }
   const metadata: Record<string, string> = {
     format: NOISE_CLASSIFIER_FORMAT,
     version: NOISE_CLASSIFIER_VERSION,

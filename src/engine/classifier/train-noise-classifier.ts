@@ -11,7 +11,7 @@
 import { tf } from '../tf'
 import type { Sde } from '../sde/types'
 import { Rng } from '../rng'
-import { Adam, assignArray, type NamedArray } from '../train/adam'
+import { Adam, assignArray, readArrays } from '../train/adam'
 import { bucketOf, DEFAULT_BUCKETS } from '../loss/buckets'
 import { mixSeed, seededRandom, shuffledIndices } from '../data/shuffle'
 import { imageCount, toNetInput, type ImageArray, type PixelRange } from '../metrics/image-array'
@@ -175,14 +175,14 @@ class TrainingLoop {
     let lastYield = started
     for (let step = this.done + 1; step <= steps; step++) {
       if (this.opts.signal?.aborted) {
-        this.checkpoint() // a cancel keeps every finished step
+        await this.checkpoint() // a cancel keeps every finished step
         this.opts.signal.throwIfAborted()
       }
-      const { loss, hits } = this.trainOneStep(step)
+      const { loss, hits } = await this.trainOneStep(step)
       const seconds = (performance.now() - started) / 1000
       this.opts.onProgress?.({ step, steps, loss, batchAccuracy: hits.reduce((a, v) => a + v, 0) / hits.length, seconds })
       if (step % (this.opts.logEvery ?? NOISE_CLASSIFIER_LOG_EVERY) === 0 || step === steps) this.log(step)
-      if (this.opts.checkpointEvery && step % this.opts.checkpointEvery === 0 && step < steps) this.checkpoint()
+      if (this.opts.checkpointEvery && step % this.opts.checkpointEvery === 0 && step < steps) await this.checkpoint()
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await new Promise((resolve) => setTimeout(resolve, 0))
         lastYield = performance.now()
@@ -204,12 +204,12 @@ class TrainingLoop {
   }
 
   /** Draws batch `step`, takes its Adam step and adds it to the log window; the batch loss and per-sample hits. */
-  private trainOneStep(step: number): { loss: number; hits: Int32Array } {
+  private async trainOneStep(step: number): Promise<{ loss: number; hits: Int32Array }> {
     const { steps, lr } = this.s
     this.drawBatch()
     perturb(this.opts.sde, this.x0, this.times, this.noise, this.xt)
     const stepLr = lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)))
-    const { loss, hits } = trainStep(this.classifier, this.adam, this.xt, this.times, this.yBuf, stepLr, step)
+    const { loss, hits } = await trainStep(this.classifier, this.adam, this.xt, this.times, this.yBuf, stepLr, step)
     this.done = step
     this.addToWindow(loss, hits)
     return { loss, hits }
@@ -257,31 +257,28 @@ class TrainingLoop {
   }
 
   /** Hands the state after the last finished step to onCheckpoint (once per step; none before the first). */
-  private checkpoint(): void {
+  private async checkpoint(): Promise<void> {
     if (!this.opts.onCheckpoint || this.done === this.lastSaved) return
-    this.opts.onCheckpoint(this.capture())
+    this.opts.onCheckpoint(await this.capture())
     this.lastSaved = this.done
   }
 
-  private capture(): NoiseClassifierTrainingState {
-    const tensors: Record<string, NamedArray> = {}
-    for (const map of [this.classifier.params, this.classifier.buffers]) {
-      for (const [name, v] of map) tensors[name] = { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() }
-    }
+  /** The loop awaits this, so no step runs during the read (async: no synchronous read on WebGPU in Node). */
+  private async capture(): Promise<NoiseClassifierTrainingState> {
     const w = this.window
-    return {
+    const host = {
       step: this.done,
       seconds: this.secondsBefore + (performance.now() - this.started) / 1000,
       settings: { ...this.s },
       config: this.classifier.config,
       sde: this.opts.sde.toConfig(),
-      tensors,
-      optim: this.adam.getState(),
       noise: this.noise.getState(),
       order: { epoch: this.epoch, cursor: this.cursor },
       window: { ...w, bucketCorrect: [...w.bucketCorrect], bucketCount: [...w.bucketCount] },
       tail: { losses: this.losses.slice(-this.tail), accs: this.accs.slice(-this.tail) }
     }
+    const [tensors, optim] = await Promise.all([readArrays([...this.classifier.params, ...this.classifier.buffers]), this.adam.getState()])
+    return { ...host, tensors, optim }
   }
 
   private restore(state: NoiseClassifierTrainingState): void {
@@ -309,33 +306,47 @@ class TrainingLoop {
   }
 }
 
-/** One Adam step on the perturbed batch; returns the batch loss and which samples its logits got right (1) or wrong (0). */
-function trainStep(classifier: NoiseClassifier, adam: Adam, xt: Float32Array, times: Float32Array, yBuf: Int32Array, lr: number, step: number): { loss: number; hits: Int32Array } {
+/**
+ * One Adam step on the perturbed batch; returns the batch loss and which samples its logits got
+ * right (1) or wrong (0). Loss and hits come back in one asynchronous read (a synchronous read is
+ * impossible on WebGPU in Node) while the gradients wait on the device: Adam applies them only
+ * once the loss is known to be finite.
+ */
+async function trainStep(classifier: NoiseClassifier, adam: Adam, xt: Float32Array, times: Float32Array, yBuf: Int32Array, lr: number, step: number): Promise<{ loss: number; hits: Int32Array }> {
   const B = yBuf.length
   const names = [...classifier.params.keys()]
   const vars = names.map((k) => classifier.params.get(k)!)
-  let hits: tf.Tensor | null = null
+  const { grads, read } = tf.tidy(() => {
+    const x = tf.tensor4d(xt, [B, ...classifier.config.shape])
+    const t = tf.tensor1d(times)
+    const y = tf.tensor1d(yBuf, 'int32')
+    const oneHot = tf.oneHot(y, classifier.config.classes)
+    let hits: tf.Tensor | null = null
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = classifier.logits(x, t)
+      hits = tf.keep(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))
+      return tf.mean(tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar
+    }, vars)
+    const kept = hits as tf.Tensor | null
+    const read = tf.concat([tf.reshape(value, [1]), kept ?? tf.zeros([B])]) // [loss, hits…]
+    kept?.dispose()
+    return { grads, read }
+  })
   try {
-    const loss = tf.tidy(() => {
-      const x = tf.tensor4d(xt, [B, ...classifier.config.shape])
-      const t = tf.tensor1d(times)
-      const y = tf.tensor1d(yBuf, 'int32')
-      const oneHot = tf.oneHot(y, classifier.config.classes)
-      const { value, grads } = tf.variableGrads(() => {
-        const logits = classifier.logits(x, t)
-        hits = tf.keep(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32'))
-        return tf.mean(tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar
-      }, vars)
-      const byName: Record<string, tf.Tensor> = {}
-      names.forEach((k, j) => (byName[k] = grads[vars[j].name]))
-      const loss = value.dataSync()[0]
-      if (!Number.isFinite(loss)) throw new Error(`trainNoiseClassifier: the loss is ${loss} at step ${step}; lower lr`)
-      adam.apply(byName, lr)
-      return loss
-    })
-    return { loss, hits: Int32Array.from((hits as tf.Tensor | null)?.dataSync() ?? new Int32Array(B)) }
+    let flat: Float32Array
+    try {
+      flat = (await read.data()) as Float32Array
+    } finally {
+      read.dispose()
+    }
+    const loss = flat[0]!
+    if (!Number.isFinite(loss)) throw new Error(`trainNoiseClassifier: the loss is ${loss} at step ${step}; lower lr`)
+    const byName: Record<string, tf.Tensor> = {}
+    names.forEach((k, j) => (byName[k] = grads[vars[j]!.name]!))
+    adam.apply(byName, lr)
+    return { loss, hits: Int32Array.from(flat.subarray(1, 1 + B)) }
   } finally {
-    tf.dispose(hits ?? [])
+    tf.dispose(grads)
   }
 }
 
@@ -353,7 +364,7 @@ export interface AccuracyByTimeOptions {
  * classifier's own SDE (one accuracy per time, in order). Under VE at t = T the image is buried
  * in noise, so it should be near chance. No tensor outlives the call.
  */
-export function accuracyByTime(classifier: NoiseClassifier, images: ImageArray, labels: ArrayLike<number>, times: number[], opts: AccuracyByTimeOptions = {}): number[] {
+export async function accuracyByTime(classifier: NoiseClassifier, images: ImageArray, labels: ArrayLike<number>, times: number[], opts: AccuracyByTimeOptions = {}): Promise<number[]> {
   const { sde, config } = classifier
   const n = imageCount(images, 'accuracyByTime')
   const [, h, w, c] = images.shape
@@ -368,17 +379,17 @@ export function accuracyByTime(classifier: NoiseClassifier, images: ImageArray, 
     const count = Math.min(batchSize, n - start)
     const x0 = readImages(images, start, count, config.range)
     const xt = new Float32Array(count * per)
-    times.forEach((t, k) => {
+    for (const [k, t] of times.entries()) {
       // Re-seeded per batch, not per time: every t perturbs an image with the same z.
       perturb(sde, x0, new Float32Array(count).fill(t), new Rng(mixSeed(seed, start)), xt)
       const predicted = tf.tidy(() => tf.argMax(classifier.logits(tf.tensor4d(xt, [count, h, w, c]), tf.fill([count], t) as tf.Tensor1D), 1))
       try {
-        const p = predicted.dataSync()
-        for (let b = 0; b < count; b++) if (p[b] === labels[start + b]) correct[k]++
+        const p = await predicted.data() // async: no synchronous read on WebGPU in Node
+        for (let b = 0; b < count; b++) if (p[b] === labels[start + b]) correct[k]!++
       } finally {
         predicted.dispose()
       }
-    })
+    }
   }
   return correct.map((k) => (n === 0 ? NaN : k / n))
 }

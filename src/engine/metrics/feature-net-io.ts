@@ -20,9 +20,12 @@ export interface FeatureNetMeta {
   trainSeconds?: number
 }
 
-export function encodeFeatureNet(net: FeatureNet, meta: FeatureNetMeta = {}): Uint8Array {
+export async function encodeFeatureNet(net: FeatureNet, meta: FeatureNetMeta = {}): Promise<Uint8Array> {
   const tensors: Record<string, SafeTensor> = {}
-  for (const [name, v] of net.params) tensors[name] = { dtype: 'F32', shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() }
+  // Asynchronous reads, all in flight at once: a synchronous one is impossible on WebGPU in Node.
+  const entries = [...net.params]
+  const values = await Promise.all(entries.map(([, v]) => v.data()))
+  entries.forEach(([name, v], i) => (tensors[name] = { dtype: 'F32', shape: [...v.shape], data: (values[i] as Float32Array).slice() }))
   const metadata: Record<string, string> = { format: FEATURE_NET_FORMAT, version: FEATURE_NET_VERSION, config: JSON.stringify(net.config) }
   if (meta.dataset !== undefined) metadata.dataset = meta.dataset
   for (const key of ['steps', 'seed', 'testAccuracy', 'trainSeconds'] as const) {

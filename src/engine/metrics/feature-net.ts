@@ -181,7 +181,7 @@ export async function trainFeatureNet(images: ImageArray, labels: ArrayLike<numb
         yBuf[b] = labels[i]
       }
       const stepLr = lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / steps)))
-      const { loss, correct } = trainStep(net, adam, xBuf, yBuf, stepLr, step)
+      const { loss, correct } = await trainStep(net, adam, xBuf, yBuf, stepLr, step)
       losses.push(loss)
       opts.onProgress?.({ step, steps, loss, batchAccuracy: correct / batchSize, seconds: (performance.now() - started) / 1000 })
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
@@ -199,32 +199,46 @@ export async function trainFeatureNet(images: ImageArray, labels: ArrayLike<numb
   return { net, steps, seed, seconds: (performance.now() - started) / 1000, finalLoss: tail.reduce((a, v) => a + v, 0) / tail.length }
 }
 
-/** One Adam step on the batch in (xBuf, yBuf); returns the batch loss and how many it got right. */
-function trainStep(net: FeatureNet, adam: Adam, xBuf: Float32Array, yBuf: Int32Array, lr: number, step: number): { loss: number; correct: number } {
+/**
+ * One Adam step on the batch in (xBuf, yBuf); returns the batch loss and how many it got right.
+ * Both come back in one asynchronous read (a synchronous read is impossible on WebGPU in Node)
+ * while the gradients wait on the device: Adam applies them only once the loss is known finite.
+ */
+async function trainStep(net: FeatureNet, adam: Adam, xBuf: Float32Array, yBuf: Int32Array, lr: number, step: number): Promise<{ loss: number; correct: number }> {
   const [h, w, c] = net.config.shape
   const names = [...net.params.keys()]
   const vars = names.map((k) => net.params.get(k)!)
-  let correct: tf.Tensor | null = null
+  const { grads, read } = tf.tidy(() => {
+    const x = tf.tensor4d(xBuf, [yBuf.length, h, w, c])
+    const y = tf.tensor1d(yBuf, 'int32')
+    const oneHot = tf.oneHot(y, net.config.classes)
+    let correct: tf.Tensor | null = null
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = net.forward(x)
+      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')))
+      return tf.mean(tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar
+    }, vars)
+    const kept = correct as tf.Tensor | null
+    // [loss, correct]: a count ≤ batchSize is exact in float32.
+    const read = tf.stack([value, kept ?? tf.scalar(0)])
+    kept?.dispose()
+    return { grads, read }
+  })
   try {
-    const loss = tf.tidy(() => {
-      const x = tf.tensor4d(xBuf, [yBuf.length, h, w, c])
-      const y = tf.tensor1d(yBuf, 'int32')
-      const oneHot = tf.oneHot(y, net.config.classes)
-      const { value, grads } = tf.variableGrads(() => {
-        const { logits } = net.forward(x)
-        correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')))
-        return tf.mean(tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar
-      }, vars)
-      const byName: Record<string, tf.Tensor> = {}
-      names.forEach((k, j) => (byName[k] = grads[vars[j].name]))
-      const loss = value.dataSync()[0]
-      if (!Number.isFinite(loss)) throw new Error(`trainFeatureNet: the loss is ${loss} at step ${step}; lower lr`)
-      adam.apply(byName, lr)
-      return loss
-    })
-    return { loss, correct: (correct as tf.Tensor | null)?.dataSync()[0] ?? 0 }
+    let flat: Float32Array
+    try {
+      flat = (await read.data()) as Float32Array
+    } finally {
+      read.dispose()
+    }
+    const loss = flat[0]
+    if (!Number.isFinite(loss)) throw new Error(`trainFeatureNet: the loss is ${loss} at step ${step}; lower lr`)
+    const byName: Record<string, tf.Tensor> = {}
+    names.forEach((k, j) => (byName[k] = grads[vars[j].name]))
+    adam.apply(byName, lr)
+    return { loss, correct: flat[1] }
   } finally {
-    tf.dispose(correct ?? [])
+    tf.dispose(grads)
   }
 }
 
@@ -247,7 +261,7 @@ export interface Embedding {
 }
 
 /** Features and class probabilities of every image, in one pass. No tensor outlives the call. */
-export function embed(net: FeatureNet, images: ImageArray, opts: EmbedOptions = {}): Embedding {
+export async function embed(net: FeatureNet, images: ImageArray, opts: EmbedOptions = {}): Promise<Embedding> {
   const n = imageCount(images, 'embed')
   const [, h, w, c] = images.shape
   const [eh, ew, ec] = net.config.shape
@@ -263,9 +277,11 @@ export function embed(net: FeatureNet, images: ImageArray, opts: EmbedOptions = 
       const out = net.forward(tf.tensor4d(x, [count, h, w, c]))
       return [out.features, tf.softmax(out.logits)]
     })
+    // Asynchronous reads: a synchronous one is impossible on WebGPU in Node.
     try {
-      features.set(f.dataSync() as Float32Array, start * featureDim)
-      probs.set(p.dataSync() as Float32Array, start * classes)
+      const [fv, pv] = await Promise.all([f.data(), p.data()])
+      features.set(fv as Float32Array, start * featureDim)
+      probs.set(pv as Float32Array, start * classes)
     } finally {
       tf.dispose([f, p])
     }
@@ -274,13 +290,13 @@ export function embed(net: FeatureNet, images: ImageArray, opts: EmbedOptions = 
 }
 
 /** n × featureDim penultimate activations (row-major). */
-export function features(net: FeatureNet, images: ImageArray, opts: EmbedOptions = {}): Float32Array {
-  return embed(net, images, opts).features
+export async function features(net: FeatureNet, images: ImageArray, opts: EmbedOptions = {}): Promise<Float32Array> {
+  return (await embed(net, images, opts)).features
 }
 
 /** n × classes softmax probabilities (row-major). */
-export function predictProbs(net: FeatureNet, images: ImageArray, opts: EmbedOptions = {}): Float32Array {
-  return embed(net, images, opts).probs
+export async function predictProbs(net: FeatureNet, images: ImageArray, opts: EmbedOptions = {}): Promise<Float32Array> {
+  return (await embed(net, images, opts)).probs
 }
 
 /** Index of the largest probability of each row of an n × classes array. */
@@ -296,10 +312,10 @@ export function argmaxRows(probs: Float32Array, classes: number): Int32Array {
 }
 
 /** Share of images whose most probable class is their label. */
-export function accuracy(net: FeatureNet, images: ImageArray, labels: ArrayLike<number>, opts: EmbedOptions = {}): number {
+export async function accuracy(net: FeatureNet, images: ImageArray, labels: ArrayLike<number>, opts: EmbedOptions = {}): Promise<number> {
   const n = imageCount(images, 'accuracy')
   if (labels.length !== n) throw new Error(`accuracy: ${labels.length} labels for ${n} images`)
-  const predicted = argmaxRows(predictProbs(net, images, opts), net.config.classes)
+  const predicted = argmaxRows(await predictProbs(net, images, opts), net.config.classes)
   let correct = 0
   for (let i = 0; i < n; i++) if (predicted[i] === labels[i]) correct++
   return n === 0 ? NaN : correct / n

@@ -1,14 +1,14 @@
 // Inner products between two sets of feature vectors, in row blocks, on the TensorFlow.js
 // backend (a 10k×10k×128 product is ~13 GFLOP: seconds there, minutes in plain JS). Only the
 // float32 matrix product runs in tfjs; callers read each block back and do their own float64
-// reductions on it. Every tensor is disposed before the call returns.
+// reductions on it. Every tensor is disposed before the returned promise settles.
 import { tf } from '../tf'
 
 /**
  * Calls `onBlock(start, rows, g)` for consecutive row blocks of A·Bᵀ, where A is nA×dim and B
  * is nB×dim (row-major) and g is rows×nB, row-major: g[r * nB + j] = a[start + r] · b[j].
  */
-export function gramBlocks(a: Float32Array, b: Float32Array, dim: number, onBlock: (start: number, rows: number, g: Float32Array) => void, blockRows = 512): void {
+export async function gramBlocks(a: Float32Array, b: Float32Array, dim: number, onBlock: (start: number, rows: number, g: Float32Array) => void, blockRows = 512): Promise<void> {
   const nA = a.length / dim
   const nB = b.length / dim
   if (!Number.isInteger(nA) || !Number.isInteger(nB)) throw new Error(`gramBlocks: inputs are not whole ${dim}-dimensional vectors`)
@@ -20,7 +20,8 @@ export function gramBlocks(a: Float32Array, b: Float32Array, dim: number, onBloc
       const rows = Math.min(blockRows, nA - start)
       const g = tf.tidy(() => tf.matMul(tf.tensor2d(a.subarray(start * dim, (start + rows) * dim), [rows, dim]), bT as tf.Tensor2D))
       try {
-        onBlock(start, rows, g.dataSync() as Float32Array)
+        // An asynchronous read: a synchronous one is impossible on WebGPU in Node.
+        onBlock(start, rows, (await g.data()) as Float32Array)
       } finally {
         g.dispose()
       }

@@ -238,7 +238,7 @@ export class FidInception {
    * pool3 features [n, 2048] (row-major) of the images, through pytorch-fid's preprocessing
    * (fidInceptionInput). No tensor outlives the call.
    */
-  features(images: ImageArray, opts: FidInceptionFeatureOptions = {}): Float32Array {
+  async features(images: ImageArray, opts: FidInceptionFeatureOptions = {}): Promise<Float32Array> {
     this.checkAlive()
     const n = imageCount(images, 'FidInception.features')
     const [, h, w, c] = images.shape
@@ -255,7 +255,8 @@ export class FidInception {
       const x = tf.tidy(() => fidInceptionInput(images, start, count, resize))
       const f = this.forward(x, true)
       try {
-        out.set(f.dataSync() as Float32Array, start * FID_INCEPTION_DIM)
+        // An asynchronous read: a synchronous one is impossible on WebGPU in Node.
+        out.set((await f.data()) as Float32Array, start * FID_INCEPTION_DIM)
       } finally {
         f.dispose()
       }

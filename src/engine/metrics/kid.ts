@@ -38,7 +38,7 @@ export function defaultKidSubsetSize(nX: number, nY: number): number {
 }
 
 /** KID between feature sets x and y (each n×dim, row-major). */
-export function kernelInceptionDistance(x: Float32Array, y: Float32Array, dim: number, opts: KidOptions = {}): KidResult {
+export async function kernelInceptionDistance(x: Float32Array, y: Float32Array, dim: number, opts: KidOptions = {}): Promise<KidResult> {
   const nX = rowsOf(x, dim, 'kernelInceptionDistance')
   const nY = rowsOf(y, dim, 'kernelInceptionDistance')
   const m = opts.subsetSize ?? defaultKidSubsetSize(nX, nY)
@@ -51,9 +51,9 @@ export function kernelInceptionDistance(x: Float32Array, y: Float32Array, dim: n
   for (let s = 0; s < subsets; s++) {
     const xs = gatherRows(x, dim, sampleWithoutReplacement(nX, m, rng))
     const ys = gatherRows(y, dim, sampleWithoutReplacement(nY, m, rng))
-    const kxx = kernelSum(xs, xs, dim, true)
-    const kyy = kernelSum(ys, ys, dim, true)
-    const kxy = kernelSum(xs, ys, dim, false)
+    const kxx = await kernelSum(xs, xs, dim, true)
+    const kyy = await kernelSum(ys, ys, dim, true)
+    const kxy = await kernelSum(xs, ys, dim, false)
     values.push((kxx + kyy) / (m * (m - 1)) - (2 * kxy) / (m * m))
   }
   const mean = values.reduce((a, v) => a + v, 0) / subsets
@@ -62,10 +62,10 @@ export function kernelInceptionDistance(x: Float32Array, y: Float32Array, dim: n
 }
 
 /** Σ k(aᵢ, bⱼ) over all pairs, or over i ≠ j when a and b are the same set. */
-function kernelSum(a: Float32Array, b: Float32Array, dim: number, offDiagonal: boolean): number {
+async function kernelSum(a: Float32Array, b: Float32Array, dim: number, offDiagonal: boolean): Promise<number> {
   let total = 0
   const nB = b.length / dim
-  gramBlocks(a, b, dim, (start, rows, g) => {
+  await gramBlocks(a, b, dim, (start, rows, g) => {
     for (let r = 0; r < rows; r++) {
       const i = start + r
       let s = 0

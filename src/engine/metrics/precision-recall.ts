@@ -26,29 +26,29 @@ export interface PrecisionRecall {
 export const PRECISION_RECALL_DEFAULTS = { k: 3, blockRows: 512 } as const
 
 /** Precision and recall of generated features against real ones (each n×dim, row-major). */
-export function precisionRecall(real: Float32Array, generated: Float32Array, dim: number, opts: PrecisionRecallOptions = {}): PrecisionRecall {
+export async function precisionRecall(real: Float32Array, generated: Float32Array, dim: number, opts: PrecisionRecallOptions = {}): Promise<PrecisionRecall> {
   const k = opts.k ?? PRECISION_RECALL_DEFAULTS.k
   const blockRows = opts.blockRows ?? PRECISION_RECALL_DEFAULTS.blockRows
   const nReal = rowsOf(real, dim, 'precisionRecall')
   const nGen = rowsOf(generated, dim, 'precisionRecall')
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`precisionRecall: k must be a positive integer, got ${k}`)
   if (nReal <= k || nGen <= k) throw new Error(`precisionRecall: each set needs more than k = ${k} vectors (got ${nReal} real, ${nGen} generated)`)
-  const realRadii = knnRadii(real, dim, k, blockRows)
-  const genRadii = knnRadii(generated, dim, k, blockRows)
+  const realRadii = await knnRadii(real, dim, k, blockRows)
+  const genRadii = await knnRadii(generated, dim, k, blockRows)
   return {
-    precision: shareInside(generated, real, realRadii, dim, blockRows),
-    recall: shareInside(real, generated, genRadii, dim, blockRows),
+    precision: await shareInside(generated, real, realRadii, dim, blockRows),
+    recall: await shareInside(real, generated, genRadii, dim, blockRows),
     k
   }
 }
 
 /** Squared distance from each vector of x to its k-th nearest other vector in x. */
-export function knnRadii(x: Float32Array, dim: number, k: number, blockRows: number = PRECISION_RECALL_DEFAULTS.blockRows): Float64Array {
+export async function knnRadii(x: Float32Array, dim: number, k: number, blockRows: number = PRECISION_RECALL_DEFAULTS.blockRows): Promise<Float64Array> {
   const n = x.length / dim
   const norms = rowSquaredNorms(x, dim)
   const radii = new Float64Array(n)
   const best = new Float64Array(k) // the k smallest so far, ascending
-  gramBlocks(
+  await gramBlocks(
     x,
     x,
     dim,
@@ -77,13 +77,13 @@ export function knnRadii(x: Float32Array, dim: number, k: number, blockRows: num
 }
 
 /** Share of the vectors of `query` within radius (squared) of at least one vector of `manifold`. */
-export function shareInside(query: Float32Array, manifold: Float32Array, radii: Float64Array, dim: number, blockRows: number = PRECISION_RECALL_DEFAULTS.blockRows): number {
+export async function shareInside(query: Float32Array, manifold: Float32Array, radii: Float64Array, dim: number, blockRows: number = PRECISION_RECALL_DEFAULTS.blockRows): Promise<number> {
   const nQ = query.length / dim
   const nM = manifold.length / dim
   const qNorms = rowSquaredNorms(query, dim)
   const mNorms = rowSquaredNorms(manifold, dim)
   let inside = 0
-  gramBlocks(
+  await gramBlocks(
     query,
     manifold,
     dim,

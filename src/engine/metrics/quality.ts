@@ -86,13 +86,13 @@ export async function qualityReport(opts: QualityReportOptions): Promise<Quality
 
   await step(0, 'features')
   const embedOpts = { batchSize: opts.batchSize }
-  const gen = embed(net, generated, embedOpts)
+  const gen = await embed(net, generated, embedOpts)
   await step(0.15, 'features')
-  const ref = embed(net, reference, embedOpts).features
+  const ref = (await embed(net, reference, embedOpts)).features
   await step(0.3, 'features')
-  const real = embed(net, train, embedOpts).features
+  const real = (await embed(net, train, embedOpts)).features
   await step(0.45, 'features')
-  const noiseFeatures = embed(net, noise.images, embedOpts).features
+  const noiseFeatures = (await embed(net, noise.images, embedOpts)).features
   await step(0.6, 'fd')
   const d = net.featureDim
   const refStats = gaussianStats(ref, d)
@@ -101,12 +101,12 @@ export async function qualityReport(opts: QualityReportOptions): Promise<Quality
   const fdCeiling = frechetDistance(gaussianStats(noiseFeatures, d), refStats)
   await step(0.7, 'kid')
   const kidOpts = { ...opts.kid, seed: rng.nextSeed() }
-  const kid = kernelInceptionDistance(gen.features, ref, d, kidOpts)
-  const realKid = kernelInceptionDistance(real, ref, d, kidOpts)
+  const kid = await kernelInceptionDistance(gen.features, ref, d, kidOpts)
+  const realKid = await kernelInceptionDistance(real, ref, d, kidOpts)
   await step(0.85, 'precision-recall')
   const k = opts.k ?? PRECISION_RECALL_DEFAULTS.k
-  const pr = precisionRecall(ref, gen.features, d, { k })
-  const realPr = precisionRecall(ref, real, d, { k })
+  const pr = await precisionRecall(ref, gen.features, d, { k })
+  const realPr = await precisionRecall(ref, real, d, { k })
   const classes = net.config.classes
   const { histogram, entropy, entropyMax, meanConfidence } = classStats(gen.probs, classes)
   await step(1, 'done')

@@ -31,7 +31,9 @@ export function withClasses<T extends { classes: number }>(cfg: T): Omit<T, 'cla
 
 /**
  * Integer class ids [B] in [0, classes] (classes = ∅). Reads the ids back: out-of-range ids would
- * otherwise give a zero one-hot row and silently drop the conditioning.
+ * otherwise give a zero one-hot row and silently drop the conditioning. Synchronous, which holds on
+ * WebGPU too because every caller (Trainer.step, cfgScore) builds a fresh tensor from host ids:
+ * until a kernel uploads it, its values are still on the host and readSync returns them.
  */
 export function checkLabels(model: string, classes: number, labels: tf.Tensor1D | undefined, batch: number): void {
   if (!labels) return

@@ -92,22 +92,33 @@ export function loadTorchStateDict(model: TorchCompatibleModel, stateDict: Recor
   }
 }
 
-/** Our weights as a PyTorch state_dict (PyTorch layouts and names, float32), in the model's order. */
-export function exportTorchStateDict(model: TorchCompatibleModel, opts: { modulePrefix?: boolean } = {}): Record<string, SafeTensor> {
-  const out: Record<string, SafeTensor> = {}
-  for (const [name, layout] of model.torchLayouts) {
-    const v = model.params.get(name) ?? model.buffers.get(name)
-    if (!v) continue
-    const perm = layoutPermutation(layout, 'toTorch')
-    const data = tf.tidy(() => (perm && layoutRank(layout) === v.rank ? tf.transpose(v, perm) : v).dataSync()) as Float32Array
-    out[(opts.modulePrefix ? MODULE_PREFIX : '') + name] = { dtype: 'F32', shape: permuteShape(layout, v.shape, 'toTorch'), data: Float32Array.from(data) }
+/**
+ * Our weights as a PyTorch state_dict (PyTorch layouts and names, float32), in the model's order.
+ * Async: the (transposed) weights are read back together with data(), as a synchronous read is
+ * impossible on WebGPU in Node.
+ */
+export async function exportTorchStateDict(model: TorchCompatibleModel, opts: { modulePrefix?: boolean } = {}): Promise<Record<string, SafeTensor>> {
+  const items: { key: string; shape: number[]; t: tf.Tensor; owned: boolean }[] = []
+  try {
+    for (const [name, layout] of model.torchLayouts) {
+      const v = model.params.get(name) ?? model.buffers.get(name)
+      if (!v) continue
+      const perm = layoutPermutation(layout, 'toTorch')
+      const owned = Boolean(perm && layoutRank(layout) === v.rank)
+      items.push({ key: (opts.modulePrefix ? MODULE_PREFIX : '') + name, shape: permuteShape(layout, v.shape, 'toTorch'), t: owned ? tf.transpose(v, perm!) : v, owned })
+    }
+    const data = await Promise.all(items.map((it) => it.t.data()))
+    const out: Record<string, SafeTensor> = {}
+    items.forEach((it, i) => (out[it.key] = { dtype: 'F32', shape: it.shape, data: Float32Array.from(data[i] as Float32Array) }))
+    return out
+  } finally {
+    for (const it of items) if (it.owned) it.t.dispose()
   }
-  return out
 }
 
 /** exportTorchStateDict as .safetensors bytes; metadata records the model and its config. */
-export function encodeTorchSafetensors(model: TorchCompatibleModel, metadata: Record<string, string> = {}, opts: { modulePrefix?: boolean } = {}): Uint8Array {
-  return encodeSafetensors(exportTorchStateDict(model, opts), { format: 'pt', model: model.name, config: JSON.stringify(model.config), ...metadata })
+export async function encodeTorchSafetensors(model: TorchCompatibleModel, metadata: Record<string, string> = {}, opts: { modulePrefix?: boolean } = {}): Promise<Uint8Array> {
+  return encodeSafetensors(await exportTorchStateDict(model, opts), { format: 'pt', model: model.name, config: JSON.stringify(model.config), ...metadata })
 }
 
 /**

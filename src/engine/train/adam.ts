@@ -5,6 +5,7 @@
 //   p ← p − (lr/(1−β1^k)) · m / (√v/√(1−β2^k) + eps)
 import { tf } from '../tf'
 import { variableFrom } from '../ops/variable'
+import { adamUpdate } from '../ops/optimizer-update'
 
 export interface AdamOptions {
   beta1: number
@@ -59,21 +60,20 @@ export class Adam {
         if (!g) throw new Error(`Adam: no gradient for parameter ${name}`)
         const m = this.m.get(name)!
         const v = this.v.get(name)!
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)))
-        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)))
-        const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), eps)
-        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepSize)))
+        // One fused kernel where the backend has it (webgpu), else the composite ops.
+        const [p1, m1, v1] = adamUpdate(p, m, v, g, { beta1, beta2, eps, stepSize, bc2Sqrt })
+        m.assign(m1)
+        v.assign(v1)
+        p.assign(p1)
       }
     })
   }
 
-  getState(): AdamState {
-    const dump = (src: Map<string, tf.Variable>) => {
-      const out: Record<string, NamedArray> = {}
-      for (const [name, t] of src) out[name] = { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() }
-      return out
-    }
-    return { step: this.k, m: dump(this.m), v: dump(this.v) }
+  /** Reads m and v back asynchronously (a synchronous read is impossible on WebGPU in Node). */
+  async getState(): Promise<AdamState> {
+    const step = this.k
+    const [m, v] = await Promise.all([readArrays(this.m), readArrays(this.v)])
+    return { step, m, v }
   }
 
   setState(state: AdamState): void {
@@ -92,6 +92,19 @@ export class Adam {
     for (const t of this.m.values()) t.dispose()
     for (const t of this.v.values()) t.dispose()
   }
+}
+
+/**
+ * Host copies of named tensors, all reads issued at once so a GPU backend waits for its queue
+ * once. Each read is enqueued when this is called, so later assigns do not change what it returns;
+ * copied, as the cpu backend hands out its own storage.
+ */
+export async function readArrays(src: Iterable<[string, tf.Tensor]>): Promise<Record<string, NamedArray>> {
+  const entries = [...src]
+  const data = await Promise.all(entries.map(([, t]) => t.data()))
+  const out: Record<string, NamedArray> = {}
+  entries.forEach(([name, t], i) => (out[name] = { shape: [...t.shape], data: (data[i] as Float32Array).slice() }))
+  return out
 }
 
 /** Assigns saved values to a variable after checking the shape (naming the tensor on mismatch). */

@@ -2,8 +2,9 @@
 //   n ← n + 1;  d = min(decay, (1 + n)/(10 + n));  shadow ← shadow − (1 − d)(shadow − param)
 // The warm-up in d keeps early shadows from being dominated by the random initialisation.
 import { tf } from '../tf'
-import { assignArray, type NamedArray } from './adam'
+import { assignArray, readArrays, type NamedArray } from './adam'
 import { variableFrom } from '../ops/variable'
+import { emaUpdate } from '../ops/optimizer-update'
 
 export interface EmaState {
   decay: number
@@ -33,15 +34,15 @@ export class Ema {
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const s = this.shadow.get(name)!
-        s.assign(tf.sub(s, tf.mul(tf.sub(s, p), 1 - d)))
+        s.assign(emaUpdate(s, p, { oneMinusDecay: 1 - d })) // one fused kernel on webgpu, else the composite ops
       }
     })
   }
 
-  getState(): EmaState {
-    const shadow: Record<string, NamedArray> = {}
-    for (const [name, t] of this.shadow) shadow[name] = { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() }
-    return { decay: this.decay, numUpdates: this.n, shadow }
+  /** Reads the shadows back asynchronously (a synchronous read is impossible on WebGPU in Node). */
+  async getState(): Promise<EmaState> {
+    const numUpdates = this.n
+    return { decay: this.decay, numUpdates, shadow: await readArrays(this.shadow) }
   }
 
   setState(state: EmaState): void {

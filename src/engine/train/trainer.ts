@@ -17,7 +17,7 @@ import type { ScoreModel } from '../nets/types'
 import { createModel } from '../nets'
 import { createSde } from '../sde'
 import { bucketMeans, checkObjective, getObjective, getWeighting, type Objective } from '../loss'
-import { Adam, assignArray, type AdamState, type NamedArray } from './adam'
+import { Adam, assignArray, readArrays, type AdamState, type NamedArray } from './adam'
 import { Ema, type EmaState } from './ema'
 import { clipFactorTensor, globalNorm, warmupLr } from './clip'
 import { resolveTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './config'
@@ -134,9 +134,10 @@ export class Trainer {
   /**
    * Enqueues one optimisation step on a batch [B, ...] (the caller keeps ownership of `batch` and
    * `labels`) and returns without reading anything back; its metrics come from readPending().
-   * A class-conditional model needs `labels`, class ids [B] in [0, K); an unconditional one takes none.
+   * A class-conditional model needs `labels`, class ids [B] in [0, K) on the host (a tensor would
+   * need a device read inside the step); an unconditional one takes none.
    */
-  step(batch: tf.Tensor, labels?: ArrayLike<number> | tf.Tensor1D): PendingStep {
+  step(batch: tf.Tensor, labels?: ArrayLike<number>): PendingStep {
     if (this.failure) throw this.failure
     const start = performance.now()
     this.dataShape ??= batch.shape.slice(1)
@@ -244,24 +245,29 @@ export class Trainer {
     }
   }
 
-  /** Throws while steps are unread or after a non-finite one: a checkpoint must not hold weights past a bad step. */
-  exportState(): TrainerState {
+  /**
+   * Rejects while steps are unread or after a non-finite one: a checkpoint must not hold weights
+   * past a bad step. Async: the weights, EMA and Adam state come back in one set of concurrent
+   * reads (a synchronous read is impossible on WebGPU in Node). No step may run until it settles.
+   */
+  async exportState(): Promise<TrainerState> {
     if (this.failure) throw this.failure
     if (this.pending.length) throw new Error(`Trainer.exportState: ${this.pending.length} step(s) not read yet; await readPending() first, so a non-finite step is caught before its weights are saved`)
     if (!this.dataShape) throw new Error('Trainer.exportState: the data shape is unknown (pass dataShape or run a step first)')
-    const params: Record<string, NamedArray> = {}
-    for (const src of [this.model.params, this.model.buffers]) {
-      for (const [n, v] of src) params[n] = { shape: [...v.shape], data: (v.dataSync() as Float32Array).slice() }
-    }
+    const step = this.steps
+    const rng = this.rng.getState()
+    const [params, ema, optim] = await Promise.all([readArrays([...this.model.params, ...this.model.buffers]), this.ema ? this.ema.getState() : null, this.adam.getState()])
+    // The host-side parts were taken before the reads: a step in between would mismatch them.
+    if (this.steps !== step) throw new Error('Trainer.exportState: a step ran while the state was being read')
     return {
-      step: this.steps,
+      step,
       model: { name: this.model.name, shape: [...this.dataShape], options: structuredClone(this.model.config) },
       sde: this.sde.toConfig(),
       train: { ...this.config },
       params,
-      ema: this.ema ? this.ema.getState() : null,
-      optim: this.adam.getState(),
-      rng: this.rng.getState()
+      ema,
+      optim,
+      rng
     }
   }
 

@@ -47,7 +47,7 @@ async function newestState(runs: RunStore, runId: string): Promise<{ state: Trai
 }
 
 /** Step 0 of the run, as its first training job would start it (train-job.ts). */
-function freshState(run: RunSummary): TrainerState {
+async function freshState(run: RunSummary): Promise<TrainerState> {
   const c = run.config
   const info = getDataset(c.dataset)
   if (info?.kind !== 'image') throw new Error(`${c.dataset} is not an image data set`)
@@ -71,7 +71,7 @@ function freshState(run: RunSummary): TrainerState {
     }
   })
   try {
-    return trainer.exportState()
+    return await trainer.exportState()
   } finally {
     trainer.dispose()
     model.dispose()
@@ -102,7 +102,7 @@ export async function exportTorchPackage(runs: RunStore, runId: string, outDir: 
   if (refusal) throw new HandlerError({ code: 'bad_request', message: refusal })
   const out = path.resolve(outDir)
   const newest = await newestState(runs, runId)
-  const state = newest?.state ?? freshState(run)
+  const state = newest?.state ?? (await freshState(run))
   // The package mirrors denoising score matching only (training.py); other objectives are refused.
   const objective = (state.train as { objective?: string }).objective ?? 'dsm'
   if (objective !== 'dsm') throw new HandlerError({ code: 'bad_request', message: `Run "${run.name}" trains with the "${objective}" objective; the PyTorch package trains denoising score matching (dsm) only.` })

@@ -14,13 +14,13 @@ export function askedClasses(condition: Condition | undefined, count: number): I
   return null
 }
 
-export function classAgreement(dataDir: string, dataset: string, samples: Float32Array, shape: number[], centered: boolean, asked: Int32Array): SampleRecord['classAgreement'] {
+export async function classAgreement(dataDir: string, dataset: string, samples: Float32Array, shape: number[], centered: boolean, asked: Int32Array): Promise<SampleRecord['classAgreement']> {
   const file = classifierPath(dataDir, dataset)
   if (shape.length !== 3 || !fs.existsSync(file)) return null
   const [h, w, c] = shape as [number, number, number]
   const net = decodeFeatureNet(new Uint8Array(fs.readFileSync(file)), file).net
   try {
-    const predicted = argmaxRows(predictProbs(net, { data: samples, shape: [asked.length, h, w, c], range: centered ? 'centered' : 'unit' }), net.config.classes)
+    const predicted = argmaxRows(await predictProbs(net, { data: samples, shape: [asked.length, h, w, c], range: centered ? 'centered' : 'unit' }), net.config.classes)
     const classes = Math.max(net.config.classes, Math.max(...asked) + 1)
     const hits = new Array<number>(classes).fill(0)
     const totals = new Array<number>(classes).fill(0)

@@ -30,10 +30,10 @@ export function runClassifierJob(spec: ClassifierJobSpec, post: Post, control: J
       onProgress: stepProgress(post, 0.95)
     })
     try {
-      const testAccuracy = accuracy(trained.net, asImages(test), test.labels)
+      const testAccuracy = await accuracy(trained.net, asImages(test), test.labels)
       const file = classifierPath(spec.dataDir, spec.dataset)
       fs.mkdirSync(path.dirname(file), { recursive: true })
-      writeFileAtomicSync(file, encodeFeatureNet(trained.net, { dataset: spec.dataset, steps, seed, testAccuracy, trainSeconds: trained.seconds }))
+      writeFileAtomicSync(file, await encodeFeatureNet(trained.net, { dataset: spec.dataset, steps, seed, testAccuracy, trainSeconds: trained.seconds }))
       post({ type: 'log', level: 'info', message: `${spec.dataset} classifier: ${(testAccuracy * 100).toFixed(1)} % on the test split after ${steps} steps (${trained.seconds.toFixed(0)} s)` })
       const info = classifierInfo(spec.dataDir, spec.dataset)!
       post({ type: 'progress', fraction: 1, etaSeconds: 0, rate: null, unit: 'steps/s' })

@@ -59,9 +59,8 @@ export async function openDataSource(config: TrainConfig, datasets: DatasetStore
       const random = seededRandom(mixSeed(config.seed, 0x5eed + 2 * step + 1))
       const flips = config.randomFlip ? Array.from(indices, () => random() < 0.5) : undefined
       const b = batcher.makeBatch(indices, flips)
-      const labels = Int32Array.from(b.y.dataSync())
-      b.y.dispose()
-      return { x: b.x, labels }
+      b.y.dispose() // the labels come from the set on the host: reading b.y back would need the device
+      return { x: b.x, labels: Int32Array.from(indices, (k) => set.labels[k]!) }
   }
   return {
     shape: [set.height, set.width, set.channels],

@@ -62,10 +62,10 @@ export function runGuidanceClassifierJob(spec: ClassifierJobSpec & { guidanceFor
       // 2,000 test images are enough to read accuracy to ±1 %.
       const n = Math.min(2000, test.count)
       const sample = { data: test.images.subarray(0, n * test.height * test.width * test.channels), shape: [n, test.height, test.width, test.channels] as [number, number, number, number] }
-      const accuracies = accuracyByTime(trained.classifier, sample, test.labels.subarray(0, n), GUIDANCE_ACCURACY_TIMES, { seed })
+      const accuracies = await accuracyByTime(trained.classifier, sample, test.labels.subarray(0, n), GUIDANCE_ACCURACY_TIMES, { seed })
       const byTime = GUIDANCE_ACCURACY_TIMES.map((t, i) => ({ t, accuracy: accuracies[i]! }))
       const file = runs.paths(runId).guidanceClassifier
-      writeFileAtomicSync(file, encodeNoiseClassifier(trained.classifier, { dataset: config.dataset, steps, seed, trainSeconds: trained.totalSeconds, accuracyByTime: byTime }))
+      writeFileAtomicSync(file, await encodeNoiseClassifier(trained.classifier, { dataset: config.dataset, steps, seed, trainSeconds: trained.totalSeconds, accuracyByTime: byTime }))
       deleteGuidanceTrainingState(dataDir, runId) // finished: nothing left to resume
       post({ type: 'log', level: 'info', message: `Guidance classifier of run ${run.name}: test accuracy ${byTime.map((b) => `${(b.accuracy * 100).toFixed(1)} % at t = ${b.t}`).join(', ')} after ${steps} steps (${trained.totalSeconds.toFixed(0)} s)` })
       const info = guidanceClassifierInfo(dataDir, runId)!

@@ -40,19 +40,19 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
   const d = net.featureDim
   // With FID, its Inception features (the slow part) take the second half of the progress.
   const share = withFid ? 0.5 : 1
-  const ref = embed(net, reference).features
+  const ref = (await embed(net, reference)).features
   onProgress(0.4 * share)
   const fdOf = frechetToReference(gaussianStats(ref, d))
   const classes = net.config.classes
-  const realEmbedding = embed(net, real)
+  const realEmbedding = await embed(net, real)
   const floor = fdOf(realEmbedding.features)
   const realClasses = classStats(realEmbedding.probs, classes)
   onProgress(0.8 * share)
-  const ceiling = fdOf(embed(net, noiseLike(reference, rng).images).features)
+  const ceiling = fdOf((await embed(net, noiseLike(reference, rng).images)).features)
   onProgress(share)
   let fid: FidMeasure | null = null
   try {
-    fid = withFid ? fidMeasure(dataDir, reference, real, (f) => onProgress(0.5 + 0.5 * f)) : null
+    fid = withFid ? await fidMeasure(dataDir, reference, real, (f) => onProgress(0.5 + 0.5 * f)) : null
   } catch (err) {
     net.dispose()
     throw err
@@ -66,16 +66,16 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
     ceiling,
     realClasses,
     ...(fid ? { fidFloor: fid.floor } : {}),
-    measure(samples) {
+    async measure(samples) {
       const count = samples.length / (h * w * c)
       // A diverged sampler's NaNs would poison every statistic: say so instead of a number.
       if (!samples.every(Number.isFinite)) return { value: null, kid: null, precision: null, recall: null, classes: null, ...(fid ? { fid: null } : {}) }
-      const embedding = embed(net, { data: samples, shape: [count, h, w, c], range })
+      const embedding = await embed(net, { data: samples, shape: [count, h, w, c], range })
       const gen = embedding.features
-      const kid = kernelInceptionDistance(gen, ref, d, { seed })
-      const pr = precisionRecall(ref, gen, d)
+      const kid = await kernelInceptionDistance(gen, ref, d, { seed })
+      const pr = await precisionRecall(ref, gen, d)
       const images: ImageArray = { data: samples, shape: [count, h, w, c], range }
-      return { value: fdOf(gen), kid: { mean: kid.mean, std: kid.std }, precision: pr.precision, recall: pr.recall, classes: classStats(embedding.probs, classes), ...(fid ? { fid: fid.of(images) } : {}) }
+      return { value: fdOf(gen), kid: { mean: kid.mean, std: kid.std }, precision: pr.precision, recall: pr.recall, classes: classStats(embedding.probs, classes), ...(fid ? { fid: await fid.of(images) } : {}) }
     },
     dispose: () => {
       net.dispose()
@@ -86,7 +86,7 @@ export async function imageMeasure(config: TrainConfig, shape: number[], dataDir
 
 interface FidMeasure {
   floor: number
-  of(images: ImageArray): number
+  of(images: ImageArray): Promise<number>
   dispose(): void
 }
 
@@ -95,7 +95,7 @@ interface FidMeasure {
  * test images, through the weights the user put in the data folder; its floor is N training
  * images. The lab refuses a request for FID without the file; here a damaged one is named.
  */
-function fidMeasure(dataDir: string, reference: ImageArray, real: ImageArray, onProgress: (fraction: number) => void): FidMeasure {
+async function fidMeasure(dataDir: string, reference: ImageArray, real: ImageArray, onProgress: (fraction: number) => void): Promise<FidMeasure> {
   const file = fidWeightsPath(dataDir)
   let inception: FidInception
   try {
@@ -105,11 +105,11 @@ function fidMeasure(dataDir: string, reference: ImageArray, real: ImageArray, on
   }
   const d = inception.featureDim
   try {
-    const fidOf = frechetToReference(gaussianStats(inception.features(reference, { onProgress: (f) => onProgress(0.5 * f) }), d))
-    const floor = fidOf(inception.features(real, { onProgress: (f) => onProgress(0.5 + 0.5 * f) }))
+    const fidOf = frechetToReference(gaussianStats(await inception.features(reference, { onProgress: (f) => onProgress(0.5 * f) }), d))
+    const floor = fidOf(await inception.features(real, { onProgress: (f) => onProgress(0.5 + 0.5 * f) }))
     return {
       floor,
-      of: (images) => fidOf(inception.features(images)),
+      of: async (images) => fidOf(await inception.features(images)),
       dispose: () => inception.dispose()
     }
   } catch (err) {

@@ -32,7 +32,7 @@ function toyMeasure(dataset: string, n: number, seed: number): QualityMeasure {
     floor: sw2(freshTrueSamples(toy, n, seed, 1)),
     ceiling: sw2(matchedNoise(truth, n, seed)),
     realClasses: null,
-    measure(samples) {
+    async measure(samples) {
       const { points } = finiteRows(samples)
       return { value: points.length ? sw2(points) : null, kid: null, precision: null, recall: null, classes: null }
     }

@@ -22,7 +22,7 @@ export interface QualityMeasure {
   realClasses: ClassStats | null
   /** When FID was asked for: training images' FID to the test images at this N. */
   fidFloor?: number | null
-  measure(samples: Float32Array): Quality
+  measure(samples: Float32Array): Promise<Quality>
   /** Frees what the measure holds (the classifier's weights). */
   dispose?(): void
 }

@@ -175,22 +175,22 @@ async function sampleOnce(loaded: LoadedModel, to: SampleTarget, job: OneSample,
     reference,
     ...(referenceKind ? { referenceKind } : {}),
     ...(target ? { toyMetrics } : {}),
-    ...(to.measure ? { quality: measured(to.measure, samples) } : {}),
-    ...classAgreementOf(to, loaded, samples, r.condition, count)
+    ...(to.measure ? { quality: await measured(to.measure, samples) } : {}),
+    ...(await classAgreementOf(to, loaded, samples, r.condition, count))
   }
   store.writeRecord(record)
   return record
 }
 
 /** Class samples of an image run, judged by the data set's feature classifier (when it has one). */
-function classAgreementOf(to: SampleTarget, loaded: LoadedModel, samples: Float32Array, condition: Condition | undefined, count: number): Pick<SampleRecord, 'classAgreement'> {
+async function classAgreementOf(to: SampleTarget, loaded: LoadedModel, samples: Float32Array, condition: Condition | undefined, count: number): Promise<Pick<SampleRecord, 'classAgreement'>> {
   const asked = askedClasses(condition, count)
   if (!asked || loaded.shape.length !== 3) return {}
-  return { classAgreement: classAgreement(to.dataDir, to.config.dataset, samples, loaded.shape, to.config.centered, asked) }
+  return { classAgreement: await classAgreement(to.dataDir, to.config.dataset, samples, loaded.shape, to.config.centered, asked) }
 }
 
-function measured(m: QualityMeasure, samples: Float32Array): SampleRecord['quality'] {
-  const q = m.measure(samples)
+async function measured(m: QualityMeasure, samples: Float32Array): Promise<SampleRecord['quality']> {
+  const q = await m.measure(samples)
   return { metric: m.metric, label: m.label, value: q.value, floor: m.floor, ceiling: m.ceiling, kid: q.kid, precision: q.precision, recall: q.recall, classes: q.classes, realClasses: m.realClasses }
 }
 

@@ -116,7 +116,7 @@ async function measurePoints(sweep: Sweep, plans: Plan[], post: Post, signal: Ab
       post({ type: 'progress', fraction: progress, etaSeconds: progress > 0.06 ? (elapsed * (1 - progress)) / (progress - 0.05) : null, rate: null, unit: 'points' })
     })
     done += batches
-    const q = measure.measure(samples)
+    const q = await measure.measure(samples)
     const record = savePicture(sweep, plan, samples, nfe, seconds, batches)
     points.push({ sampler: plan.sampler, label: plan.label, steps: plan.steps, settings: plan.settings, nfe, seconds, quality: q.value, kid: q.kid, precision: q.precision, recall: q.recall, classes: q.classes, ...(q.fid !== undefined ? { fid: q.fid } : {}), resumedBatches: resumed, sampleId: record.id })
     const shown = q.value === null ? 'diverged' : q.value.toPrecision(4)

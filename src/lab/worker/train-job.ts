@@ -151,7 +151,7 @@ export async function runTrainJob(spec: TrainJobSpec, post: (msg: FromWorker) =>
     await flush() // a non-finite step throws here, before its weights could be saved
     const step = trainer.stepCount
     const file = checkpointFileName(step)
-    await saveCheckpoint(path.join(ckDir, file), trainer.exportState())
+    await saveCheckpoint(path.join(ckDir, file), trainer)
     const bytes = fs.statSync(path.join(ckDir, file)).size
     const info: CheckpointInfo = { file, step, loss: smoothed.value(), time: Date.now(), bytes, best: false, hasEma: config.ema > 0, trainMs: elapsedTrain() }
     const kept = retain([...checkpoints.filter((c) => c.file !== file), info], { keepLast: config.keepLast, keepBest: config.keepBest })

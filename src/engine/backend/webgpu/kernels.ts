@@ -1,9 +1,9 @@
 // Score Lab's own WebGPU kernels for the ops that dominate a ScoreNet step (convolution and both
-// its gradients, the fused GroupNorm+bias+swish each way, Concat/SplitV), registered on
-// tfjs-webgpu the way native-kernels.ts registers the C++ kernels on wasm. Why: tfjs-webgpu's
-// conv backprop and normalisation are generic (GroupNorm alone is ~15 dispatches and as many
-// passes over the activations), and the CPU path only became fast once the hot ops had kernels
-// of their own.
+// its gradients, the fused GroupNorm+bias+swish each way, Concat/SplitV, the fused Adam and EMA
+// updates), registered on tfjs-webgpu the way native-kernels.ts registers the C++ kernels on wasm.
+// Why: tfjs-webgpu's conv backprop and normalisation are generic (GroupNorm alone is ~15
+// dispatches and as many passes over the activations), and the CPU path only became fast once
+// the hot ops had kernels of their own.
 //
 // `useWebgpuKernels(true)` swaps ours in and keeps the stock ones for `useWebgpuKernels(false)`
 // (the self-check and the bench compare both in one process).
@@ -11,12 +11,13 @@ import { tf } from '../../tf'
 import { CONV_KERNELS } from './conv'
 import { NORM_KERNELS } from './group-norm'
 import { COPY_KERNELS } from './concat'
+import { OPTIMIZER_KERNELS } from './optimizer'
 import type { KernelArgs, OwnKernel, StockKernel, TensorInfo } from './types'
 
 const BACKEND = 'webgpu'
 
 /** Every kernel we register, by tfjs kernel name (one list, read by the registry and the bench). */
-export const WEBGPU_KERNELS: Readonly<Record<string, OwnKernel>> = { ...CONV_KERNELS, ...NORM_KERNELS, ...COPY_KERNELS }
+export const WEBGPU_KERNELS: Readonly<Record<string, OwnKernel>> = { ...CONV_KERNELS, ...NORM_KERNELS, ...COPY_KERNELS, ...OPTIMIZER_KERNELS }
 
 let active = false
 /** The stock kernels, restored by useWebgpuKernels(false). */

@@ -22,7 +22,7 @@ export async function sampleInpaint(scoreFn: ScoreFn, sde: Sde, opts: InpaintOpt
   let mask: tf.Tensor | null = null
   try {
     mask = toBatchTensor(opts.mask, fullShape, 'mask')
-    checkBinaryMask(mask)
+    await checkBinaryMask(mask)
     return await sampleWithReplacement(scoreFn, sde, opts, { known, mask })
   } finally {
     known.dispose()

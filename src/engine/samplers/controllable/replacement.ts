@@ -92,9 +92,9 @@ export function toBatchTensor(v: tf.Tensor | Float32Array, fullShape: number[], 
   })
 }
 
-/** Throws unless every entry of the mask is 0 or 1. */
-export function checkBinaryMask(mask: tf.Tensor): void {
-  const values = mask.dataSync()
+/** Rejects unless every entry of the mask is 0 or 1 (read asynchronously: no synchronous read on WebGPU in Node). */
+export async function checkBinaryMask(mask: tf.Tensor): Promise<void> {
+  const values = await mask.data()
   for (let i = 0; i < values.length; i++) {
     if (values[i] !== 0 && values[i] !== 1) throw new Error(`mask must hold only 0 (unknown) and 1 (known); found ${values[i]}`)
   }
