@@ -16,7 +16,12 @@ export const LONG_TESTS = ['test/lab/fashion-class-rate.test.ts']
  * Vitest would start the largest files first and a long small file last, leaving one of the two
  * workers idle for its whole run at the end.
  */
-const LONGEST_FIRST = ['test/lab/guidance-classifier.test.ts', 'test/lab/toy-quality.test.ts', 'test/lab/controllable-sources.test.ts']
+const LONGEST_FIRST = [
+  'test/bench/gpu-bundle.test.ts',
+  'test/foundation/backend-measure.test.ts',
+  'test/engine/webgpu-train-e2e.test.ts',
+  'test/engine/webgpu-counters.test.ts',
+  'test/lab/guidance-classifier.test.ts', 'test/lab/toy-quality.test.ts', 'test/lab/controllable-sources.test.ts']
 
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
