@@ -3,7 +3,7 @@
 // one after another on this machine. A group is its runs' shared tag `group:<name>` plus each
 // run's `<setting>=<value>` tag, so the Runs panel's tag filter finds it and nothing new is stored.
 // This module turns a recipe and the values into the runs' settings; it loads no engine code.
-import { GROUP_SETTINGS, TrainConfigSchema, type TrainConfig } from '../shared/contract'
+import { GROUP_SETTINGS, NUMERIC_GROUP_SETTINGS as NUMERIC, TrainConfigSchema, type TrainConfig } from '../shared/contract'
 
 export type GroupSetting = (typeof GROUP_SETTINGS)[number]
 
@@ -13,9 +13,6 @@ export const GROUP_TAG_PREFIX = 'group:'
 export function groupTag(group: string): string {
   return `${GROUP_TAG_PREFIX}${group}`
 }
-
-/** Settings whose values are numbers (the others are registry names). */
-const NUMERIC: ReadonlySet<GroupSetting> = new Set(['sigmaMax', 'lr', 'batchSize', 'seed'])
 
 /** The recipe with `setting` set to `value` (a copy), or a reason it cannot be. */
 function withSetting(config: TrainConfig, setting: GroupSetting, value: string | number): TrainConfig {

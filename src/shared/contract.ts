@@ -313,6 +313,8 @@ function trainConfigSchema(bounded: boolean) {
 
 /** The settings a run group may vary, one run per value (lab/run-groups.ts applies them). */
 export const GROUP_SETTINGS = ['weighting', 'sde', 'sigmaMax', 'lr', 'model', 'batchSize', 'seed'] as const
+/** The group settings whose values are numbers (the others are registry names). */
+export const NUMERIC_GROUP_SETTINGS: ReadonlySet<(typeof GROUP_SETTINGS)[number]> = new Set(['sigmaMax', 'lr', 'batchSize', 'seed'])
 
 /** A conditional run's label dropout when its config leaves it out (Ho & Salimans: 0.1–0.2; the engine's own default agrees, tested). */
 export const DEFAULT_LABEL_DROPOUT = 0.1

@@ -44,6 +44,9 @@ describe.skipIf(!FASHION)('guidance classifiers', () => {
       expect(record.condition).toEqual({ kind: 'class', label: 3, guidance: 2 })
       expect(record.nfe).toBe(4)
     }
+    // Every class as a grid: the classifier's class count (read from its file's header) sets the batch.
+    const grid = await finished((await ok<{ jobId: string }>('samples.start', { runId, sampler: 'euler_maruyama', steps: 2, seed: 0, count: 4, useEma: true, condition: { kind: 'classes', perClass: 1, guidance: 2 } })).jobId)
+    expect(resultOf(grid, 'sample')!.samples[0]!.count).toBe(10)
     const bad = await ended((await ok<{ jobId: string }>('samples.start', { runId, sampler: 'euler_maruyama', steps: 4, seed: 0, count: 4, useEma: true, condition: { kind: 'class', label: 12 } })).jobId)
     expect(bad.error).toMatch(/10 classes \(0–9\); there is no class 12/)
   }, 600_000)

@@ -1,7 +1,7 @@
 // score-lab train-group: a run group (lab/run-groups.ts) from the command line — the recipe of the
 // train flags, trained once per value of --vary SETTING=A,B,C, one run after another; waits for all
 // and lists each run's final loss (its JSON: the group and its runs).
-import { GROUP_SETTINGS } from '../../shared/contract'
+import { GROUP_SETTINGS, NUMERIC_GROUP_SETTINGS } from '../../shared/contract'
 import { ProgressLine } from '../progress'
 import { UsageError, waitForJob, type Cli } from '../context'
 import { configFromFlags, type TrainFlags } from './train'
@@ -22,8 +22,7 @@ export async function trainGroupCommand(cli: Cli, flags: TrainFlags & { vary?: s
   if (!flags.name) throw new UsageError('--name GROUP is required (the runs are tagged group:GROUP)')
   const sizes = Object.fromEntries((await cli.call('engine.catalog', {})).datasets.map((d) => [d.name, d.size]))
   const config = configFromFlags(flags, sizes)
-  const numeric = new Set(['sigmaMax', 'lr', 'batchSize', 'seed'])
-  const values = vary.values.map((v) => (numeric.has(vary.setting) && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v))
+  const values = vary.values.map((v) => (NUMERIC_GROUP_SETTINGS.has(vary.setting) && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v))
   const { group, runs } = await cli.call('runs.startGroup', { config, name: flags.name, vary: { setting: vary.setting, values } })
   cli.say(`group ${group}: ${runs.length} runs, one after another`)
   const rows = []

@@ -39,13 +39,23 @@ export async function encodeNoiseClassifier(classifier: NoiseClassifier, meta: N
   return encodeSafetensors(tensors, metadata)
 }
 
-/** Rebuilds a NoiseClassifier (and its SDE) from encodeNoiseClassifier's bytes; `source` (a path) names the file in errors. */
-export function decodeNoiseClassifier(bytes: Uint8Array, source = 'noise classifier'): { classifier: NoiseClassifier; meta: NoiseClassifierMeta } {
+/** The file's safetensors contents and architecture, its format and version checked. */
+function readFile(bytes: Uint8Array, source: string) {
   const file = decodeSafetensors(bytes, source)
   const md = file.metadata
   if (md.format !== NOISE_CLASSIFIER_FORMAT) throw new Error(`${source}: not a Score Lab noise-conditional classifier (format "${md.format ?? 'missing'}", expected "${NOISE_CLASSIFIER_FORMAT}")`)
   if (md.version !== NOISE_CLASSIFIER_VERSION) throw new Error(`${source}: noise classifier version ${md.version} is not supported (this build reads ${NOISE_CLASSIFIER_VERSION})`)
-  const config = parseJson<NoiseClassifierConfig>(md.config, 'config', source)
+  return { file, md, config: parseJson<NoiseClassifierConfig>(md.config, 'config', source) }
+}
+
+/** The architecture alone (e.g. its class count), without building the network. */
+export function noiseClassifierConfig(bytes: Uint8Array, source = 'noise classifier'): NoiseClassifierConfig {
+  return readFile(bytes, source).config
+}
+
+/** Rebuilds a NoiseClassifier (and its SDE) from encodeNoiseClassifier's bytes; `source` (a path) names the file in errors. */
+export function decodeNoiseClassifier(bytes: Uint8Array, source = 'noise classifier'): { classifier: NoiseClassifier; meta: NoiseClassifierMeta } {
+  const { file, md, config } = readFile(bytes, source)
   const sdeConfig = parseJson<{ name: string } & Record<string, unknown>>(md.sde, 'sde', source)
   const classifier = new NoiseClassifier(config, createSde(sdeConfig))
   try {

@@ -3,7 +3,7 @@
 // colorisation, the exact classifier of toy-gmm for class-conditional sampling).
 import { createToy } from '../../engine/toy'
 import fs from 'node:fs'
-import { decodeNoiseClassifier } from '../../engine/classifier'
+import { decodeNoiseClassifier, noiseClassifierConfig } from '../../engine/classifier'
 import { cfgScore, conditionalScore, gmmClassifier, runColorize, runInpaint } from '../../engine/samplers/controllable'
 import type { ScoreModel } from '../../engine/nets/types'
 import type { SampleResult, SamplerOptions } from '../../engine/samplers'
@@ -53,12 +53,8 @@ type ClassCondition = Extract<Condition, { kind: 'class' | 'classes' }>
 export async function guideClasses(condition: ClassCondition, config: TrainConfig, dataDir: string, run: Pick<ConditionedModel, 'model' | 'runId'>): Promise<number> {
   if (run.model.classes > 0) return run.model.classes
   const file = guidanceClassifierFile(condition, config, dataDir, run.runId)
-  if (file) {
-    const { classifier } = decodeNoiseClassifier(new Uint8Array(fs.readFileSync(file)), file)
-    const k = classifier.config.classes
-    classifier.dispose()
-    return k
-  }
+  // The header's architecture only: the network itself is built once, by conditioned().
+  if (file) return noiseClassifierConfig(new Uint8Array(fs.readFileSync(file)), file).classes
   return toyGmmClasses(config)
 }
 
