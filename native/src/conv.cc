@@ -40,11 +40,13 @@ inline void range(idx n, int parts, int i, idx& lo, idx& hi) {
   hi = n * (i + 1) / parts;
 }
 
-// Split only work worth a thread wake-up (tens of µs): below ~2 MFLOP one thread is faster.
+// Split only work worth a thread wake-up: measured on the whole tutorial ScoreNet at batch 1
+// (bench/README.md, `scorenet`), splitting its 2–11 MFLOP convolutions made a sampling step slower
+// than one thread (the other ops run on wasm meanwhile), so the bar is 16 MFLOP.
 int piecesFor(idx rows, idx flopsPerRow) {
   const idx work = rows * flopsPerRow;
   const int t = threads();
-  if (t <= 1 || work < (1 << 21)) return 1;
+  if (t <= 1 || work < (1 << 24)) return 1;
   return static_cast<int>(std::min<idx>(t, rows));
 }
 

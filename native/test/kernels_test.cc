@@ -194,8 +194,8 @@ void convSuite() {
   checkConv(sl::ConvGeom{2, 8, 8, 5, 0, 0, 6, 3, 3, 1, 1, 2, 2, 2, 2}, 3);   // dilation 2
   checkConv(sl::ConvGeom{3, 5, 5, 7, 0, 0, 9, 1, 1, 1, 1, 1, 1, 0, 0}, 4);   // pointwise (direct sgemm)
   checkConv(sl::ConvGeom{1, 6, 5, 2, 0, 0, 3, 2, 4, 1, 2, 1, 1, 0, 1}, 5);   // rectangular, uneven stride
-  // Large enough (> 2 MFLOP) to split over threads: pieces and per-piece dw partials.
-  checkConv(sl::ConvGeom{2, 16, 16, 16, 0, 0, 16, 3, 3, 1, 1, 1, 1, 1, 1}, 6);
+  // Large enough (> 16 MFLOP, conv.cc's piecesFor) to split over threads: pieces and per-piece dw partials.
+  checkConv(sl::ConvGeom{16, 16, 16, 16, 0, 0, 16, 3, 3, 1, 1, 1, 1, 1, 1}, 6);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -62,14 +62,14 @@ describe('native addon', () => {
   })
 
   test('one thread and all threads give the same convolutions (within float rounding of the split sums)', () => {
-    // ~8 MFLOP per kernel: above the size where the pool splits work (2 MFLOP, conv.cc)
-    const geom = Int32Array.from([8, 25, 25, 16, 12, 12, 24, 3, 3, 2, 2, 1, 1, 0, 0])
-    const x = randn(8 * 25 * 25 * 16, 1)
-    const dy = randn(8 * 12 * 12 * 24, 2)
+    // ~32 MFLOP per kernel: above the size where the pool splits work (16 MFLOP, conv.cc)
+    const geom = Int32Array.from([32, 25, 25, 16, 12, 12, 24, 3, 3, 2, 2, 1, 1, 0, 0])
+    const x = randn(32 * 25 * 25 * 16, 1)
+    const dy = randn(32 * 12 * 12 * 24, 2)
     const w = randn(3 * 3 * 16 * 24, 3)
     const run = (threads: number) => {
       addon.setThreads(threads)
-      const y = new Float32Array(8 * 12 * 12 * 24)
+      const y = new Float32Array(32 * 12 * 12 * 24)
       const dx = new Float32Array(x.length)
       const dw = new Float32Array(w.length)
       addon.conv2d(x, w, y, geom)
