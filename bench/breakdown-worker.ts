@@ -11,12 +11,8 @@ import type { BackendName } from '../src/engine/backend/types'
 import { createModel } from '../src/engine/nets'
 import { createSde } from '../src/engine/sde'
 import { Trainer } from '../src/engine/train'
+import { opt } from './worker-args'
 
-const argv = process.argv.slice(2)
-const opt = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`)
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def
-}
 const BACKEND = opt('backend', 'native') as BackendName
 const BATCH = Number(opt('batch', '64'))
 const WARMUP = Number(opt('warmup', '2'))

@@ -17,31 +17,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { BenchContext } from './context'
+import { cpuInfo } from './gpu/device'
 
 const PYTHON = '/usr/bin/python3'
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-openmp'
 
-/**
- * Peak float32 GFLOP/s: a copy of bench/scorenet.bench.ts's peak() (not exported there, and that
- * file is not ours to change), returning the number too. Two FMA pipes of the widest vector ISA.
- */
-function peak(): { gflops: number | null; text: string } {
-  let flags = ''
-  let mhz = 0
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8')
-    flags = /^flags\s*:(.*)$/m.exec(info)?.[1] ?? ''
-    mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? 0)
-  } catch {}
-  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags)
-  const [lanes, isa] = has('avx512f') ? [16, 'AVX-512'] : has('avx') ? [8, 'AVX'] : [4, 'SSE']
-  const fma = has('fma') || has('avx512f')
-  const perCycle = 2 * lanes * (fma ? 2 : 1)
-  const cores = os.cpus().length
-  if (!mhz) return { gflops: null, text: `unknown (no clock in /proc/cpuinfo; ${cores} cores, ${isa}${fma ? '+FMA' : ''})` }
-  const g = (cores * mhz * perCycle) / 1000
-  return { gflops: g, text: `${Math.round(g)} GFLOP/s (${cores} cores × ${(mhz / 1000).toFixed(2)} GHz × ${perCycle} FLOP/cycle: ${isa}${fma ? '+FMA' : ''}, two pipes)` }
-}
 
 function runProc(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -214,7 +194,8 @@ export async function run(ctx: BenchContext): Promise<void> {
   const warmup = q ? 1 : 2
   const steps = q ? 1 : 3
   const backend = typeof ctx.args.backend === 'string' ? ctx.args.backend : 'native'
-  const pk = peak()
+  const cpu = cpuInfo()
+  const pk = { gflops: cpu.peakGflops ?? null, text: cpu.peak }
   ctx.record('peak', pk.text)
   ctx.record('settings', { backend, warmup, steps, batch: 64 })
 

@@ -11,12 +11,8 @@ import { createModel } from '../src/engine/nets'
 import { createSde } from '../src/engine/sde'
 import { Trainer } from '../src/engine/train'
 import { largestBatch, PROBE_BATCHES, probeTrainingSteps } from '../src/engine/train/probe'
+import { flag, opt } from './worker-args'
 
-const argv = process.argv.slice(2)
-const opt = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`)
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def
-}
 const BACKEND = opt('backend', 'native') as BackendName
 const BATCH = Number(opt('batch', '64'))
 const STEPS = Number(opt('steps', '2'))
@@ -38,7 +34,7 @@ async function main(): Promise<void> {
   if (!tf.getGradient('Conv2D')) await import('@tensorflow/tfjs-core/dist/register_all_gradients')
   const info = await selectBackend({ force: BACKEND })
   const result: Record<string, unknown> = { backend: BACKEND, device: info.device, batch: BATCH }
-  if (argv.includes('--probe')) {
+  if (flag('probe')) {
     // What the run form's check runs (probe-job.ts): steps at PROBE_BATCHES, fitted a + b·batch.
     const probe = await probeTrainingSteps(makeTrainer, SHAPE, PROBE_BATCHES, 1)
     const limit = usableMemoryBytes(BACKEND)

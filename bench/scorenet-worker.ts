@@ -10,14 +10,9 @@ import { tf } from '../src/engine/tf'
 import { selectBackend } from '../src/engine/backend/select'
 import type { BackendName } from '../src/engine/backend/types'
 import { tutorialScoreNet, flopEstimate, type BenchNet } from './tutorial-scorenet'
+import { opt, flag } from './worker-args'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const argv = process.argv.slice(2)
-const opt = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`)
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def
-}
-const flag = (name: string) => argv.includes(`--${name}`)
 
 const BACKEND = opt('backend', 'wasm') as BackendName
 const WHAT = opt('what', 'train,em64,em1').split(',').filter((w) => w && w !== 'none')
@@ -26,7 +21,7 @@ const TRAIN_STEPS = Number(opt('train-steps', '10'))
 const EM_STEPS = Number(opt('em-steps', '20'))
 const EM1_STEPS = Number(opt('em1-steps', '100'))
 const WARMUP = Number(opt('warmup', '2'))
-const THREADS = argv.includes('--threads') ? Number(opt('threads', '1')) : undefined
+const THREADS = flag('threads') ? Number(opt('threads', '1')) : undefined
 // native:N — the C++ kernels' thread pool reads this when the addon loads
 if (BACKEND === 'native' && THREADS !== undefined) process.env.SCORE_LAB_NATIVE_THREADS = String(THREADS)
 const NET = opt('net', 'auto') // auto | engine | tutorial

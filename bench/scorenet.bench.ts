@@ -21,28 +21,12 @@ import os from 'node:os'
 import path from 'node:path'
 import type { BenchContext } from './context'
 import { flopEstimate } from './tutorial-scorenet'
+import { cpuInfo } from './gpu/device'
 
 const PYTHON = '/usr/bin/python3'
 const REF_PY = '/work/shared/reference/ref_scorenet.py'
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-openmp'
-/** Peak float32 GFLOP/s from the CPU's flags and clock: two FMA pipes of the widest vector it exposes. */
-function peak(): string {
-  let flags = ''
-  let mhz = 0
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8')
-    flags = /^flags\s*:(.*)$/m.exec(info)?.[1] ?? ''
-    mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? 0)
-  } catch {}
-  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags)
-  const [lanes, isa] = has('avx512f') ? [16, 'AVX-512'] : has('avx') ? [8, 'AVX'] : [4, 'SSE']
-  const fma = has('fma') || has('avx512f')
-  const perCycle = 2 * lanes * (fma ? 2 : 1) // two vector pipes; an FMA counts two FLOPs
-  const cores = os.cpus().length
-  if (!mhz) return `unknown (no clock in /proc/cpuinfo; ${cores} cores, ${isa}${fma ? '+FMA' : ''})`
-  return `${Math.round((cores * mhz * perCycle) / 1000)} GFLOP/s (${cores} cores × ${(mhz / 1000).toFixed(2)} GHz × ${perCycle} FLOP/cycle: ${isa}${fma ? '+FMA' : ''}, two pipes)`
-}
-const PEAK = peak()
+const PEAK = cpuInfo().peak
 
 type Metric = 'train' | 'em64' | 'em1'
 const METRICS: Metric[] = ['train', 'em64', 'em1']

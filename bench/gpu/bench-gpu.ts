@@ -22,14 +22,10 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { Scalar, Tensor, Tensor1D, Tensor4D, Variable } from '@tensorflow/tfjs-core'
 import { cpuInfo, gpuPeak, nvidiaSmi, type NvidiaInfo } from './device'
+import { flag, opt } from '../worker-args'
 
 const SCRIPT = fileURLToPath(import.meta.url)
-const argv = process.argv.slice(2)
-const opt = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`)
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def
-}
-const QUICK = argv.includes('--quick')
+const QUICK = flag('quick')
 
 type Engine = 'pytorch' | 'webgpu' | 'webgpu-stock' | 'native'
 const ENGINES: Engine[] = ['pytorch', 'webgpu', 'native', 'webgpu-stock']
@@ -361,7 +357,7 @@ async function runEngine(engine: Engine, softDeadline: number, hardDeadline: num
 function passThrough(): string[] {
   const out: string[] = []
   if (QUICK) out.push('--quick')
-  for (const k of ['cases', 'warmup', 'steps']) if (argv.includes(`--${k}`)) out.push(`--${k}`, opt(k, ''))
+  for (const k of ['cases', 'warmup', 'steps']) if (flag(k)) out.push(`--${k}`, opt(k, ''))
   return out
 }
 
@@ -498,7 +494,7 @@ function markdown(r: Report, flops: ((c: Case) => number) | null): string {
   return lines.join('\n') + '\n'
 }
 
-const workerEngine = argv.includes('--worker') ? (opt('worker', '') as Engine) : null
+const workerEngine = flag('worker') ? (opt('worker', '') as Engine) : null
 if (workerEngine) {
   worker(workerEngine)
     .catch((e) => process.stdout.write(`ERROR ${JSON.stringify({ error: firstLine(e) })}\n`))
