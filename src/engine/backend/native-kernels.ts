@@ -13,6 +13,7 @@ import { tf } from '../tf'
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../ops/group-norm'
 import { loadNativeAddon, type NativeAddon } from './native-addon'
 import { registerWasmTrainingKernels } from './wasm-kernels'
+import { KernelSwap } from './kernel-swap'
 
 type TensorInfo = tf.TensorInfo
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }
@@ -25,14 +26,11 @@ interface WasmBackendLike {
 const BACKEND = 'wasm'
 
 let addon: NativeAddon | null = null
-let active = false
-/** wasm's own kernels, restored by useNativeKernels(false). */
-const saved = new Map<string, tf.KernelConfig | undefined>()
+/** wasm's own kernels, kept while ours are in (useNativeKernels). */
+const swap = new KernelSwap(BACKEND, (name) => `${name}: the native kernel does not handle this case and wasm has no kernel for it`)
 
 function fallback(name: string, args: KernelArgs): TensorInfo | TensorInfo[] {
-  const k = saved.get(name)
-  if (!k) throw new Error(`${name}: the native kernel does not handle this case and wasm has no kernel for it`)
-  return k.kernelFunc(args as never) as TensorInfo | TensorInfo[]
+  return swap.stock(name, args)
 }
 
 /** [B H W C OH OW CO KH KW sh sw dh dw top left] from tfjs' conv info. */
@@ -195,29 +193,17 @@ export function nativeStatus(): { available: boolean; reason: string; kernel?: s
  */
 export function useNativeKernels(on: boolean): boolean {
   registerWasmTrainingKernels()
-  if (on === active) return true
+  if (on === swap.isOn) return true
   if (on) {
     addon = loadNativeAddon().addon
     if (!addon) return false
-    for (const [name, kernelFunc] of Object.entries(OVERRIDES)) {
-      const prev = tf.getKernel(name, BACKEND)
-      saved.set(name, prev)
-      if (prev) tf.unregisterKernel(name, BACKEND)
-      tf.registerKernel({ kernelName: name, backendName: BACKEND, setupFunc: prev?.setupFunc, kernelFunc: kernelFunc as never })
-    }
-  } else {
-    for (const [name, prev] of saved) {
-      tf.unregisterKernel(name, BACKEND)
-      if (prev) tf.registerKernel(prev)
-    }
-    saved.clear()
   }
-  active = on
+  swap.use(on, OVERRIDES)
   return true
 }
 
 /** True while the native kernels are registered and the wasm backend is the active one. */
 export function nativeKernelsActive(): boolean {
-  return active && tf.getBackend() === BACKEND
+  return swap.isOn && tf.getBackend() === BACKEND
 }
 

@@ -12,24 +12,20 @@ import { CONV_KERNELS } from './conv'
 import { NORM_KERNELS } from './group-norm'
 import { COPY_KERNELS } from './concat'
 import { OPTIMIZER_KERNELS } from './optimizer'
-import type { KernelArgs, OwnKernel, StockKernel, TensorInfo } from './types'
+import { KernelSwap } from '../kernel-swap'
+import type { KernelArgs, OwnKernel } from './types'
 
 const BACKEND = 'webgpu'
 
 /** Every kernel we register, by tfjs kernel name (one list, read by the registry and the bench). */
 export const WEBGPU_KERNELS: Readonly<Record<string, OwnKernel>> = { ...CONV_KERNELS, ...NORM_KERNELS, ...COPY_KERNELS, ...OPTIMIZER_KERNELS }
 
-let active = false
-/** The stock kernels, restored by useWebgpuKernels(false). */
-const saved = new Map<string, tf.KernelConfig | undefined>()
+/** tfjs-webgpu's own kernels, kept while ours are in (useWebgpuKernels). */
+const swap = new KernelSwap(BACKEND, (name) => `${name}: Score Lab's WebGPU kernel does not handle this case and tfjs-webgpu has no kernel for it`)
 
-function stockFor(name: string): StockKernel {
-  return (args: KernelArgs) => {
-    const k = saved.get(name)
-    if (!k) throw new Error(`${name}: Score Lab's WebGPU kernel does not handle this case and tfjs-webgpu has no kernel for it`)
-    return k.kernelFunc(args as never) as TensorInfo | TensorInfo[]
-  }
-}
+/** Our kernels as tfjs kernel functions, each handing what it does not cover to the stock one (read at each swap). */
+const registered = () =>
+  Object.fromEntries(Object.entries(WEBGPU_KERNELS).map(([name, own]) => [name, (args: KernelArgs) => own(args, (a: KernelArgs) => swap.stock(name, a))]))
 
 /**
  * Swaps our kernels in (true) or restores the stock ones (false). Returns false when the webgpu
@@ -37,27 +33,11 @@ function stockFor(name: string): StockKernel {
  */
 export function useWebgpuKernels(on: boolean): boolean {
   if (!tf.findBackendFactory(BACKEND)) return false
-  if (on === active) return true
-  if (on) {
-    for (const [name, own] of Object.entries(WEBGPU_KERNELS)) {
-      const prev = tf.getKernel(name, BACKEND)
-      saved.set(name, prev)
-      if (prev) tf.unregisterKernel(name, BACKEND)
-      const stock = stockFor(name)
-      tf.registerKernel({ kernelName: name, backendName: BACKEND, setupFunc: prev?.setupFunc, kernelFunc: ((args: KernelArgs) => own(args, stock)) as never })
-    }
-  } else {
-    for (const [name, prev] of saved) {
-      tf.unregisterKernel(name, BACKEND)
-      if (prev) tf.registerKernel(prev)
-    }
-    saved.clear()
-  }
-  active = on
+  swap.use(on, registered())
   return true
 }
 
 /** True while our kernels are registered and webgpu is the active backend. */
 export function webgpuKernelsActive(): boolean {
-  return active && tf.getBackend() === BACKEND
+  return swap.isOn && tf.getBackend() === BACKEND
 }
